@@ -1,0 +1,111 @@
+"""LightningDataModule for hint-based colorization: RGB photo crops, split by whole photo."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader
+
+from colorization.data.datasets import GridViewDataset, RandomCropDataset, split_photos
+from colorization.data.images import Photo, photos_in_folder
+from colorization.data.samples import sample_split
+
+
+class ColorizationDataModule(pl.LightningDataModule):
+    """Batches ``{"image": uint8 (B, 3, S, S), "index": (B,)}`` of RGB crops.
+
+    Args:
+        root: folder of images (searched recursively). ``None`` = the built-in sample photos.
+        val_root: optional separate validation folder; otherwise ``val_fraction`` of the photos
+            under ``root`` (whole photos) are held out, reproducibly by ``split_seed``.
+        image_size: side of the square crops.
+        batch_size / val_batch_size: loader batch sizes (val defaults to ``batch_size``).
+        num_workers: DataLoader worker processes.
+        train_samples_per_epoch: random crops drawn per training epoch.
+        crop_scale: area fraction range of the random resized crop.
+        val_grid: validation views per photo side (``None``: 2 for the built-in set, whose
+            validation is only two photos, else 1 = resize + centre crop).
+        cache: keep decoded photos in memory (``None``: only for the built-in set).
+    """
+
+    def __init__(
+        self,
+        root: str | None = None,
+        val_root: str | None = None,
+        image_size: int = 128,
+        batch_size: int = 8,
+        val_batch_size: int | None = None,
+        num_workers: int = 2,
+        train_samples_per_epoch: int = 512,
+        val_fraction: float = 0.1,
+        split_seed: int = 0,
+        crop_scale: Sequence[float] = (0.05, 1.0),
+        val_grid: int | None = None,
+        cache: bool | None = None,
+        pin_memory: bool | None = None,
+    ) -> None:
+        super().__init__()
+        if image_size < 1:
+            raise ValueError(f"data.image_size must be a positive integer, got {image_size}.")
+        if batch_size < 1:
+            raise ValueError(f"data.batch_size must be >= 1, got {batch_size}.")
+        if len(crop_scale) != 2 or not 0.0 < crop_scale[0] <= crop_scale[1] <= 1.0:
+            raise ValueError(f"data.crop_scale must be [min, max] in (0, 1], got {crop_scale}.")
+        # Plain types only: hyper-parameters go into checkpoints, which load with weights_only.
+        crop_scale = tuple(float(x) for x in crop_scale)
+        self.save_hyperparameters(logger=False)
+        self.train_set: RandomCropDataset | None = None
+        self.val_set: GridViewDataset | None = None
+
+    @property
+    def uses_samples(self) -> bool:
+        return self.hparams.root is None
+
+    def photos(self) -> tuple[list[Photo], list[Photo]]:
+        """(train, val) photos for the configured source."""
+        hp = self.hparams
+        if self.uses_samples:
+            return sample_split()
+        photos = photos_in_folder(hp.root)
+        if hp.val_root is not None:
+            return photos, photos_in_folder(hp.val_root)
+        return split_photos(photos, hp.val_fraction, hp.split_seed)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        hp = self.hparams
+        train, val = self.photos()
+        cache = self.uses_samples if hp.cache is None else hp.cache
+        grid = (2 if self.uses_samples else 1) if hp.val_grid is None else hp.val_grid
+        self.train_set = RandomCropDataset(
+            train, hp.image_size, hp.train_samples_per_epoch, tuple(hp.crop_scale), cache
+        )
+        self.val_set = GridViewDataset(val, hp.image_size, grid, cache)
+
+    def _loader(self, dataset, batch_size: int, shuffle: bool) -> DataLoader:
+        workers = self.hparams.num_workers
+        pin = self.hparams.pin_memory
+        if pin is None:
+            pin = torch.cuda.is_available()
+        return DataLoader(
+            dataset,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            num_workers=workers,
+            persistent_workers=workers > 0,
+            pin_memory=pin,
+            drop_last=shuffle and len(dataset) >= batch_size,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, self.hparams.batch_size, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        batch = self.hparams.val_batch_size or self.hparams.batch_size
+        return self._loader(self.val_set, batch, shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self.val_dataloader()

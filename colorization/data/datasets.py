@@ -1,0 +1,112 @@
+"""Datasets of photo crops: random crops for training, fixed views for validation.
+
+Items are dicts ``{"image": uint8 (3, S, S), "index": int}``; float conversion, colour conversion
+and hint sampling happen later on the whole batch, on the model's device.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import torch
+from torch.utils.data import Dataset
+from torchvision.transforms import v2
+
+from colorization.data.images import Photo
+
+
+def split_photos(
+    photos: Sequence[Photo], val_fraction: float, seed: int
+) -> tuple[list[Photo], list[Photo]]:
+    """Split by photo group (never crops of one scene on both sides), reproducibly by ``seed``."""
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"data.val_fraction must be in (0, 1), got {val_fraction}.")
+    groups = sorted({photo.group for photo in photos})
+    if len(groups) < 2:
+        raise ValueError(
+            f"Need at least 2 photos to hold some out for validation, found {len(groups)}. "
+            "Add images to data.root or give a separate data.val_root."
+        )
+    random.Random(seed).shuffle(groups)
+    n_val = min(max(1, round(val_fraction * len(groups))), len(groups) - 1)
+    val_groups = set(groups[:n_val])
+    train = [p for p in photos if p.group not in val_groups]
+    val = [p for p in photos if p.group in val_groups]
+    return train, val
+
+
+class _PhotoDataset(Dataset):
+    """Shared photo access with an optional in-memory cache of decoded photos."""
+
+    def __init__(self, photos: Sequence[Photo], cache: bool) -> None:
+        if not photos:
+            raise ValueError("A dataset needs at least one photo.")
+        self.photos = list(photos)
+        self._cache = [photo.load() for photo in self.photos] if cache else None
+
+    def _photo(self, index: int) -> torch.Tensor:
+        if self._cache is not None:
+            return self._cache[index]
+        return self.photos[index].load()
+
+
+class RandomCropDataset(_PhotoDataset):
+    """``samples_per_epoch`` random crops, cycling through the photos.
+
+    Each crop is a random resized crop (area fraction in ``scale``, aspect 3:4..4:3) resized to
+    ``size`` x ``size``, then a random horizontal flip.
+    """
+
+    def __init__(
+        self,
+        photos: Sequence[Photo],
+        size: int,
+        samples_per_epoch: int,
+        scale: tuple[float, float] = (0.05, 1.0),
+        cache: bool = False,
+    ) -> None:
+        super().__init__(photos, cache)
+        if samples_per_epoch < 1:
+            raise ValueError(f"data.train_samples_per_epoch must be >= 1, got {samples_per_epoch}.")
+        self.samples_per_epoch = samples_per_epoch
+        self.transform = v2.Compose(
+            [
+                v2.RandomResizedCrop(size, scale=tuple(scale), antialias=True),
+                v2.RandomHorizontalFlip(),
+            ]
+        )
+
+    def __len__(self) -> int:
+        return self.samples_per_epoch
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor | int]:
+        image = self._photo(index % len(self.photos))
+        return {"image": self.transform(image), "index": index}
+
+
+class GridViewDataset(_PhotoDataset):
+    """Deterministic views: resize the shorter side to ``size * grid``, centre crop, cut into
+    ``grid`` x ``grid`` tiles of ``size``. ``grid=1`` is the usual resize + centre crop."""
+
+    def __init__(
+        self, photos: Sequence[Photo], size: int, grid: int = 1, cache: bool = False
+    ) -> None:
+        super().__init__(photos, cache)
+        if grid < 1:
+            raise ValueError(f"data.val_grid must be >= 1, got {grid}.")
+        self.size = size
+        self.grid = grid
+        side = size * grid
+        self.transform = v2.Compose([v2.Resize(side, antialias=True), v2.CenterCrop(side)])
+
+    def __len__(self) -> int:
+        return len(self.photos) * self.grid**2
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor | int]:
+        photo_index, tile = divmod(index, self.grid**2)
+        row, col = divmod(tile, self.grid)
+        view = self.transform(self._photo(photo_index))
+        s = self.size
+        crop = view[:, row * s : (row + 1) * s, col * s : (col + 1) * s].contiguous()
+        return {"image": crop, "index": index}

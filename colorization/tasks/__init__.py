@@ -1,0 +1,6 @@
+"""LightningModules: one per task, sharing :class:`ImageToImageTask`."""
+
+from colorization.tasks.base import ImageToImageTask, Sample
+from colorization.tasks.colorization import ColorizationTask
+
+__all__ = ["ColorizationTask", "ImageToImageTask", "Sample"]

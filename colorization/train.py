@@ -1,0 +1,88 @@
+"""Train a model from the composed Hydra config.
+
+    python -m colorization.train                       # UNet, hint colorization, sample photos
+    python -m colorization.train model=unet loss=mse optimizer=rmsprop optimizer.lr=5e-4 \
+        data.root=/path/to/photos data.image_size=128 trainer.max_epochs=80
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import hydra
+import pytorch_lightning as pl
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.callbacks import ModelCheckpoint
+
+from colorization.config import CONFIG_NAME, config_dir, print_config
+
+
+def instantiate_all(group: DictConfig | None) -> list[Any]:
+    """Instantiate every entry with a ``_target_`` in a group such as callbacks or logger."""
+    if not group:
+        return []
+    return [instantiate(entry) for entry in group.values() if "_target_" in entry]
+
+
+def train(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule]:
+    """Build data, model, task and trainer from ``cfg`` and fit."""
+    if cfg.get("seed") is not None:
+        pl.seed_everything(cfg.seed, workers=True)
+
+    datamodule: pl.LightningDataModule = instantiate(cfg.data)
+    task: pl.LightningModule = instantiate(
+        cfg.task,
+        net=instantiate(cfg.model),
+        loss=instantiate(cfg.loss),
+        optimizer=instantiate(cfg.optimizer),
+        scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
+    )
+    loggers = instantiate_all(cfg.get("logger"))
+    trainer: pl.Trainer = instantiate(
+        cfg.trainer, callbacks=instantiate_all(cfg.get("callbacks")), logger=loggers or False
+    )
+    for logger in loggers:
+        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+
+    if cfg.get("train", True):
+        trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        report(trainer)
+    return trainer, task
+
+
+def monitored_checkpoint(trainer: pl.Trainer) -> ModelCheckpoint | None:
+    """The checkpoint callback that tracks a metric (not the one keeping last.ckpt)."""
+    return next((c for c in trainer.checkpoint_callbacks if c.monitor), None)
+
+
+def report(trainer: pl.Trainer) -> None:
+    """Print the final validation metrics and where the best checkpoint is."""
+    metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
+    listed = ", ".join(f"{name}={value:.4f}" for name, value in sorted(metrics.items()))
+    print(f"Final validation metrics: {listed}")
+    best = monitored_checkpoint(trainer)
+    if best is not None and best.best_model_path:
+        print(f"Best checkpoint ({best.monitor}={float(best.best_model_score):.4f}): "
+              f"{best.best_model_path}")  # fmt: skip
+
+
+def best_score(trainer: pl.Trainer, metric: str | None) -> float | None:
+    """Best value of ``metric`` in the run (what a Hydra sweeper optimises)."""
+    best = monitored_checkpoint(trainer)
+    if best is not None and best.monitor == metric and best.best_model_score is not None:
+        return float(best.best_model_score)
+    value = trainer.callback_metrics.get(metric) if metric else None
+    return None if value is None else float(value)
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name=CONFIG_NAME)
+def main(cfg: DictConfig) -> float | None:
+    if cfg.get("print_config"):
+        print_config(cfg)
+    trainer, _ = train(cfg)
+    return best_score(trainer, cfg.get("optimized_metric"))
+
+
+if __name__ == "__main__":
+    main()

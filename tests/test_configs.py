@@ -1,0 +1,73 @@
+"""Every option of every config group composes, builds, and wires into a task."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hydra.errors import MissingConfigException
+
+from colorization.config import compose, config_dir
+from colorization.train import train
+
+CONF = config_dir()
+# Groups whose options are whole setups or infrastructure, listed separately below.
+SPECIAL = {"hydra", "paths"}
+
+
+def group_options() -> list[str]:
+    """``group=option`` for every YAML in every group folder (nested groups use ``a/b``)."""
+    overrides = []
+    for path in sorted(CONF.rglob("*.yaml")):
+        group = path.parent.relative_to(CONF).as_posix()
+        if path.parent == CONF or group.split("/")[0] in SPECIAL:
+            continue
+        overrides.append(f"{group}={path.stem}")
+    return overrides
+
+
+def test_every_group_has_options() -> None:
+    groups = {option.split("=")[0] for option in group_options()}
+    expected = {"task", "task/hints", "data", "model", "loss", "optimizer", "scheduler"}
+    expected |= {"trainer", "callbacks", "logger", "debug", "experiment"}
+    assert expected <= groups
+
+
+@pytest.mark.parametrize("override", group_options())
+def test_option_composes_and_builds(override: str, make_cfg) -> None:
+    cfg = make_cfg(override, "train=false")
+    trainer, task = train(cfg)
+    optimizers = task.configure_optimizers()
+    assert optimizers is not None
+    assert trainer.max_epochs >= 1
+
+
+def test_overrides_from_the_readme_apply(tmp_path: Path) -> None:
+    cfg = compose(
+        [
+            "model=unet",
+            "loss=mse",
+            "optimizer=rmsprop",
+            "optimizer.lr=5e-4",
+            f"data.root={tmp_path}",
+            "data.image_size=128",
+            "trainer.max_epochs=80",
+        ],
+        output_dir=tmp_path,
+    )
+    assert cfg.loss._target_ == "torch.nn.MSELoss"
+    assert cfg.optimizer._target_ == "torch.optim.RMSprop" and cfg.optimizer.lr == 5e-4
+    assert cfg.data.root == str(tmp_path) and cfg.data.image_size == 128
+    assert cfg.trainer.max_epochs == 80
+    assert cfg.model.in_channels == 4 and cfg.model.out_channels == 2
+
+
+def test_checkpoint_name_carries_the_monitored_metric(tmp_path: Path) -> None:
+    cfg = compose([], output_dir=tmp_path)
+    assert cfg.callbacks.model_checkpoint.filename == "epoch={epoch:03d}-val_psnr={val/psnr:.2f}"
+
+
+def test_a_typo_in_a_choice_lists_the_valid_options(tmp_path: Path) -> None:
+    with pytest.raises(MissingConfigException) as error:
+        compose(["model=unett"], output_dir=tmp_path)
+    assert "Available options" in str(error.value) and "unet" in str(error.value)
