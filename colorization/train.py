@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import hydra
@@ -16,6 +17,8 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
 
 from colorization.config import CONFIG_NAME, config_dir, print_config
+
+log = logging.getLogger(__name__)
 
 
 def instantiate_all(group: DictConfig | None) -> list[Any]:
@@ -60,10 +63,10 @@ def report(trainer: pl.Trainer) -> None:
     """Print the final validation metrics and where the best checkpoint is."""
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
     listed = ", ".join(f"{name}={value:.4f}" for name, value in sorted(metrics.items()))
-    print(f"Final validation metrics: {listed}")
+    log.info(f"Final validation metrics: {listed}")
     best = monitored_checkpoint(trainer)
     if best is not None and best.best_model_path:
-        print(f"Best checkpoint ({best.monitor}={float(best.best_model_score):.4f}): "
+        log.info(f"Best checkpoint ({best.monitor}={float(best.best_model_score):.4f}): "
               f"{best.best_model_path}")  # fmt: skip
 
 
@@ -78,6 +81,11 @@ def best_score(trainer: pl.Trainer, metric: str | None) -> float | None:
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name=CONFIG_NAME)
 def main(cfg: DictConfig) -> float | None:
+    # Lightning installs its own console handler; hand its messages to Hydra's handlers instead,
+    # so they reach the console and the run's train.log.
+    for name in ("pytorch_lightning", "lightning_fabric"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
     if cfg.get("print_config"):
         print_config(cfg)
     trainer, _ = train(cfg)

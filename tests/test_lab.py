@@ -24,3 +24,13 @@ def test_out_of_gamut_ab_gives_finite_rgb_and_gradients() -> None:
     rgb.sum().backward()
     assert torch.isfinite(rgb).all() and rgb.min() >= 0 and rgb.max() <= 1
     assert torch.isfinite(ab.grad).all()
+
+
+def test_conversion_stays_float32_under_autocast() -> None:
+    rgb = torch.rand(2, 3, 8, 8)
+    expected = rgb_to_normalized_lab(rgb)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        lightness, ab = rgb_to_normalized_lab(rgb)
+        back = normalized_lab_to_rgb(lightness, ab.bfloat16())
+    assert lightness.dtype == ab.dtype == back.dtype == torch.float32
+    assert torch.equal(lightness, expected[0]) and torch.equal(ab, expected[1])

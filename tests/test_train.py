@@ -56,4 +56,5 @@ def test_cli_runs_from_any_directory_and_saves_the_composed_config(tmp_path: Pat
     assert len(runs) == 1
     saved = (runs[0] / ".hydra" / "config.yaml").read_text()
     assert "base_width: 4" in saved and "ColorizationTask" in saved
-    assert "Final validation metrics" in result.stdout
+    assert "Final validation metrics" in result.stdout + result.stderr
+    assert "Final validation metrics" in (runs[0] / "train.log").read_text()
