@@ -7,15 +7,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from colorization.train import train
 
 
-def test_fast_dev_run(make_cfg) -> None:
-    trainer, _ = train(make_cfg("debug=fdr"))
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        (),
+        ("trainer.precision=bf16-mixed",),  # the AMP code path users get on GPUs, run on CPU
+        ("task/hints=geometric", "scheduler=plateau", "optimizer=sgd"),
+    ],
+    ids=["fp32", "bf16-mixed", "geometric-plateau-sgd"],
+)
+def test_fast_dev_run(make_cfg, overrides: tuple[str, ...]) -> None:
+    trainer, _ = train(make_cfg("debug=fdr", *overrides))
     assert trainer.state.finished
-    assert "val/psnr" in trainer.callback_metrics
+    assert torch.isfinite(trainer.callback_metrics["val/psnr"])
 
 
 def test_one_epoch_writes_checkpoints_logs_and_previews(make_cfg, tmp_path: Path) -> None:
