@@ -1,45 +1,137 @@
+"""Every model of the zoo (every conf/model/*.yaml), plus the reference parameter counts."""
+
+from __future__ import annotations
+
 import pytest
 import torch
+from hydra.errors import InstantiationException
 
-from colorization.models import UNet
+from colorization.models import PatchDiscriminator, R2UNet, UNet
+from colorization.models.init import init_weights
+from colorization.models.zoo import (
+    REFERENCE_PRESETS,
+    build_model,
+    build_reference,
+    count_parameters,
+    model_names,
+)
+
+MODELS = model_names()
+TINY = {"base_width": 4}
 
 
-def count_parameters(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
+def test_the_zoo_is_complete() -> None:
+    expected = {"unet", "res_unet", "att_unet", "r2_unet", "r2att_unet", "nested"}
+    assert expected | {"nested_attn", "cunet"} <= set(MODELS)
 
 
-def test_unet_reference_parameter_count() -> None:
-    # LeeJunHyun/Image_Segmentation U_Net, 3 -> 1 channels.
-    assert count_parameters(UNet(3, 1, base_width=64, depth=4, upsample="nearest")) == 34_527_041
+@pytest.mark.parametrize("name", list(REFERENCE_PRESETS))
+def test_reference_parameter_counts(name: str) -> None:
+    _, _, expected = REFERENCE_PRESETS[name]
+    assert count_parameters(build_reference(name)) == expected
 
 
-@pytest.mark.parametrize("size", [(32, 32), (37, 53), (1, 1), (17, 64)])
+def test_recurrent_steps_share_weights() -> None:
+    counts = {t: count_parameters(R2UNet(3, 1, base_width=8, t=t)) for t in (1, 2, 3)}
+    assert len(set(counts.values())) == 1
+
+
+def test_patchgan_matches_pix2pix() -> None:
+    discriminator = PatchDiscriminator(in_channels=6)
+    assert count_parameters(discriminator) == 2_768_705  # pix2pix basic D, 3 + 3 channels
+    assert discriminator(torch.randn(1, 6, 256, 256)).shape == (1, 1, 30, 30)  # 70x70 patches
+    assert count_parameters(PatchDiscriminator(6, norm="instance")) > 2_768_705  # biases back
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("size", [(32, 32), (37, 53), (1, 1)])
+def test_output_matches_any_input_size(name: str, size: tuple[int, int]) -> None:
+    model = build_model(name, 4, 2, **TINY)
+    assert model(torch.randn(2, 4, *size)).shape == (2, 2, *size)
+
+
+@pytest.mark.parametrize("name", MODELS)
 @pytest.mark.parametrize("upsample", ["nearest", "bilinear", "transpose"])
-def test_unet_output_matches_any_input_size(size: tuple[int, int], upsample: str) -> None:
-    model = UNet(4, 2, base_width=4, depth=3, upsample=upsample)
-    out = model(torch.randn(2, 4, *size))
-    assert out.shape == (2, 2, *size)
+def test_every_upsample_mode(name: str, upsample: str) -> None:
+    model = build_model(name, 3, 5, upsample=upsample, **TINY)
+    assert model(torch.randn(1, 3, 20, 28)).shape == (1, 5, 20, 28)
 
 
+@pytest.mark.parametrize("name", MODELS)
 @pytest.mark.parametrize("norm", ["batch", "instance", "group", "none"])
-def test_unet_gradients_reach_first_layer(norm: str) -> None:
-    model = UNet(4, 2, base_width=4, depth=2, norm=norm, dropout=0.1)
-    model(torch.randn(2, 4, 20, 20)).square().mean().backward()
-    first = model.encoders[0][0][0]
-    assert isinstance(first, torch.nn.Conv2d)
-    assert first.weight.grad is not None and first.weight.grad.abs().sum() > 0
+def test_gradients_reach_the_first_layer(name: str, norm: str) -> None:
+    model = build_model(name, 4, 2, norm=norm, dropout=0.1, **TINY)
+    model(torch.randn(2, 4, 24, 24)).square().mean().backward()
+    first = next(model.parameters())
+    assert first.dim() == 4 and first.shape[1] == 4  # the input convolution
+    assert first.grad is not None and first.grad.abs().sum() > 0
 
 
-def test_unet_eval_is_deterministic() -> None:
-    model = UNet(4, 2, base_width=4, depth=2, dropout=0.5).eval()
-    x = torch.randn(1, 4, 24, 24)
+@pytest.mark.parametrize("name", MODELS)
+def test_eval_is_deterministic(name: str) -> None:
+    model = build_model(name, 4, 2, dropout=0.5, **TINY).eval()
+    x = torch.randn(2, 4, 24, 24)
     assert torch.equal(model(x), model(x))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_one_training_step_lowers_the_loss(name: str) -> None:
+    torch.manual_seed(0)
+    model = build_model(name, 4, 2, base_width=8)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x, target = torch.randn(4, 4, 32, 32), torch.randn(4, 2, 32, 32)
+
+    def loss() -> torch.Tensor:
+        return (model(x) - target).abs().mean()
+
+    before = loss()
+    optimizer.zero_grad()
+    before.backward()
+    optimizer.step()
+    assert loss().item() < before.item()
+
+
+@pytest.mark.parametrize("name", ["nested", "nested_attn"])
+def test_deep_supervision_trains_every_head_and_evaluates_one(name: str) -> None:
+    # norm="none" and no dropout: train and eval mode compute the same heads.
+    settings = {"base_width": 4, "depth": 3, "norm": "none", "deep_supervision": True}
+    model = build_model(name, 3, 2, **settings)
+    x = torch.randn(2, 3, 19, 21)
+    heads = model(x)
+    assert isinstance(heads, list) and len(heads) == 3
+    assert all(h.shape == (2, 2, 19, 21) for h in heads)
+    assert count_parameters(model) == count_parameters(
+        build_model(name, 3, 2, **{**settings, "deep_supervision": False})
+    ) + 2 * (4 * 2 + 2)  # two more 1x1 heads (4 -> 2 channels, with bias)
+
+    model.eval()
+    assert torch.allclose(model(x), heads[-1])
+    averaged = build_model(name, 3, 2, **settings, eval_output="mean")
+    averaged.load_state_dict(model.state_dict())
+    assert torch.allclose(averaged.eval()(x), torch.stack(heads).mean(0), atol=1e-6)
+
+
+@pytest.mark.parametrize("scheme", ["normal", "kaiming", "xavier"])
+def test_init_schemes(scheme: str) -> None:
+    model = UNet(4, 2, base_width=8, depth=2, init=scheme)
+    conv = model.encoders[0][0][0]
+    assert torch.count_nonzero(conv.bias) == 0
+    if scheme == "normal":
+        assert conv.weight.std().item() == pytest.approx(0.02, rel=0.2)
+    with pytest.raises(ValueError, match="init"):
+        init_weights(model, "orthogonal")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [({"depth": 0}, "depth"), ({"norm": "layer"}, "norm"), ({"upsample": "cubic"}, "upsample")],
 )
-def test_unet_rejects_bad_options(kwargs: dict, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        UNet(4, 2, base_width=4, **kwargs)
+def test_models_reject_bad_options(kwargs: dict, message: str) -> None:
+    for name in MODELS:
+        with pytest.raises((ValueError, InstantiationException), match=message):
+            build_model(name, 4, 2, **{**TINY, **kwargs})
+
+
+def test_unknown_model_name_lists_the_zoo() -> None:
+    with pytest.raises(ValueError, match="unet"):
+        build_model("unett")

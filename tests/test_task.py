@@ -87,3 +87,11 @@ def test_preview_grid_has_a_row_per_image_and_four_panels() -> None:
     assert all(p.min() >= 0 and p.max() <= 1 for p in panels)
     grid = ImagePreviewLogger.render(panels)
     assert grid.shape == (3, 2 * 18 + 2, 4 * 18 + 2)  # make_grid pads 2 px around each tile
+
+
+def test_deeply_supervised_output_averages_the_head_losses() -> None:
+    task = make_task(ZeroAB())
+    target = torch.zeros(1, 2, 4, 4)
+    heads = [torch.full((1, 2, 4, 4), value) for value in (1.0, 2.0, 3.0)]
+    assert task.compute_loss(heads, target).item() == pytest.approx(2.0)
+    assert task.compute_loss(heads[0], target).item() == pytest.approx(1.0)

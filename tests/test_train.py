@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from colorization.models.zoo import model_names
 from colorization.train import train
 
 
@@ -68,3 +69,12 @@ def test_cli_runs_from_any_directory_and_saves_the_composed_config(tmp_path: Pat
     assert "base_width: 4" in saved and "ColorizationTask" in saved
     assert "Final validation metrics" in result.stdout + result.stderr
     assert "Final validation metrics" in (runs[0] / "train.log").read_text()
+
+
+@pytest.mark.parametrize("name", model_names())
+def test_every_model_trains_a_step_on_colorization(make_cfg, name: str) -> None:
+    extra = ("model.deep_supervision=true",) if name.startswith("nested") else ()
+    trainer, task = train(make_cfg("debug=fdr", f"model={name}", *extra))
+    assert trainer.state.finished
+    assert task.net.__class__.__name__ == make_cfg(f"model={name}").model._target_.split(".")[-1]
+    assert torch.isfinite(trainer.callback_metrics["train/loss"])

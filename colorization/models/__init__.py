@@ -1,5 +1,21 @@
 """UNet-family networks. Each model is one module here plus one YAML in ``conf/model/``."""
 
+from colorization.models.attention_unet import AttentionUNet
+from colorization.models.cunet import CUNet
+from colorization.models.discriminator import PatchDiscriminator
+from colorization.models.nested import NestedAttentionUNet, NestedUNet
+from colorization.models.r2_unet import R2AttentionUNet, R2UNet
+from colorization.models.res_unet import ResUNet
 from colorization.models.unet import UNet
 
-__all__ = ["UNet"]
+__all__ = [
+    "AttentionUNet",
+    "CUNet",
+    "NestedAttentionUNet",
+    "NestedUNet",
+    "PatchDiscriminator",
+    "R2AttentionUNet",
+    "R2UNet",
+    "ResUNet",
+    "UNet",
+]

@@ -1,7 +1,11 @@
-"""U-Net (Ronneberger et al., 2015).
+"""U-Net (Ronneberger et al., 2015) and the hooks its variants override.
 
 With ``base_width=64, depth=4, upsample="nearest"`` and 3 -> 1 channels the parameter count equals
 the widely used public reference implementation (34,527,041).
+
+Variants change one thing each by overriding a hook: the conv ``block`` (R2U-Net: recurrent
+residual blocks), the ``stem``/``down`` path (ResUNet: residual units with stride 2), the
+``bottleneck`` (CUNet: dilated convolutions) or ``attention`` on the skips (Attention U-Net).
 """
 
 from __future__ import annotations
@@ -10,12 +14,14 @@ import torch
 from torch import nn
 
 from colorization.models.blocks import (
+    AttentionGate,
     ConvBlock,
     NormName,
     UpBlock,
     UpsampleName,
     pad_to_multiple,
 )
+from colorization.models.init import InitName, init_weights
 
 
 class UNet(nn.Module):
@@ -26,10 +32,14 @@ class UNet(nn.Module):
         out_channels: output channels (colorization: 2 = ab). The head has no activation.
         base_width: channels at the first level; level ``i`` has ``base_width * 2**i``.
         depth: number of 2x down-samplings.
-        upsample: ``nearest`` or ``bilinear`` (+ conv), or ``transpose``.
+        upsample: ``nearest`` or ``bilinear`` (each + conv), or ``transpose``.
         norm: ``batch``, ``instance``, ``group`` or ``none``.
         dropout: spatial dropout after each conv block (0 disables it).
+        init: weight init, ``default`` (PyTorch's), ``normal``, ``kaiming`` or ``xavier``.
     """
+
+    #: gate every skip connection with an :class:`AttentionGate` (Attention U-Net)
+    attention: bool = False
 
     def __init__(
         self,
@@ -40,42 +50,66 @@ class UNet(nn.Module):
         upsample: UpsampleName = "nearest",
         norm: NormName = "batch",
         dropout: float = 0.0,
+        init: InitName = "default",
     ) -> None:
         super().__init__()
         if depth < 1:
-            raise ValueError(f"UNet depth must be >= 1, got {depth}.")
+            raise ValueError(f"model.depth must be >= 1, got {depth}.")
         if base_width < 1:
-            raise ValueError(f"UNet base_width must be >= 1, got {base_width}.")
+            raise ValueError(f"model.base_width must be >= 1, got {base_width}.")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.depth = depth
+        self.norm = norm
+        self.dropout = dropout
         widths = [base_width * 2**level for level in range(depth + 1)]
 
-        self.encoders = nn.ModuleList([ConvBlock(in_channels, widths[0], norm, dropout)])
-        self.encoders.extend(
-            ConvBlock(widths[level - 1], widths[level], norm, dropout)
-            for level in range(1, depth + 1)
+        self.encoders = nn.ModuleList([self.stem(in_channels, widths[0])])
+        self.encoders.extend(self.down(widths[i - 1], widths[i]) for i in range(1, depth + 1))
+        self.bottleneck = self.make_bottleneck(widths[depth])
+        levels = range(depth, 0, -1)  # decoder order: deepest first
+        self.ups = nn.ModuleList(UpBlock(widths[i], widths[i - 1], upsample, norm) for i in levels)
+        self.gates = (
+            nn.ModuleList(
+                AttentionGate(widths[i - 1], widths[i - 1], widths[i - 1] // 2, norm)
+                for i in levels
+            )
+            if self.attention
+            else None
         )
-        self.pool = nn.MaxPool2d(2)
-        self.ups = nn.ModuleList(
-            UpBlock(widths[level], widths[level - 1], upsample, norm)
-            for level in range(depth, 0, -1)
-        )
-        self.decoders = nn.ModuleList(
-            ConvBlock(2 * widths[level - 1], widths[level - 1], norm, dropout)
-            for level in range(depth, 0, -1)
-        )
+        self.decoders = nn.ModuleList(self.block(2 * widths[i - 1], widths[i - 1]) for i in levels)
         self.head = nn.Conv2d(widths[0], out_channels, kernel_size=1)
+        init_weights(self, init)
 
+    # --- hooks for variants ----------------------------------------------------------------
+    def block(self, in_channels: int, out_channels: int) -> nn.Module:
+        """The conv block used at every level of encoder and decoder."""
+        return ConvBlock(in_channels, out_channels, self.norm, self.dropout)
+
+    def stem(self, in_channels: int, out_channels: int) -> nn.Module:
+        """The first encoder level, at full resolution."""
+        return self.block(in_channels, out_channels)
+
+    def down(self, in_channels: int, out_channels: int) -> nn.Module:
+        """One encoder level: halve the resolution, then convolve."""
+        return nn.Sequential(nn.MaxPool2d(2), self.block(in_channels, out_channels))
+
+    def make_bottleneck(self, channels: int) -> nn.Module:
+        """Extra processing at the lowest resolution (none in U-Net)."""
+        return nn.Identity()
+
+    # --- forward ---------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x, (height, width) = pad_to_multiple(x, 2**self.depth)
         skips = []
-        for level, encoder in enumerate(self.encoders):
-            if level > 0:
-                x = self.pool(x)
+        for encoder in self.encoders:
             x = encoder(x)
             skips.append(x)
-        x = skips.pop()
-        for up, decoder in zip(self.ups, self.decoders, strict=True):
-            x = decoder(torch.cat([skips.pop(), up(x)], dim=1))
+        x = self.bottleneck(skips.pop())
+        for index, (up, decoder) in enumerate(zip(self.ups, self.decoders, strict=True)):
+            upsampled = up(x)
+            skip = skips.pop()
+            if self.gates is not None:
+                skip = self.gates[index](upsampled, skip)
+            x = decoder(torch.cat([skip, upsampled], dim=1))
         return self.head(x)[..., :height, :width]

@@ -9,7 +9,7 @@ and what its preview grid shows.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,9 +96,17 @@ class ImageToImageTask(pl.LightningModule, ABC):
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.net(inputs)
 
+    def compute_loss(
+        self, pred: torch.Tensor | Sequence[torch.Tensor], target: torch.Tensor
+    ) -> torch.Tensor:
+        """The loss; a deeply supervised net returns one output per head: their losses averaged."""
+        if isinstance(pred, torch.Tensor):
+            return self.loss(pred, target)
+        return torch.stack([self.loss(head, target) for head in pred]).mean()
+
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         sample = self.prepare_batch(batch, "train")
-        loss = self.loss(self(sample.inputs), sample.target)
+        loss = self.compute_loss(self(sample.inputs), sample.target)
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True,
                  batch_size=len(sample.inputs))  # fmt: skip
         return loss
@@ -113,7 +121,7 @@ class ImageToImageTask(pl.LightningModule, ABC):
         sample = self.prepare_batch(batch, stage)
         pred = self(sample.inputs)
         batch_size = len(sample.inputs)
-        self.log(f"{stage}/loss", self.loss(pred, sample.target), batch_size=batch_size)
+        self.log(f"{stage}/loss", self.compute_loss(pred, sample.target), batch_size=batch_size)
         metrics = self.metrics[stage]
         self.update_metrics(metrics, sample, pred)
         for name, metric in metrics.items():

@@ -1,0 +1,100 @@
+"""Print the model zoo: parameters, GFLOPs per image and CPU train-step time.
+
+python -m colorization.models                   # 128x128, 4 -> 2 channels (colorization)
+python -m colorization.models --size 224 --in-channels 3 --out-channels 1
+python -m colorization.models --reference      # parameter parity with the references
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from colorization.models.zoo import (
+    REFERENCE_PRESETS,
+    build_model,
+    build_reference,
+    count_parameters,
+    model_names,
+)
+
+
+def forward_gflops(model: torch.nn.Module, example: torch.Tensor) -> float:
+    """GFLOPs of one forward pass on ``example`` (one image), by torch's FLOP counter."""
+    model.eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(example)
+    return counter.get_total_flops() / 1e9
+
+
+def train_step_ms_per_image(
+    model: torch.nn.Module, batch: torch.Tensor, out_channels: int, steps: int
+) -> float:
+    """Wall time of a full training step (forward, L1 loss, backward, Adam), per image."""
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    target = torch.zeros(batch.shape[0], out_channels, *batch.shape[2:])
+
+    def step() -> None:
+        output = model(batch)
+        outputs = output if isinstance(output, list) else [output]
+        loss = torch.stack([(o - target).abs().mean() for o in outputs]).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    step()  # warm-up
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - start) * 1000 / (steps * batch.shape[0])
+
+
+def zoo_table(args: argparse.Namespace) -> None:
+    torch.manual_seed(0)
+    size, cin, cout = args.size, args.in_channels, args.out_channels
+    print(
+        f"{size}x{size}, {cin} -> {cout} channels, default YAML settings, "
+        f"train step: batch {args.batch}, {torch.get_num_threads()} CPU threads"
+    )
+    print("| model | parameters | GFLOPs/image (forward) | train ms/image (CPU) |")
+    print("|---|---:|---:|---:|")
+    for name in args.models or model_names():
+        model = build_model(name, cin, cout)
+        gflops = forward_gflops(model, torch.randn(1, cin, size, size))
+        batch = torch.randn(args.batch, cin, size, size)
+        ms = train_step_ms_per_image(model, batch, cout, args.steps)
+        print(f"| `{name}` | {count_parameters(model):,} | {gflops:.2f} | {ms:.0f} |")
+
+
+def reference_table() -> None:
+    print("| preset | settings | parameters (3 -> 1) | reference |")
+    print("|---|---|---:|---:|")
+    for name, (_, settings, expected) in REFERENCE_PRESETS.items():
+        count = count_parameters(build_reference(name))
+        shown = ", ".join(f"{k}={v}" for k, v in settings.items())
+        mark = "" if count == expected else "  MISMATCH"
+        print(f"| `{name}` | {shown} | {count:,} | {expected:,}{mark} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--in-channels", type=int, default=4)
+    parser.add_argument("--out-channels", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=2, help="timed training steps per model")
+    parser.add_argument("--models", nargs="*", help="subset of model names (default: all)")
+    parser.add_argument("--reference", action="store_true", help="reference parity table")
+    args = parser.parse_args()
+    if args.reference:
+        reference_table()
+    else:
+        zoo_table(args)
+
+
+if __name__ == "__main__":
+    main()

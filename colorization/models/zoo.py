@@ -1,0 +1,60 @@
+"""The model zoo as configured: every ``conf/model/*.yaml``, buildable by name.
+
+Reading the YAML files (instead of a hand-kept list) keeps "adding a model = one module + one
+YAML": the new model shows up here, in ``python -m colorization.models`` and in the tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+from torch import nn
+
+from colorization.config import config_dir
+
+# The public reference implementations, 3 -> 1 channels: (model, settings, parameter count).
+# LeeJunHyun/Image_Segmentation network.py (U_Net, AttU_Net, R2U_Net, R2AttU_Net) and
+# 4uiiurz1/pytorch-nested-unet archs.py (NestedUNet).
+REFERENCE_PRESETS: dict[str, tuple[str, dict[str, Any], int]] = {
+    "unet": ("unet", {"base_width": 64, "depth": 4, "upsample": "nearest"}, 34_527_041),
+    "att_unet": ("att_unet", {"base_width": 64, "depth": 4, "upsample": "nearest"}, 34_878_573),
+    "r2_unet": ("r2_unet", {"base_width": 64, "depth": 4, "upsample": "nearest"}, 39_091_393),
+    "r2att_unet": (
+        "r2att_unet",
+        {"base_width": 64, "depth": 4, "upsample": "nearest"},
+        39_442_925,
+    ),
+    "nested": ("nested", {"base_width": 32, "depth": 4, "upsample": "bilinear"}, 9_163_329),
+}
+
+
+def model_names() -> list[str]:
+    """Names of every ``model=`` option."""
+    return sorted(path.stem for path in (config_dir() / "model").glob("*.yaml"))
+
+
+def build_model(
+    name: str, in_channels: int = 3, out_channels: int = 1, **overrides: Any
+) -> nn.Module:
+    """Instantiate ``conf/model/<name>.yaml`` for the given channels and field overrides."""
+    path = config_dir() / "model" / f"{name}.yaml"
+    if not path.is_file():
+        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(model_names())}.")
+    cfg = OmegaConf.load(path)
+    cfg.in_channels = in_channels
+    cfg.out_channels = out_channels
+    for key, value in overrides.items():
+        cfg[key] = value
+    return instantiate(cfg)
+
+
+def build_reference(name: str, in_channels: int = 3, out_channels: int = 1) -> nn.Module:
+    """A model at its public reference settings (see :data:`REFERENCE_PRESETS`)."""
+    model, settings, _ = REFERENCE_PRESETS[name]
+    return build_model(model, in_channels, out_channels, **settings)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
