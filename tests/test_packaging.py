@@ -41,4 +41,4 @@ def test_wheel_carries_every_config_and_finds_them(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     found, target = result.stdout.split()
     assert Path(found) == tmp_path / "site" / "colorization" / "conf"
-    assert target == "colorization.models.UNet"
+    assert target == "colorization.models.unet.UNet"
