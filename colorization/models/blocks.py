@@ -240,6 +240,15 @@ class UpBlock(nn.Sequential):
         super().__init__(upsample, ConvNormAct(in_channels, out_channels, norm))
 
 
+def level_widths(base_width: int, depth: int) -> list[int]:
+    """Channels of each level, ``base_width * 2**level`` for levels 0..depth (checked)."""
+    if depth < 1:
+        raise ValueError(f"model.depth must be >= 1, got {depth}.")
+    if base_width < 1:
+        raise ValueError(f"model.base_width must be >= 1, got {base_width}.")
+    return [base_width * 2**level for level in range(depth + 1)]
+
+
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int]]:
     """Replicate-pad the bottom/right of ``x`` so that H and W divide ``multiple``.
 

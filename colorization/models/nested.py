@@ -17,6 +17,7 @@ from colorization.models.blocks import (
     NormName,
     UpBlock,
     UpsampleName,
+    level_widths,
     pad_to_multiple,
 )
 from colorization.models.init import InitName, init_weights
@@ -52,10 +53,7 @@ class NestedUNet(nn.Module):
         eval_output: Literal["last", "mean"] = "last",
     ) -> None:
         super().__init__()
-        if depth < 1:
-            raise ValueError(f"model.depth must be >= 1, got {depth}.")
-        if base_width < 1:
-            raise ValueError(f"model.base_width must be >= 1, got {base_width}.")
+        widths = level_widths(base_width, depth)
         if eval_output not in ("last", "mean"):
             raise ValueError(f"model.eval_output must be last or mean, got {eval_output!r}.")
         self.in_channels = in_channels
@@ -63,7 +61,6 @@ class NestedUNet(nn.Module):
         self.depth = depth
         self.deep_supervision = deep_supervision
         self.eval_output = eval_output
-        widths = [base_width * 2**level for level in range(depth + 1)]
 
         self.pool = nn.MaxPool2d(2)
         nodes: dict[str, nn.Module] = {}

@@ -6,32 +6,23 @@ R2AttU-Net 39,442,925 parameters, whatever ``t`` (the recurrent convolution shar
 
 from __future__ import annotations
 
+from typing import Any
+
 from torch import nn
 
-from colorization.models.blocks import NormName, RRCNNBlock, UpsampleName
-from colorization.models.init import InitName
+from colorization.models.blocks import RRCNNBlock
 from colorization.models.unet import UNet
 
 
 class R2UNet(UNet):
-    """U-Net whose every conv block is a recurrent residual block with ``t`` recurrent steps."""
+    """U-Net whose every conv block is a recurrent residual block with ``t`` recurrent steps.
 
-    def __init__(
-        self,
-        in_channels: int = 3,
-        out_channels: int = 1,
-        base_width: int = 64,
-        depth: int = 4,
-        upsample: UpsampleName = "nearest",
-        norm: NormName = "batch",
-        dropout: float = 0.0,
-        init: InitName = "default",
-        t: int = 2,
-    ) -> None:
-        self.t = t  # read by block() while the parent builds the layers
-        super().__init__(
-            in_channels, out_channels, base_width, depth, upsample, norm, dropout, init
-        )
+    Takes the options of :class:`UNet`, plus ``t``.
+    """
+
+    def __init__(self, *args: Any, t: int = 2, **kwargs: Any) -> None:
+        self.t = t  # read by block() while UNet builds the layers
+        super().__init__(*args, **kwargs)
 
     def block(self, in_channels: int, out_channels: int) -> nn.Module:
         return RRCNNBlock(in_channels, out_channels, self.norm, self.dropout, self.t)

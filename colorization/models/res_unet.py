@@ -4,33 +4,19 @@ from __future__ import annotations
 
 from torch import nn
 
-from colorization.models.blocks import NormName, ResidualBlock, ResidualStem, UpsampleName
-from colorization.models.init import InitName
+from colorization.models.blocks import ResidualBlock, ResidualStem
 from colorization.models.unet import UNet
 
 
 class ResUNet(UNet):
-    """U-Net layout built from pre-activation residual units.
+    """U-Net layout built from pre-activation residual units (same options as :class:`UNet`).
 
     The stem is Conv-norm-ReLU-Conv with a conv shortcut; each encoder level is a residual unit
     with stride 2 (no max-pooling); the decoder up-samples (transposed conv by default, as in the
     paper), concatenates the skip and applies a residual unit.
     """
 
-    def __init__(
-        self,
-        in_channels: int = 3,
-        out_channels: int = 1,
-        base_width: int = 64,
-        depth: int = 4,
-        upsample: UpsampleName = "transpose",
-        norm: NormName = "batch",
-        dropout: float = 0.0,
-        init: InitName = "default",
-    ) -> None:
-        super().__init__(
-            in_channels, out_channels, base_width, depth, upsample, norm, dropout, init
-        )
+    default_upsample = "transpose"
 
     def block(self, in_channels: int, out_channels: int) -> nn.Module:
         return ResidualBlock(in_channels, out_channels, self.norm, self.dropout)

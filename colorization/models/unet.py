@@ -19,6 +19,7 @@ from colorization.models.blocks import (
     NormName,
     UpBlock,
     UpsampleName,
+    level_widths,
     pad_to_multiple,
 )
 from colorization.models.init import InitName, init_weights
@@ -32,7 +33,8 @@ class UNet(nn.Module):
         out_channels: output channels (colorization: 2 = ab). The head has no activation.
         base_width: channels at the first level; level ``i`` has ``base_width * 2**i``.
         depth: number of 2x down-samplings.
-        upsample: ``nearest`` or ``bilinear`` (each + conv), or ``transpose``.
+        upsample: ``nearest`` or ``bilinear`` (each + conv), or ``transpose``; ``None`` takes
+            the variant's ``default_upsample``.
         norm: ``batch``, ``instance``, ``group`` or ``none``.
         dropout: spatial dropout after each conv block (0 disables it).
         init: weight init, ``default`` (PyTorch's), ``normal``, ``kaiming`` or ``xavier``.
@@ -40,6 +42,8 @@ class UNet(nn.Module):
 
     #: gate every skip connection with an :class:`AttentionGate` (Attention U-Net)
     attention: bool = False
+    #: up-sampling used when ``upsample`` is not given
+    default_upsample: UpsampleName = "nearest"
 
     def __init__(
         self,
@@ -47,22 +51,19 @@ class UNet(nn.Module):
         out_channels: int = 1,
         base_width: int = 64,
         depth: int = 4,
-        upsample: UpsampleName = "nearest",
+        upsample: UpsampleName | None = None,
         norm: NormName = "batch",
         dropout: float = 0.0,
         init: InitName = "default",
     ) -> None:
         super().__init__()
-        if depth < 1:
-            raise ValueError(f"model.depth must be >= 1, got {depth}.")
-        if base_width < 1:
-            raise ValueError(f"model.base_width must be >= 1, got {base_width}.")
+        widths = level_widths(base_width, depth)
+        upsample = upsample or self.default_upsample
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.depth = depth
         self.norm = norm
         self.dropout = dropout
-        widths = [base_width * 2**level for level in range(depth + 1)]
 
         self.encoders = nn.ModuleList([self.stem(in_channels, widths[0])])
         self.encoders.extend(self.down(widths[i - 1], widths[i]) for i in range(1, depth + 1))
