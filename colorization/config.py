@@ -7,8 +7,9 @@ package (``colorization/conf``). :func:`config_dir` finds whichever exists, so
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -32,10 +33,54 @@ def slug(name: str) -> str:
     return str(name).replace("/", "_")
 
 
+def run_dir(log_dir: str, run_name: str | None, task: str, timestamp: str) -> str:
+    """A named run always uses ``<log_dir>/<run_name>`` (so rerunning it resumes); an unnamed
+    run gets a fresh ``<log_dir>/<task>/runs/<timestamp>``."""
+    if run_name:
+        return f"{log_dir}/{run_name}"
+    return f"{log_dir}/{task}/runs/{timestamp}"
+
+
 def register_resolvers() -> None:
     """OmegaConf resolvers used by the configs (idempotent)."""
-    if not OmegaConf.has_resolver("slug"):
-        OmegaConf.register_new_resolver("slug", slug)
+    for name, function in (("slug", slug), ("run_dir", run_dir)):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, function)
+
+
+def _positive(value: Any) -> bool:
+    return value > 0
+
+
+def _fraction(value: Any) -> bool:
+    return 0 < value <= 1
+
+
+# (key, check, what a valid value is): checked before anything is built or trained.
+_CHECKS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("optimizer.lr", _positive, "a positive number, e.g. optimizer.lr=1e-3"),
+    ("optimizer.weight_decay", lambda v: v >= 0, "0 or positive"),
+    ("data.image_size", lambda v: isinstance(v, int) and v > 0, "a positive integer"),
+    ("data.batch_size", lambda v: isinstance(v, int) and v > 0, "a positive integer"),
+    ("data.num_workers", lambda v: isinstance(v, int) and v >= 0, "0 or a positive integer"),
+    ("trainer.max_epochs", lambda v: v == -1 or v >= 1, ">= 1 (or -1 for no limit)"),
+    ("trainer.accumulate_grad_batches", _positive, "a positive integer"),
+    ("task.hints.ratios", lambda v: len(v) > 0 and all(map(_fraction, v)), "fractions in (0, 1]"),
+)
+
+
+def validate_config(cfg: DictConfig) -> None:
+    """Fail at start, naming the key, for values that would only break later."""
+    for key, check, expected in _CHECKS:
+        value = OmegaConf.select(cfg, key, default=None)
+        if value is None:
+            continue
+        try:
+            valid = check(value)
+        except TypeError:
+            valid = False
+        if not valid:
+            raise ValueError(f"Invalid config: {key}={value} (expected {expected}).")
 
 
 def compose(overrides: Sequence[str] = (), output_dir: str | Path | None = None) -> DictConfig:

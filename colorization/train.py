@@ -3,6 +3,7 @@
     python -m colorization.train                       # UNet, hint colorization, sample photos
     python -m colorization.train model=unet loss=mse optimizer=rmsprop optimizer.lr=5e-4 \
         data.root=/path/to/photos data.image_size=128 trainer.max_epochs=80
+    python -m colorization.train run_name=exp1         # rerun after a crash: resumes
 """
 
 from __future__ import annotations
@@ -13,12 +14,19 @@ from typing import Any
 import hydra
 import pytorch_lightning as pl
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.tuner import Tuner
 
-from colorization.config import CONFIG_NAME, config_dir, print_config
+from colorization.config import CONFIG_NAME, config_dir, print_config, validate_config
+from colorization.hardware import resolve_precision
+from colorization.resume import resume_checkpoint
 
 log = logging.getLogger(__name__)
+
+# Trainer options that the task's training step implements itself (manual optimisation,
+# needed to re-split a batch after an out-of-memory error): handed to the task, not the Trainer.
+STEP_OPTIONS = ("accumulate_grad_batches", "gradient_clip_val", "gradient_clip_algorithm")
 
 
 def instantiate_all(group: DictConfig | None) -> list[Any]:
@@ -28,30 +36,70 @@ def instantiate_all(group: DictConfig | None) -> list[Any]:
     return [instantiate(entry) for entry in group.values() if "_target_" in entry]
 
 
-def train(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule]:
-    """Build data, model, task and trainer from ``cfg`` and fit."""
-    if cfg.get("seed") is not None:
-        pl.seed_everything(cfg.seed, workers=True)
-
-    datamodule: pl.LightningDataModule = instantiate(cfg.data)
-    task: pl.LightningModule = instantiate(
+def build_task(cfg: DictConfig, step_options: dict[str, Any]) -> pl.LightningModule:
+    safety = cfg.get("safety") or {}
+    guard = safety.get("loss_guard")
+    return instantiate(
         cfg.task,
         net=instantiate(cfg.model),
         loss=instantiate(cfg.loss),
         optimizer=instantiate(cfg.optimizer),
         scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
+        oom_recovery=bool(safety.get("oom_recovery", True)),
+        loss_guard=instantiate(guard) if guard else None,
+        **step_options,
     )
+
+
+def build_trainer(cfg: DictConfig) -> tuple[pl.Trainer, dict[str, Any], list[Any]]:
+    """The Trainer, the step options it hands to the task, and the loggers."""
+    trainer_cfg = cfg.trainer.copy()
+    with open_dict(trainer_cfg):
+        step_options = {k: trainer_cfg.pop(k) for k in STEP_OPTIONS if k in trainer_cfg}
+        trainer_cfg.precision = resolve_precision(
+            trainer_cfg.get("precision", "auto"), trainer_cfg.get("accelerator", "auto")
+        )
     loggers = instantiate_all(cfg.get("logger"))
-    trainer: pl.Trainer = instantiate(
-        cfg.trainer, callbacks=instantiate_all(cfg.get("callbacks")), logger=loggers or False
+    trainer = instantiate(
+        trainer_cfg, callbacks=instantiate_all(cfg.get("callbacks")), logger=loggers or False
     )
+    return trainer, step_options, loggers
+
+
+def train(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule]:
+    """Build data, model, task and trainer from ``cfg`` and fit."""
+    validate_config(cfg)
+    if cfg.get("seed") is not None:
+        pl.seed_everything(cfg.seed, workers=True)
+
+    datamodule: pl.LightningDataModule = instantiate(cfg.data)
+    trainer, step_options, loggers = build_trainer(cfg)
+    task = build_task(cfg, step_options)
     for logger in loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
 
+    ckpt_path = cfg.get("ckpt_path")
+    if ckpt_path is None and cfg.get("run_name"):
+        ckpt_path = resume_checkpoint(cfg.paths.output_dir)
+    if cfg.get("tune", {}).get("batch_size") and ckpt_path is None:
+        find_batch_size(trainer, task, datamodule)
     if cfg.get("train", True):
-        trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path)
         report(trainer)
     return trainer, task
+
+
+def find_batch_size(trainer: pl.Trainer, task: Any, datamodule: Any) -> None:
+    """Lightning's batch-size finder (doubling until out of memory) before training.
+
+    OOM recovery is paused meanwhile: the finder needs to see the out-of-memory errors.
+    """
+    task.memory.enabled = False
+    try:
+        size = Tuner(trainer).scale_batch_size(task, datamodule=datamodule, mode="power")
+    finally:
+        task.memory.enabled = True
+    log.info("Batch-size finder chose data.batch_size=%s.", size)
 
 
 def monitored_checkpoint(trainer: pl.Trainer) -> ModelCheckpoint | None:
@@ -60,14 +108,14 @@ def monitored_checkpoint(trainer: pl.Trainer) -> ModelCheckpoint | None:
 
 
 def report(trainer: pl.Trainer) -> None:
-    """Print the final validation metrics and where the best checkpoint is."""
+    """Log the final validation metrics and where the best checkpoint is."""
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
     listed = ", ".join(f"{name}={value:.4f}" for name, value in sorted(metrics.items()))
     log.info(f"Final validation metrics: {listed}")
     best = monitored_checkpoint(trainer)
     if best is not None and best.best_model_path:
         log.info(f"Best checkpoint ({best.monitor}={float(best.best_model_score):.4f}): "
-              f"{best.best_model_path}")  # fmt: skip
+                 f"{best.best_model_path}")  # fmt: skip
 
 
 def best_score(trainer: pl.Trainer, metric: str | None) -> float | None:

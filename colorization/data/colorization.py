@@ -60,6 +60,15 @@ class ColorizationDataModule(pl.LightningDataModule):
         self.val_set: GridViewDataset | None = None
 
     @property
+    def batch_size(self) -> int:
+        """Training batch size (a settable attribute, as Lightning's batch-size finder expects)."""
+        return self.hparams.batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int) -> None:
+        self.hparams.batch_size = value
+
+    @property
     def uses_samples(self) -> bool:
         return self.hparams.root is None
 

@@ -4,22 +4,37 @@ It owns what all tasks share: the injected network, loss, optimizer/scheduler wi
 ``_partial_`` configs), the train/val/test loops, metric logging and preview panels. A task
 subclass says only how a raw batch becomes network inputs and targets, which metrics it keeps
 and what its preview grid shows.
+
+The training step uses Lightning's manual optimisation so that it can protect a run:
+out-of-memory errors re-split the batch into micro-batches (see :mod:`.memory`), and losses that
+are NaN or explode skip the optimizer step (see :mod:`.guard`). Gradient accumulation and
+clipping therefore live here too (``train.py`` hands them over from ``trainer.*``).
 """
 
 from __future__ import annotations
 
+import logging
+import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
 from torch import nn
 from torchmetrics import Metric
 
+from colorization.tasks.clipping import ClipAlgorithm, clip_gradients_
+from colorization.tasks.guard import PERSISTENT_LOSS_HELP, LossGuard
+from colorization.tasks.memory import OutOfMemoryRecovery
+
+log = logging.getLogger(__name__)
+
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SchedulerFactory = Callable[..., Any]
+Batch = dict[str, torch.Tensor]
 
 
 @dataclass
@@ -38,9 +53,15 @@ class ImageToImageTask(pl.LightningModule, ABC):
         net: the network, mapping ``in_channels`` to ``out_channels``.
         loss: a module ``loss(pred, target) -> scalar``.
         optimizer: a partial optimizer (``_partial_: true`` config), called with the parameters.
-        scheduler: a partial LR scheduler called with the optimizer, or ``None``.
+        scheduler: a partial LR scheduler called with the optimizer, or ``None``; stepped once
+            per epoch (reduce-on-plateau with ``monitor``).
         monitor / monitor_mode: the metric that checkpoints and plateau schedulers follow.
         in_channels / out_channels: what this task feeds and expects; checked against the net.
+        accumulate_grad_batches: batches whose gradients add up to one optimizer step.
+        gradient_clip_val / gradient_clip_algorithm: clip at this value by ``norm``, ``value``
+            or ``agc`` (adaptive, unit-wise); ``None`` disables clipping.
+        oom_recovery: re-split a batch that runs out of memory into micro-batches.
+        loss_guard: skips steps with NaN/exploding losses (``None`` disables the guard).
     """
 
     def __init__(
@@ -53,15 +74,18 @@ class ImageToImageTask(pl.LightningModule, ABC):
         monitor_mode: str = "min",
         in_channels: int | None = None,
         out_channels: int | None = None,
+        accumulate_grad_batches: int = 1,
+        gradient_clip_val: float | None = None,
+        gradient_clip_algorithm: ClipAlgorithm = "norm",
+        oom_recovery: bool = True,
+        loss_guard: LossGuard | None = None,
     ) -> None:
         super().__init__()
         # Only plain values go into checkpoints (modules and factories are rebuilt from the
         # config), so checkpoints load with torch's safe ``weights_only`` unpickler.
         self.save_hyperparameters(
-            logger=False, ignore=["net", "loss", "optimizer", "scheduler", "hints"]
+            logger=False, ignore=["net", "loss", "optimizer", "scheduler", "hints", "loss_guard"]
         )
-        self.optimizer_factory = optimizer
-        self.scheduler_factory = scheduler
         for attribute, expected in (("in_channels", in_channels), ("out_channels", out_channels)):
             actual = getattr(net, attribute, None)
             if expected is not None and actual is not None and actual != expected:
@@ -69,15 +93,28 @@ class ImageToImageTask(pl.LightningModule, ABC):
                     f"model.{attribute}={actual} but task {type(self).__name__} needs "
                     f"{expected}. Remove the override of model.{attribute} or set it to {expected}."
                 )
+        if accumulate_grad_batches < 1:
+            raise ValueError(
+                f"trainer.accumulate_grad_batches must be >= 1, got {accumulate_grad_batches}."
+            )
+        if gradient_clip_val is not None and gradient_clip_val <= 0:
+            raise ValueError(f"trainer.gradient_clip_val must be > 0, got {gradient_clip_val}.")
+        self.automatic_optimization = False
         self.net = net
         self.loss = loss
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        self.memory = OutOfMemoryRecovery(enabled=oom_recovery)
+        self.loss_guard = loss_guard
+        self.simulate_oom_above: int | None = None  # test hook: micro-batches larger than this OOM
+        self._batches_in_cycle = 0
         self.metrics = nn.ModuleDict(
             {stage: nn.ModuleDict(self.make_metrics()) for stage in ("val", "test")}
         )
 
     # --- what a task defines -------------------------------------------------------------
     @abstractmethod
-    def prepare_batch(self, batch: dict[str, torch.Tensor], stage: str) -> Sample:
+    def prepare_batch(self, batch: Batch, stage: str) -> Sample:
         """Turn a raw loader batch (already on the device) into network inputs and targets."""
 
     @abstractmethod
@@ -104,20 +141,125 @@ class ImageToImageTask(pl.LightningModule, ABC):
             return self.loss(pred, target)
         return torch.stack([self.loss(head, target) for head in pred]).mean()
 
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        sample = self.prepare_batch(batch, "train")
-        loss = self.compute_loss(self(sample.inputs), sample.target)
+    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        optimizer = self.optimizers()
+        batch_size = len(next(iter(batch.values())))
+
+        def drop_gradients() -> None:
+            optimizer.zero_grad(set_to_none=True)
+            if self._batches_in_cycle:
+                log.warning("Dropped the gradients of %d earlier batches of this accumulation "
+                            "cycle.", self._batches_in_cycle)  # fmt: skip
+            self._batches_in_cycle = 0
+
+        loss = self.memory.run(
+            batch_size, lambda micro: self._backward_in_chunks(batch, micro), drop_gradients
+        )
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True,
-                 batch_size=len(sample.inputs))  # fmt: skip
+                 batch_size=batch_size)  # fmt: skip
+        self.log("train/micro_batch", float(self.memory.micro_batch or batch_size),
+                 on_step=True, on_epoch=False, batch_size=batch_size)  # fmt: skip
+
+        verdict = "ok" if self.loss_guard is None else self.loss_guard.check(loss.item())
+        if verdict != "ok":
+            self._handle_bad_loss(verdict, drop_gradients)
+            return loss
+        self._batches_in_cycle += 1
+        if self._batches_in_cycle >= self.hparams.accumulate_grad_batches or (
+            self.trainer.is_last_batch
+        ):
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            self._batches_in_cycle = 0
         return loss
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+    def _backward_in_chunks(self, batch: Batch, micro_batch: int) -> torch.Tensor:
+        """Forward + backward the batch in chunks of ``micro_batch``; returns the batch loss."""
+        batch_size = len(next(iter(batch.values())))
+        total = torch.zeros((), device=self.device)
+        for start in range(0, batch_size, micro_batch):
+            chunk = {key: value[start : start + micro_batch] for key, value in batch.items()}
+            share = len(next(iter(chunk.values()))) / batch_size
+            if self.simulate_oom_above is not None and share * batch_size > self.simulate_oom_above:
+                raise torch.cuda.OutOfMemoryError("simulated out of memory (test hook)")
+            sample = self.prepare_batch(chunk, "train")
+            loss = self.compute_loss(self(sample.inputs), sample.target)
+            if torch.isfinite(loss):
+                self.manual_backward(loss * share / self.hparams.accumulate_grad_batches)
+            total = total + loss.detach().float() * share
+        return total
+
+    def _handle_bad_loss(self, verdict: str, drop_gradients: Callable[[], None]) -> None:
+        guard = self.loss_guard
+        drop_gradients()
+        self.log("train/skipped_steps", float(guard.skipped), on_step=True, on_epoch=False)
+        log.warning("Skipped an optimizer step at global step %d: %s (%d skipped so far).",
+                    self.global_step, guard.last_reason, guard.skipped)  # fmt: skip
+        if verdict != "recover":
+            return
+        if guard.on_persistent == "stop":
+            raise RuntimeError(
+                f"Training stopped: {guard.max_consecutive} bad losses in a row "
+                f"({guard.last_reason}). {PERSISTENT_LOSS_HELP}"
+            )
+        self.reload_last_good_checkpoint(guard.lr_factor)
+
+    def reload_last_good_checkpoint(self, lr_factor: float) -> None:
+        """Restore weights and optimizer state from the newest checkpoint of this run and scale
+        the learning rate by ``lr_factor``; stop with a clear message if there is none."""
+        from colorization.resume import latest_checkpoint
+
+        folders = {c.dirpath for c in self.trainer.checkpoint_callbacks if c.dirpath}
+        found = [latest_checkpoint(folder) for folder in folders]
+        found = [(path, state) for path, state in found if path is not None]
+        if not found:
+            raise RuntimeError(
+                "Training stopped: the loss stayed bad and no checkpoint exists yet to go back "
+                f"to. {PERSISTENT_LOSS_HELP}"
+            )
+        path, state = max(found, key=lambda item: item[1]["global_step"])
+        self.load_state_dict(state["state_dict"])
+        optimizer = self.optimizers()
+        optimizer.load_state_dict(state["optimizer_states"][0])
+        for group in optimizer.param_groups:
+            group["lr"] *= lr_factor
+        for scheduler in self._schedulers():
+            if hasattr(scheduler, "base_lrs"):
+                scheduler.base_lrs = [lr * lr_factor for lr in scheduler.base_lrs]
+        log.warning("Reloaded %s after persistent bad losses; learning rate x%g, now %g.",
+                    path, lr_factor, optimizer.param_groups[0]["lr"])  # fmt: skip
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """Clip here: under AMP the gradients are already unscaled at this point."""
+        if self.hparams.gradient_clip_val is not None:
+            clip_gradients_(
+                self.parameters(),
+                self.hparams.gradient_clip_algorithm,
+                self.hparams.gradient_clip_val,
+            )
+
+    def _schedulers(self) -> list[Any]:
+        schedulers = self.lr_schedulers()
+        if schedulers is None:
+            return []
+        return list(schedulers) if isinstance(schedulers, list) else [schedulers]
+
+    def on_train_epoch_end(self) -> None:
+        for scheduler in self._schedulers():
+            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                value = self.trainer.callback_metrics.get(self.hparams.monitor)
+                if value is not None:
+                    scheduler.step(value)
+            else:
+                scheduler.step()
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
         self._evaluate(batch, "val")
 
-    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+    def test_step(self, batch: Batch, batch_idx: int) -> None:
         self._evaluate(batch, "test")
 
-    def _evaluate(self, batch: dict[str, torch.Tensor], stage: str) -> None:
+    def _evaluate(self, batch: Batch, stage: str) -> None:
         sample = self.prepare_batch(batch, stage)
         pred = self(sample.inputs)
         batch_size = len(sample.inputs)
@@ -129,7 +271,7 @@ class ImageToImageTask(pl.LightningModule, ABC):
                      prog_bar=f"{stage}/{name}" == self.hparams.monitor)  # fmt: skip
 
     @torch.no_grad()
-    def preview(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+    def preview(self, batch: Batch) -> list[torch.Tensor]:
         """Preview panels for a validation batch (deterministic, so comparable across epochs)."""
         sample = self.prepare_batch(batch, "val")
         return [p.float().clamp(0, 1) for p in self.preview_panels(sample, self(sample.inputs))]
@@ -146,3 +288,30 @@ class ImageToImageTask(pl.LightningModule, ABC):
                 "interval": "epoch",
             },
         }
+
+    # --- state that Lightning does not checkpoint by itself ------------------------------
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        numpy_state = np.random.get_state()
+        checkpoint["rng_states"] = {
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "python": list(random.getstate()[1]),
+            "numpy": {"keys": torch.from_numpy(numpy_state[1].astype(np.int64)),
+                      "pos": int(numpy_state[2])},
+        }  # fmt: skip
+        checkpoint["oom_micro_batch"] = self.memory.micro_batch
+        if self.loss_guard is not None:
+            checkpoint["loss_guard"] = self.loss_guard.state_dict()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        states = checkpoint.get("rng_states")
+        if states:
+            torch.set_rng_state(states["torch"])
+            if states["cuda"] and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(states["cuda"])
+            random.setstate((3, tuple(states["python"]), None))
+            keys = states["numpy"]["keys"].numpy().astype(np.uint32)
+            np.random.set_state(("MT19937", keys, states["numpy"]["pos"]))
+        self.memory.micro_batch = checkpoint.get("oom_micro_batch")
+        if self.loss_guard is not None and "loss_guard" in checkpoint:
+            self.loss_guard.load_state_dict(checkpoint["loss_guard"])

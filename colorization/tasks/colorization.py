@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 from torchmetrics import Metric
@@ -24,7 +26,8 @@ class ColorizationTask(ImageToImageTask):
     Args:
         hints: the hint sampler (random pixels at 1/3/5 % by default, or geometric patches).
         hint_seed: validation/test hints of image ``i`` are drawn from seed ``hint_seed + i``.
-        Other args: see :class:`ImageToImageTask`.
+        Other args (and ``step_options``: accumulation, clipping, OOM recovery, loss guard):
+            see :class:`ImageToImageTask`.
     """
 
     def __init__(
@@ -39,9 +42,18 @@ class ColorizationTask(ImageToImageTask):
         monitor_mode: str = "max",
         in_channels: int = 4,
         out_channels: int = 2,
+        **step_options: Any,
     ) -> None:
         super().__init__(
-            net, loss, optimizer, scheduler, monitor, monitor_mode, in_channels, out_channels
+            net,
+            loss,
+            optimizer,
+            scheduler,
+            monitor,
+            monitor_mode,
+            in_channels,
+            out_channels,
+            **step_options,
         )
         self.hints = hints if hints is not None else RandomPixelHints()
 

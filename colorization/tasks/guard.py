@@ -1,0 +1,87 @@
+"""Guard against exploding or NaN losses."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import deque
+from typing import Literal
+
+Verdict = Literal["ok", "skip", "recover"]
+
+
+class LossGuard:
+    """Flags a training loss that is non-finite or ``spike_factor`` times above the running
+    median of the last ``window`` good losses (once ``warmup`` good losses are known).
+
+    A flagged step is skipped (no optimizer step). After ``max_consecutive`` flagged steps in a
+    row the verdict is ``recover``: the task then reloads the last good checkpoint with the
+    learning rate times ``lr_factor`` (``on_persistent="reload"``) or stops
+    (``on_persistent="stop"``).
+    """
+
+    def __init__(
+        self,
+        spike_factor: float | None = 10.0,
+        window: int = 100,
+        warmup: int = 20,
+        max_consecutive: int = 10,
+        on_persistent: Literal["reload", "stop"] = "reload",
+        lr_factor: float = 0.5,
+    ) -> None:
+        if spike_factor is not None and spike_factor <= 1:
+            raise ValueError(f"safety.loss_guard.spike_factor must be > 1, got {spike_factor}.")
+        if max_consecutive < 1 or window < 1 or warmup < 1:
+            raise ValueError("safety.loss_guard: window, warmup and max_consecutive must be >= 1.")
+        if on_persistent not in ("reload", "stop"):
+            raise ValueError(
+                f"safety.loss_guard.on_persistent must be reload or stop, got {on_persistent!r}."
+            )
+        if not 0 < lr_factor <= 1:
+            raise ValueError(f"safety.loss_guard.lr_factor must be in (0, 1], got {lr_factor}.")
+        self.spike_factor = spike_factor
+        self.warmup = warmup
+        self.max_consecutive = max_consecutive
+        self.on_persistent = on_persistent
+        self.lr_factor = lr_factor
+        self.history: deque[float] = deque(maxlen=window)
+        self.consecutive = 0
+        self.skipped = 0
+        self.last_reason = ""
+
+    def check(self, loss: float) -> Verdict:
+        reason = self._problem(loss)
+        if reason is None:
+            self.history.append(loss)
+            self.consecutive = 0
+            return "ok"
+        self.last_reason = reason
+        self.skipped += 1
+        self.consecutive += 1
+        if self.consecutive >= self.max_consecutive:
+            self.consecutive = 0
+            return "recover"
+        return "skip"
+
+    def _problem(self, loss: float) -> str | None:
+        if not math.isfinite(loss):
+            return f"non-finite loss ({loss})"
+        if self.spike_factor is not None and len(self.history) >= self.warmup:
+            median = statistics.median(self.history)
+            if median > 0 and loss > self.spike_factor * median:
+                return f"loss {loss:.4g} > {self.spike_factor:g} x running median {median:.4g}"
+        return None
+
+    def state_dict(self) -> dict:
+        return {"history": list(self.history), "skipped": self.skipped}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.history.extend(state.get("history", []))
+        self.skipped = state.get("skipped", 0)
+
+
+PERSISTENT_LOSS_HELP = (
+    "Likely causes: a learning rate too high for this model (lower optimizer.lr, or add "
+    "trainer.gradient_clip_val), a loss that does not fit the data (check loss=), or inputs "
+    "outside the expected range (check data.root for corrupt or unusual images)."
+)
