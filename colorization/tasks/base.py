@@ -219,7 +219,7 @@ class ImageToImageTask(pl.LightningModule, ABC):
             )
         path, state = max(found, key=lambda item: item[1]["global_step"])
         self.load_state_dict(state["state_dict"])
-        optimizer = self.optimizers()
+        optimizer = self.optimizers().optimizer  # the torch optimizer inside Lightning's wrapper
         optimizer.load_state_dict(state["optimizer_states"][0])
         for group in optimizer.param_groups:
             group["lr"] *= lr_factor

@@ -1,0 +1,60 @@
+"""Crash-safe resume: a named run killed with SIGKILL picks up where its checkpoint left it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+COMMON = [
+    "print_config=false", "model.base_width=8", "model.depth=2", "data.image_size=48",
+    "data.batch_size=4", "data.train_samples_per_epoch=64", "data.num_workers=0",
+    "trainer.max_epochs=3", "safety.checkpoint_every_n_steps=5", "~callbacks.progress_bar",
+]  # fmt: skip
+ENV = {**os.environ, "PYTHONWARNINGS": "ignore"}
+
+
+def command(run_name: str) -> list[str]:
+    return [sys.executable, "-m", "colorization.train", f"run_name={run_name}", *COMMON]
+
+
+def final_state(cwd: Path, run_name: str) -> dict:
+    return torch.load(
+        cwd / "outputs" / run_name / "checkpoints" / "last.ckpt", weights_only=True
+    )
+
+
+def test_kill_9_mid_epoch_then_rerun_resumes_to_the_same_step(tmp_path: Path) -> None:
+    full = subprocess.run(command("full"), cwd=tmp_path, env=ENV, capture_output=True, text=True)
+    assert full.returncode == 0, full.stderr[-3000:]
+    expected = final_state(tmp_path, "full")
+    assert expected["global_step"] == 3 * 64 // 4
+
+    checkpoint = tmp_path / "outputs" / "crash" / "checkpoints" / "last.ckpt"
+    process = subprocess.Popen(
+        command("crash"), cwd=tmp_path, env=ENV, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL, "the run ended before it could be killed"
+    killed_at = torch.load(checkpoint, weights_only=True)
+    assert 0 < killed_at["global_step"] < expected["global_step"]
+
+    rerun = subprocess.run(command("crash"), cwd=tmp_path, env=ENV, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    log = rerun.stdout + rerun.stderr
+    assert f"global step {killed_at['global_step']}" in log and "Resuming from" in log
+    resumed = final_state(tmp_path, "crash")
+    assert resumed["global_step"] == expected["global_step"]
+    assert resumed["epoch"] == expected["epoch"]
+    # The same TensorBoard run continues: one folder, events from both processes.
+    events = list((tmp_path / "outputs" / "crash" / "tensorboard").glob("events.out.tfevents.*"))
+    assert len(events) >= 2
