@@ -24,9 +24,7 @@ def command(run_name: str) -> list[str]:
 
 
 def final_state(cwd: Path, run_name: str) -> dict:
-    return torch.load(
-        cwd / "outputs" / run_name / "checkpoints" / "last.ckpt", weights_only=True
-    )
+    return torch.load(cwd / "outputs" / run_name / "checkpoints" / "last.ckpt", weights_only=True)
 
 
 def test_kill_9_mid_epoch_then_rerun_resumes_to_the_same_step(tmp_path: Path) -> None:

@@ -9,8 +9,9 @@ import torch
 from torch.utils.data import DataLoader
 
 from colorization.data.datasets import GridViewDataset, RandomCropDataset, split_photos
-from colorization.data.images import Photo, photos_in_folder
+from colorization.data.images import Photo, find_images, photos_from_paths
 from colorization.data.samples import sample_split
+from colorization.data.validation import BadFilePolicy, scan_images
 
 
 class ColorizationDataModule(pl.LightningDataModule):
@@ -28,6 +29,9 @@ class ColorizationDataModule(pl.LightningDataModule):
         val_grid: validation views per photo side (``None``: 2 for the built-in set, whose
             validation is only two photos, else 1 = resize + centre crop).
         cache: keep decoded photos in memory (``None``: only for the built-in set).
+        bad_files: what to do with unusable files found by the pre-training check
+            (:mod:`colorization.data.validation`): ``skip`` them (counted in one summary line)
+            or stop with an ``error`` naming them.
     """
 
     def __init__(
@@ -45,6 +49,7 @@ class ColorizationDataModule(pl.LightningDataModule):
         val_grid: int | None = None,
         cache: bool | None = None,
         pin_memory: bool | None = None,
+        bad_files: BadFilePolicy = "skip",
     ) -> None:
         super().__init__()
         if image_size < 1:
@@ -77,10 +82,17 @@ class ColorizationDataModule(pl.LightningDataModule):
         hp = self.hparams
         if self.uses_samples:
             return sample_split()
-        photos = photos_in_folder(hp.root)
+        photos = self._checked_photos(hp.root)
         if hp.val_root is not None:
-            return photos, photos_in_folder(hp.val_root)
+            return photos, self._checked_photos(hp.val_root)
         return split_photos(photos, hp.val_fraction, hp.split_seed)
+
+    def _checked_photos(self, root: str) -> list[Photo]:
+        """The usable photos under ``root``, checked before any training starts."""
+        report = scan_images(
+            find_images(root), self.hparams.image_size, root, self.hparams.bad_files
+        )
+        return photos_from_paths(report.kept)
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:

@@ -6,6 +6,7 @@ and hint sampling happen later on the whole batch, on the model's device.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Sequence
 
@@ -14,6 +15,8 @@ from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
 from colorization.data.images import Photo
+
+log = logging.getLogger(__name__)
 
 
 def split_photos(
@@ -37,18 +40,32 @@ def split_photos(
 
 
 class _PhotoDataset(Dataset):
-    """Shared photo access with an optional in-memory cache of decoded photos."""
+    """Shared photo access with an optional in-memory cache of decoded photos.
+
+    A photo that passed the header check but still fails to decode is reported once and
+    replaced by the next photo, so a bad file never stops an epoch half-way.
+    """
 
     def __init__(self, photos: Sequence[Photo], cache: bool) -> None:
         if not photos:
             raise ValueError("A dataset needs at least one photo.")
         self.photos = list(photos)
+        self._broken: set[int] = set()
         self._cache = [photo.load() for photo in self.photos] if cache else None
 
     def _photo(self, index: int) -> torch.Tensor:
         if self._cache is not None:
             return self._cache[index]
-        return self.photos[index].load()
+        for offset in range(len(self.photos)):
+            candidate = (index + offset) % len(self.photos)
+            if candidate in self._broken:
+                continue
+            try:
+                return self.photos[candidate].load()
+            except ValueError as error:
+                self._broken.add(candidate)
+                log.warning("%s Using another photo in its place.", error)
+        raise RuntimeError("None of the photos of this dataset can be decoded.")
 
 
 class RandomCropDataset(_PhotoDataset):

@@ -57,19 +57,20 @@ def load_rgb(path: str | Path) -> torch.Tensor:
     path = Path(path)
     try:
         if path.suffix.lower() in _TORCHVISION_EXTENSIONS:
-            return decode_image(str(path), mode=ImageReadMode.RGB)
-        with Image.open(path) as image:
-            array = np.asarray(image.convert("RGB"))
-        return torch.from_numpy(array.copy()).permute(2, 0, 1).contiguous()
+            image = decode_image(str(path), mode=ImageReadMode.RGB)  # drops any alpha channel
+        else:
+            with Image.open(path) as opened:
+                array = np.asarray(opened.convert("RGB"))
+            image = torch.from_numpy(array.copy()).permute(2, 0, 1).contiguous()
     except Exception as error:  # decoders raise many types; all mean "unreadable file"
         raise ValueError(
             f"Could not decode image {path}: {error}. Re-save it as PNG/JPEG or remove it."
         ) from error
+    if image.dtype == torch.uint16:  # 16-bit PNG: keep the 8 most significant bits
+        image = (image.to(torch.int32) >> 8).to(torch.uint8)
+    return image
 
 
-def photos_in_folder(root: str | Path) -> list[Photo]:
-    """One lazily loaded :class:`Photo` per image file under ``root``."""
-    return [
-        Photo(name=str(path), group=str(path), load=partial(load_rgb, path))
-        for path in find_images(root)
-    ]
+def photos_from_paths(paths: list[Path]) -> list[Photo]:
+    """One lazily loaded :class:`Photo` per image file."""
+    return [Photo(name=str(path), group=str(path), load=partial(load_rgb, path)) for path in paths]

@@ -280,14 +280,8 @@ class ImageToImageTask(pl.LightningModule, ABC):
         optimizer = self.optimizer_factory(params=self.parameters())
         if self.scheduler_factory is None:
             return optimizer
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": {
-                "scheduler": self.scheduler_factory(optimizer=optimizer),
-                "monitor": self.hparams.monitor,
-                "interval": "epoch",
-            },
-        }
+        # Stepped once per epoch by on_train_epoch_end (manual optimisation).
+        return {"optimizer": optimizer, "lr_scheduler": self.scheduler_factory(optimizer=optimizer)}
 
     # --- state that Lightning does not checkpoint by itself ------------------------------
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
