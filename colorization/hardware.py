@@ -6,14 +6,17 @@ import torch
 
 
 def cpu_supports_bf16() -> bool:
-    """True where the CPU has native bf16 instructions (AVX512-BF16 or AMX)."""
-    cpu = torch.cpu
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(cpu, name, lambda: False)() for name in checks)
+    """True where the CPU computes bf16 natively fast enough to gain from it: AMX tiles.
+
+    AVX512-BF16 alone is not enough: on this project's reference CPU (AVX512-BF16, no AMX) a
+    UNet training step under bf16 autocast ran at 20.0 img/s against 24.8 img/s in fp32
+    (base width 16, 128 px, batch 8), so ``auto`` keeps 32-bit there.
+    """
+    return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
 
 
 def resolve_precision(precision: str | int, accelerator: str = "auto") -> str | int:
-    """``auto``: 16-mixed on CUDA, bf16-mixed on a CPU with native bf16, else 32-bit."""
+    """``auto``: 16-mixed on CUDA, bf16-mixed on a CPU with fast native bf16 (AMX), else 32."""
     if str(precision) != "auto":
         return precision
     uses_cuda = torch.cuda.is_available() and accelerator in ("auto", "gpu", "cuda")

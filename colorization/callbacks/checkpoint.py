@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from weakref import proxy
 
 import pytorch_lightning as pl
@@ -12,6 +13,13 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 
 log = logging.getLogger(__name__)
 PARTIAL_SUFFIX = ".partial"
+
+# Lightning warns that step checkpoints under manual optimisation hold the state after the
+# optimizer step. That is the consistent state (it matches the saved global step and optimizer
+# state), which is what resuming needs.
+warnings.filterwarnings(
+    "ignore", message="Using ModelCheckpoint with manual optimization and every_n_train_steps"
+)
 
 
 def weights_are_finite(module: torch.nn.Module) -> bool:
