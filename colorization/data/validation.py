@@ -18,6 +18,7 @@ Skipped and converted files are counted and reported in one summary line. With
 from __future__ import annotations
 
 import logging
+import os
 import struct
 from collections import Counter
 from dataclasses import dataclass, field
@@ -61,11 +62,8 @@ class ScanReport:
         return f"Checked {len(self.checks)} images under {root}: {len(self.kept)} used, {details}."
 
 
-def _truncated(path: Path, header: bytes, size: int) -> bool:
+def _truncated(header: bytes, tail: bytes, size: int) -> bool:
     """True where the file is shorter than its format says (cheap checks on head and tail)."""
-    with path.open("rb") as handle:
-        handle.seek(max(0, size - 1024))
-        tail = handle.read()
     if header.startswith(b"\xff\xd8"):  # JPEG: ends with the EOI marker (maybe padded)
         return b"\xff\xd9" not in tail
     if header.startswith(b"\x89PNG"):
@@ -86,15 +84,18 @@ def _png_bit_depth(header: bytes) -> int | None:
 def check_file(path: Path, min_size: int) -> FileCheck:
     """Check one file from its header and tail (no pixel decoding)."""
     try:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
+        with path.open("rb") as handle:  # one open per file: header, PIL header parse, tail
+            size = os.fstat(handle.fileno()).st_size
             header = handle.read(32)
-        with Image.open(path) as image:
-            mode, (width, height) = image.mode, image.size
-            transparent = mode == "P" and "transparency" in image.info
+            handle.seek(max(0, size - 1024))
+            tail = handle.read()
+            handle.seek(0)
+            with Image.open(handle) as image:
+                mode, (width, height) = image.mode, image.size
+                transparent = mode == "P" and "transparency" in image.info
     except Exception as error:  # PIL raises many types for non-images
         return FileCheck(path, f"unreadable: {type(error).__name__}", "skipped")
-    if _truncated(path, header, size):
+    if _truncated(header, tail, size):
         return FileCheck(path, "truncated: the file ends early", "skipped")
     if mode in _GRAYSCALE_MODES:
         return FileCheck(path, f"grayscale: mode {mode}", "skipped")

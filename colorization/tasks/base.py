@@ -37,6 +37,11 @@ SchedulerFactory = Callable[..., Any]
 Batch = dict[str, torch.Tensor]
 
 
+def _batch_length(batch: Batch) -> int:
+    """Number of samples in a batch dict (every entry shares the first dimension)."""
+    return len(next(iter(batch.values())))
+
+
 @dataclass
 class Sample:
     """A batch made ready for the network: ``inputs`` -> net -> compare with ``target``."""
@@ -143,7 +148,7 @@ class ImageToImageTask(pl.LightningModule, ABC):
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
         optimizer = self.optimizers()
-        batch_size = len(next(iter(batch.values())))
+        batch_size = _batch_length(batch)
 
         def drop_gradients() -> None:
             optimizer.zero_grad(set_to_none=True)
@@ -175,12 +180,13 @@ class ImageToImageTask(pl.LightningModule, ABC):
 
     def _backward_in_chunks(self, batch: Batch, micro_batch: int) -> torch.Tensor:
         """Forward + backward the batch in chunks of ``micro_batch``; returns the batch loss."""
-        batch_size = len(next(iter(batch.values())))
+        batch_size = _batch_length(batch)
         total = torch.zeros((), device=self.device)
         for start in range(0, batch_size, micro_batch):
             chunk = {key: value[start : start + micro_batch] for key, value in batch.items()}
-            share = len(next(iter(chunk.values()))) / batch_size
-            if self.simulate_oom_above is not None and share * batch_size > self.simulate_oom_above:
+            chunk_size = _batch_length(chunk)
+            share = chunk_size / batch_size
+            if self.simulate_oom_above is not None and chunk_size > self.simulate_oom_above:
                 raise torch.cuda.OutOfMemoryError("simulated out of memory (test hook)")
             sample = self.prepare_batch(chunk, "train")
             loss = self.compute_loss(self(sample.inputs), sample.target)
