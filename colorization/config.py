@@ -65,6 +65,8 @@ _CHECKS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("data.num_workers", lambda v: isinstance(v, int) and v >= 0, "0 or a positive integer"),
     ("trainer.max_epochs", lambda v: v == -1 or v >= 1, ">= 1 (or -1 for no limit)"),
     ("trainer.accumulate_grad_batches", _positive, "a positive integer"),
+    ("trainer.compile", lambda v: isinstance(v, bool), "true or false"),
+    ("trainer.channels_last", lambda v: isinstance(v, bool) or v == "auto", "true, false or auto"),
     ("task.hints.ratios", lambda v: len(v) > 0 and all(map(_fraction, v)), "fractions in (0, 1]"),
 )
 

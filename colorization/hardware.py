@@ -1,4 +1,4 @@
-"""Choices that depend on the machine: numeric precision."""
+"""Choices that depend on the machine: numeric precision and memory format."""
 
 from __future__ import annotations
 
@@ -25,3 +25,19 @@ def resolve_precision(precision: str | int, accelerator: str = "auto") -> str | 
     if accelerator in ("auto", "cpu") and cpu_supports_bf16():
         return "bf16-mixed"
     return "32-true"
+
+
+def resolve_channels_last(setting: bool | str, accelerator: str = "auto") -> bool:
+    """``auto``: channels-last on CPU (oneDNN) and CUDA (cuDNN tensor cores), not on MPS.
+
+    Measured on the 2-core reference CPU, fp32 UNet training steps: see the README's benchmark
+    table (``python -m colorization.bench``).
+    """
+    if isinstance(setting, bool):
+        return setting
+    if str(setting) != "auto":
+        raise ValueError(f"trainer.channels_last must be true, false or auto, got {setting!r}.")
+    if accelerator == "mps":
+        return False
+    picks_mps = not torch.cuda.is_available() and torch.backends.mps.is_available()
+    return not (accelerator == "auto" and picks_mps)

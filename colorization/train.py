@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import hydra
@@ -19,14 +20,21 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.tuner import Tuner
 
 from colorization.config import CONFIG_NAME, config_dir, print_config, validate_config
-from colorization.hardware import resolve_precision
+from colorization.hardware import resolve_channels_last, resolve_precision
 from colorization.resume import resume_checkpoint
 
 log = logging.getLogger(__name__)
 
-# Trainer options that the task's training step implements itself (manual optimisation,
-# needed to re-split a batch after an out-of-memory error): handed to the task, not the Trainer.
-STEP_OPTIONS = ("accumulate_grad_batches", "gradient_clip_val", "gradient_clip_algorithm")
+# Trainer options that the task carries out itself, handed to it rather than to the Trainer:
+# accumulation and clipping live in its training step (manual optimisation, needed to re-split
+# a batch after an out-of-memory error); memory format and compilation apply to its network.
+TASK_OPTIONS = (
+    "accumulate_grad_batches",
+    "gradient_clip_val",
+    "gradient_clip_algorithm",
+    "channels_last",
+    "compile",
+)
 
 
 def instantiate_all(group: DictConfig | None) -> list[Any]:
@@ -36,7 +44,7 @@ def instantiate_all(group: DictConfig | None) -> list[Any]:
     return [instantiate(entry) for entry in group.values() if "_target_" in entry]
 
 
-def build_task(cfg: DictConfig, step_options: dict[str, Any]) -> pl.LightningModule:
+def build_task(cfg: DictConfig, task_options: dict[str, Any]) -> pl.LightningModule:
     safety = cfg.get("safety") or {}
     guard = safety.get("loss_guard")
     return instantiate(
@@ -47,23 +55,33 @@ def build_task(cfg: DictConfig, step_options: dict[str, Any]) -> pl.LightningMod
         scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
         oom_recovery=bool(safety.get("oom_recovery", True)),
         loss_guard=instantiate(guard) if guard else None,
-        **step_options,
+        **task_options,
     )
 
 
-def build_trainer(cfg: DictConfig) -> tuple[pl.Trainer, dict[str, Any], list[Any]]:
-    """The Trainer, the step options it hands to the task, and the loggers."""
+def split_trainer_config(cfg: DictConfig) -> tuple[DictConfig, dict[str, Any]]:
+    """``cfg.trainer`` without the task's options (returned apart); ``auto`` values resolved."""
     trainer_cfg = cfg.trainer.copy()
     with open_dict(trainer_cfg):
-        step_options = {k: trainer_cfg.pop(k) for k in STEP_OPTIONS if k in trainer_cfg}
-        trainer_cfg.precision = resolve_precision(
-            trainer_cfg.get("precision", "auto"), trainer_cfg.get("accelerator", "auto")
+        task_options = {k: trainer_cfg.pop(k) for k in TASK_OPTIONS if k in trainer_cfg}
+        accelerator = trainer_cfg.get("accelerator", "auto")
+        trainer_cfg.precision = resolve_precision(trainer_cfg.get("precision", "auto"), accelerator)
+    if "channels_last" in task_options:
+        task_options["channels_last"] = resolve_channels_last(
+            task_options["channels_last"], accelerator
         )
+    return trainer_cfg, task_options
+
+
+def build_trainer(
+    cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()
+) -> tuple[pl.Trainer, dict[str, Any], list[Any]]:
+    """The Trainer, the options it hands to the task, and the loggers."""
+    trainer_cfg, task_options = split_trainer_config(cfg)
     loggers = instantiate_all(cfg.get("logger"))
-    trainer = instantiate(
-        trainer_cfg, callbacks=instantiate_all(cfg.get("callbacks")), logger=loggers or False
-    )
-    return trainer, step_options, loggers
+    callbacks = [*instantiate_all(cfg.get("callbacks")), *extra_callbacks]
+    trainer = instantiate(trainer_cfg, callbacks=callbacks, logger=loggers or False)
+    return trainer, task_options, loggers
 
 
 def train(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule]:
@@ -73,8 +91,8 @@ def train(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule]:
         pl.seed_everything(cfg.seed, workers=True)
 
     datamodule: pl.LightningDataModule = instantiate(cfg.data)
-    trainer, step_options, loggers = build_trainer(cfg)
-    task = build_task(cfg, step_options)
+    trainer, task_options, loggers = build_trainer(cfg)
+    task = build_task(cfg, task_options)
     for logger in loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
 

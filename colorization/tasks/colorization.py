@@ -26,7 +26,8 @@ class ColorizationTask(ImageToImageTask):
     Args:
         hints: the hint sampler (random pixels at 1/3/5 % by default, or geometric patches).
         hint_seed: validation/test hints of image ``i`` are drawn from seed ``hint_seed + i``.
-        Other args (and ``step_options``: accumulation, clipping, OOM recovery, loss guard):
+        Other args (and ``options``: accumulation, clipping, OOM recovery, loss guard,
+            memory format, compilation):
             see :class:`ImageToImageTask`.
     """
 
@@ -42,7 +43,7 @@ class ColorizationTask(ImageToImageTask):
         monitor_mode: str = "max",
         in_channels: int = 4,
         out_channels: int = 2,
-        **step_options: Any,
+        **options: Any,
     ) -> None:
         super().__init__(
             net,
@@ -53,7 +54,7 @@ class ColorizationTask(ImageToImageTask):
             monitor_mode,
             in_channels,
             out_channels,
-            **step_options,
+            **options,
         )
         self.hints = hints if hints is not None else RandomPixelHints()
 

@@ -1,0 +1,299 @@
+"""Benchmark training throughput, memory and data loading on this machine.
+
+    python -m colorization.bench                       # UNet w32, 128 px, batch 8
+    python -m colorization.bench --models unet att_unet --base-width 16 --steps 30
+    python -m colorization.bench --compile             # also time trainer.compile=true
+    python -m colorization.bench data.num_workers=0    # any training override (Hydra syntax)
+
+Every row trains the same configured task with the same seed and data; it prints a Markdown
+table and appends the rows to a CSV file (``--csv``) to compare runs over time. The baseline is
+the plain PyTorch loop in fp32, NCHW; "default" marks the framework's default configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import platform
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import torch
+from hydra.utils import instantiate
+
+from colorization.bench.measure import (
+    AUTOCAST_DTYPES,
+    Setting,
+    bench_device,
+    compose_for_bench,
+    measure,
+    measure_loader,
+)
+from colorization.bench.probes import matmul_peak_gflops, train_step_gflops
+from colorization.bench.report import append_csv, markdown_table
+from colorization.config import config_dir
+from colorization.hardware import resolve_channels_last, resolve_precision
+from colorization.train import build_task, split_trainer_config
+
+
+def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
+    """Run ``function(*args)`` in a new interpreter: no state shared between rows."""
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn"), max_tasks_per_child=1) as pool:
+        return pool.submit(function, *args).result()
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                return f"{name}, {torch.get_num_threads()} threads"
+    except OSError:
+        pass
+    return f"{platform.processor() or 'CPU'}, {torch.get_num_threads()} threads"
+
+
+def compute_settings(device: torch.device, precisions: Sequence[str]) -> list[Setting]:
+    """Plain and Lightning loops x precisions x memory layouts, on ready-made batches."""
+    chosen = list(dict.fromkeys([*precisions, resolve_precision("auto", device.type)]))
+    return [
+        Setting(loop, precision, layout)
+        for precision in chosen
+        for layout in (False, True)
+        for loop in ("plain", "lightning")
+    ]
+
+
+def training_gflops_per_image(overrides: Sequence[str]) -> float:
+    """FLOPs of one training step (forward + backward) per image, fp32, by torch's counter."""
+    with tempfile.TemporaryDirectory() as output_dir:
+        cfg = compose_for_bench(
+            [*overrides, "trainer.precision=32-true", "trainer.channels_last=false"], output_dir
+        )
+        _, options = split_trainer_config(cfg)
+        task = build_task(cfg, {**options, "compile": False}).train()
+        datamodule = instantiate(cfg.data)
+        datamodule.setup("fit")
+        batch = next(iter(datamodule.train_dataloader()))
+        one = {key: value[:1] for key, value in batch.items()}
+
+        def step() -> None:
+            sample = task.prepare_batch(one, "train")
+            task.compute_loss(task(sample.inputs), sample.target).backward()
+
+        return train_step_gflops(step)
+
+
+def data_options() -> list[str]:
+    return sorted(path.stem for path in (config_dir() / "data").glob("*.yaml"))
+
+
+def describe(setting: Setting, resolved: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    """Table columns naming the row; ``role`` marks the baseline and the default configuration."""
+    layout = "channels_last" if resolved["channels_last"] else "NCHW"
+    role = ""
+    if (setting.loop, resolved["precision"], layout) == ("plain", "32-true", "NCHW"):
+        role = "baseline" if setting.source == "memory" else ""
+    elif (
+        setting.loop == "lightning"
+        and not setting.compile
+        and (
+            resolved["precision"] == resolve_precision("auto", device.type)
+            and resolved["channels_last"] == resolve_channels_last("auto", device.type)
+        )
+    ):
+        role = "default"
+    return {"source": setting.source, "layout": layout, "compile": setting.compile, "role": role}
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("overrides", nargs="*", help="training config overrides, e.g. task=...")
+    parser.add_argument("--models", nargs="+", default=["unet"], help="model= options")
+    parser.add_argument("--base-width", type=int, default=32)
+    parser.add_argument("--image-size", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=10, help="timed training steps per row")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (>= 1)")
+    parser.add_argument(
+        "--repeats", type=int, default=3,
+        help="runs per row, interleaved; the median is reported (a shared machine drifts)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--precisions", nargs="+", default=None,
+        help="trainer.precision values besides the default (auto); default: 32-true and "
+        "bf16-mixed on CPU, 32-true, 16-mixed and bf16-mixed on CUDA",
+    )  # fmt: skip
+    parser.add_argument("--compile", action="store_true", help="add trainer.compile=true rows")
+    parser.add_argument(
+        "--quality-steps", type=int, default=100,
+        help="train the baseline and the default configuration this many steps and compare "
+        "their validation metric (0: skip)",
+    )  # fmt: skip
+    parser.add_argument("--data-batches", type=int, default=30, help="batches per loader row")
+    parser.add_argument("--csv", type=Path, default=Path("outputs/bench/results.csv"))
+    return parser.parse_args(argv)
+
+
+def median_run(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median throughput, with the spread of all runs added."""
+    ordered = sorted(runs, key=lambda run: run["images_per_s"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["repeats"] = len(runs)
+    chosen["spread"] = (ordered[-1]["images_per_s"] - ordered[0]["images_per_s"]) / chosen[
+        "images_per_s"
+    ]
+    return chosen
+
+
+def benchmark_model(
+    model: str, args: argparse.Namespace, device: torch.device, peaks: dict[str, float]
+) -> list[dict[str, Any]]:
+    """Speed rows (interleaved repeats, median) and the two quality rows of one model."""
+    overrides = [f"model={model}", f"model.base_width={args.base_width}",
+                 f"data.image_size={args.image_size}", f"data.batch_size={args.batch_size}",
+                 *args.overrides]  # fmt: skip
+    gflops = training_gflops_per_image(overrides)
+    print(f"{model}: {gflops:.2f} GFLOPs per image per training step (forward + backward)")
+    precisions = args.precisions or (
+        ["32-true", "16-mixed", "bf16-mixed"]
+        if device.type == "cuda"
+        else ["32-true", "bf16-mixed"]
+    )
+    settings = compute_settings(device, precisions)
+    if args.compile:
+        settings.append(Setting("lightning", "auto", "auto", compile=True))
+    settings.append(Setting("lightning", "auto", "auto", source="loader"))
+    runs: dict[Setting, list[dict[str, Any]]] = {setting: [] for setting in settings}
+    for repeat in range(args.repeats):
+        for setting in settings:
+            result = in_fresh_process(measure, setting, overrides, args.steps, args.warmup)
+            runs[setting].append(result)
+            print(f"  [{repeat + 1}/{args.repeats}] {setting.loop:9s} {setting.source:6s} "
+                  f"{result['precision']:10s} channels_last={result['channels_last']!s:5s} "
+                  f"compile={setting.compile!s:5s} {result['images_per_s']:6.2f} img/s",
+                  flush=True)  # fmt: skip
+    rows = []
+    for setting, results in runs.items():
+        row = {"model": model, "kind": "speed", "steps": args.steps, **median_run(results)}
+        rows.append({**row, **describe(setting, row, device)})
+    if args.quality_steps:
+        for setting in (Setting("plain", "32-true", False), Setting("lightning", "auto", "auto")):
+            result = in_fresh_process(measure, setting, overrides, args.quality_steps, 1)
+            row = {"model": model, "kind": "quality", "steps": args.quality_steps, **result}
+            rows.append({**row, **describe(setting, row, device)})
+            print(f"  quality, {args.quality_steps} steps: {setting.loop} {result['precision']} "
+                  f"{result['val_metric']} {result['val_value']:.3f}", flush=True)  # fmt: skip
+    baseline = next(row for row in rows if row["role"] == "baseline" and row["kind"] == "speed")
+    for row in rows:
+        row["gflops"] = gflops * row["images_per_s"]
+        row["of_peak"] = row["gflops"] / peaks.get(row["precision"], peaks["32-true"])
+        row["vs_baseline"] = row["images_per_s"] / baseline["images_per_s"]
+    return rows
+
+
+def data_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Each DataModule's training loader on its own (``data=`` options, configured workers)."""
+    rows = []
+    for name in data_options():
+        overrides = [f"data={name}", f"data.image_size={args.image_size}",
+                     f"data.batch_size={args.batch_size}", *args.overrides]  # fmt: skip
+        result = in_fresh_process(measure_loader, overrides, args.data_batches)
+        rows.append({"model": "-", "kind": "data", "loop": "data only", "source": result["data"],
+                     "precision": "-", "layout": "-", "compile": "-",
+                     "num_workers": result["num_workers"],
+                     "images_per_s": result["images_per_s"]})  # fmt: skip
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    warnings.filterwarnings("ignore")
+    args = parse_args(argv)
+    stamp = dt.datetime.now().isoformat(timespec="seconds")
+    with tempfile.TemporaryDirectory() as output_dir:
+        device = bench_device(compose_for_bench(args.overrides, output_dir))
+    print(f"# colorization.bench {stamp} on {device_name(device)}, torch {torch.__version__}")
+    peaks = {"32-true": matmul_peak_gflops(device, torch.float32)}
+    for precision, dtype in AUTOCAST_DTYPES.items():
+        if device.type == "cuda" or precision == "bf16-mixed":
+            peaks[precision] = matmul_peak_gflops(device, dtype)
+    print("matmul peak: " + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in peaks.items()))
+
+    rows = [row for model in args.models for row in benchmark_model(model, args, device, peaks)]
+    rows += data_rows(args)
+    command = " ".join(["python -m colorization.bench", *(sys.argv[1:] if argv is None else argv)])
+    common = {
+        "timestamp": stamp,
+        "device": device_name(device),
+        "torch": torch.__version__,
+        "image_size": args.image_size,
+        "batch_size": args.batch_size,
+        "base_width": args.base_width,
+        "command": command,
+    }
+    rows = [{**common, **row} for row in rows]
+    print()
+    print(markdown_table(rows))
+    print()
+    for line in summary(rows):
+        print(line)
+    append_csv(args.csv, rows)
+    print(f"\nAppended {len(rows)} rows to {args.csv}")
+    return rows
+
+
+def summary(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The ratios the performance goals are stated in."""
+    lines = []
+    for model in dict.fromkeys(row["model"] for row in rows if row["kind"] == "speed"):
+        speed = [row for row in rows if row["model"] == model and row["kind"] == "speed"]
+        for row in speed:
+            if row["loop"] != "lightning" or row["source"] != "memory" or row["compile"]:
+                continue
+            plain = next((r for r in speed if r["loop"] == "plain"
+                          and r["precision"] == row["precision"]
+                          and r["layout"] == row["layout"]), None)  # fmt: skip
+            if plain:
+                ratio = row["images_per_s"] / plain["images_per_s"]
+                lines.append(
+                    f"{model}: Lightning / plain loop, {row['precision']} {row['layout']}: "
+                    f"{ratio:.3f}x"
+                )
+        for row in speed:
+            if row["role"] != "default":
+                continue
+            what = f"{model}: default configuration ({row['precision']}, {row['layout']}"
+            if row["source"] == "memory":
+                lines.append(f"{what}): {row['vs_baseline']:.2f}x the plain fp32 NCHW loop")
+            else:
+                lines.append(
+                    f"{what}) with its DataModule: {row['vs_baseline']:.2f}x the plain fp32 NCHW "
+                    f"loop on ready-made batches; data wait {row['data_wait']:.1%} of step time"
+                )
+        for row in speed:
+            if row["compile"] is True:
+                lines.append(f"{model}: trainer.compile=true: {row['vs_baseline']:.2f}x baseline")
+        quality = {row["role"]: row for row in rows if row["model"] == model
+                   and row["kind"] == "quality"}  # fmt: skip
+        if {"baseline", "default"} <= quality.keys():
+            base, default = quality["baseline"], quality["default"]
+            lines.append(
+                f"{model}: after {base['steps']} training steps {base['val_metric']} "
+                f"{default['val_value']:.3f} (default) vs {base['val_value']:.3f} (fp32 NCHW "
+                f"plain): {default['val_value'] - base['val_value']:+.3f}"
+            )
+    return lines
+
+
+if __name__ == "__main__":
+    main()
