@@ -41,9 +41,21 @@ def run_dir(log_dir: str, run_name: str | None, task: str, timestamp: str) -> st
     return f"{log_dir}/{task}/runs/{timestamp}"
 
 
+def segmentation_channels(num_classes: int) -> int:
+    """Network outputs for a segmentation task: one logit if binary, one per class otherwise."""
+    from colorization.tasks.segmentation import output_channels
+
+    return output_channels(int(num_classes))
+
+
 def register_resolvers() -> None:
     """OmegaConf resolvers used by the configs (idempotent)."""
-    for name, function in (("slug", slug), ("run_dir", run_dir)):
+    resolvers = (
+        ("slug", slug),
+        ("run_dir", run_dir),
+        ("segmentation_channels", segmentation_channels),
+    )
+    for name, function in resolvers:
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, function)
 

@@ -98,8 +98,9 @@ def test_loader_row_counts_batches_from_the_datamodule() -> None:
 def test_report_table_and_csv_appends(tmp_path: Path) -> None:
     rows = [
         {"model": "unet", "loop": "plain", "images_per_s": 6.25, "data_wait": 0.01},
-        {"model": "unet", "loop": "lightning", "images_per_s": 6.0, "val_value": float("nan")},
-    ]
+        {"model": "unet", "loop": "lightning", "images_per_s": 6.0, "val_value": float("nan"),
+         "not_a_column": 1},
+    ]  # fmt: skip
     table = markdown_table(rows)
     assert "| unet | - | plain |" in table and "6.2" in table and "1.0%" in table
     path = tmp_path / "results.csv"
@@ -126,7 +127,11 @@ def test_command_line_prints_the_table_and_writes_csv(tmp_path: Path) -> None:
     assert "default configuration" in out and "data wait" in out
     with csv_path.open() as handle:
         rows = list(csv.DictReader(handle))
-    # 2 loops x 2 layouts, the default run on its DataModule, 2 quality runs, data only
-    assert [row["kind"] for row in rows] == ["speed"] * 5 + ["quality"] * 2 + ["data"]
+    # 2 loops x 2 layouts, the default run on its DataModule, 2 quality runs, each task's data
+    assert [row["kind"] for row in rows] == ["speed"] * 5 + ["quality"] * 2 + ["data"] * 2
+    assert {row["source"] for row in rows[-2:]} == {
+        "ColorizationDataModule",
+        "SegmentationDataModule",
+    }
     assert {row["role"] for row in rows} >= {"baseline", "default"}
     assert "after 1 training steps val/psnr" in out

@@ -33,9 +33,21 @@ def test_every_group_has_options() -> None:
     assert expected <= groups
 
 
+# Options that only fit another task than the default one, with the settings they need.
+SEGMENTATION = ("task=segmentation",)
+CONTEXT = {
+    "data=segmentation": SEGMENTATION,
+    "loss=dice": SEGMENTATION,
+    "loss=bce": SEGMENTATION,
+    "loss=bce_dice": SEGMENTATION,
+    "loss=focal": SEGMENTATION,
+    "loss=ce": (*SEGMENTATION, "task.num_classes=4"),
+}
+
+
 @pytest.mark.parametrize("override", group_options())
 def test_option_composes_and_builds(override: str, make_cfg) -> None:
-    cfg = make_cfg(override, "train=false")
+    cfg = make_cfg(*CONTEXT.get(override, ()), override, "train=false")
     trainer, task = train(cfg)
     optimizers = task.configure_optimizers()
     assert optimizers is not None

@@ -22,8 +22,11 @@ def test_wheel_carries_every_config_and_finds_them(tmp_path: Path) -> None:
     assert build.returncode == 0, build.stderr[-3000:]
     wheel = next((tmp_path / "dist").glob("colorization-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
-        packed = {n for n in archive.namelist() if n.startswith("colorization/conf/")}
+        names = set(archive.namelist())
+        packed = {n for n in names if n.startswith("colorization/conf/")}
         archive.extractall(tmp_path / "site")
+    modules = {p.relative_to(REPO).as_posix() for p in (REPO / "colorization").rglob("*.py")}
+    assert modules <= names, f"not in the wheel: {sorted(modules - names)}"
     expected = {
         f"colorization/conf/{p.relative_to(config_dir()).as_posix()}"
         for p in config_dir().rglob("*.yaml")

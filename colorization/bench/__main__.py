@@ -92,8 +92,8 @@ def training_gflops_per_image(overrides: Sequence[str]) -> float:
         return train_step_gflops(step)
 
 
-def data_options() -> list[str]:
-    return sorted(path.stem for path in (config_dir() / "data").glob("*.yaml"))
+def task_options() -> list[str]:
+    return sorted(path.stem for path in (config_dir() / "task").glob("*.yaml"))
 
 
 def describe(setting: Setting, resolved: dict[str, Any], device: torch.device) -> dict[str, Any]:
@@ -203,10 +203,11 @@ def benchmark_model(
 
 
 def data_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Each DataModule's training loader on its own (``data=`` options, configured workers)."""
+    """Each task's DataModule (the data its ``task=`` option selects), loading on its own with
+    the configured workers."""
     rows = []
-    for name in data_options():
-        overrides = [f"data={name}", f"data.image_size={args.image_size}",
+    for task in task_options():
+        overrides = [f"task={task}", f"data.image_size={args.image_size}",
                      f"data.batch_size={args.batch_size}", *args.overrides]  # fmt: skip
         result = in_fresh_process(measure_loader, overrides, args.data_batches)
         rows.append({"model": "-", "kind": "data", "loop": "data only", "source": result["data"],
@@ -229,8 +230,6 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
             peaks[precision] = matmul_peak_gflops(device, dtype)
     print("matmul peak: " + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in peaks.items()))
 
-    rows = [row for model in args.models for row in benchmark_model(model, args, device, peaks)]
-    rows += data_rows(args)
     command = " ".join(["python -m colorization.bench", *(sys.argv[1:] if argv is None else argv)])
     common = {
         "timestamp": stamp,
@@ -241,13 +240,18 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         "base_width": args.base_width,
         "command": command,
     }
-    rows = [{**common, **row} for row in rows]
+    rows: list[dict[str, Any]] = []
+    blocks = [lambda model=model: benchmark_model(model, args, device, peaks)
+              for model in args.models]  # fmt: skip
+    for block in [*blocks, lambda: data_rows(args)]:
+        new_rows = [{**common, **row} for row in block()]
+        append_csv(args.csv, new_rows)  # as soon as measured: a later failure loses nothing
+        rows += new_rows
     print()
     print(markdown_table(rows))
     print()
     for line in summary(rows):
         print(line)
-    append_csv(args.csv, rows)
     print(f"\nAppended {len(rows)} rows to {args.csv}")
     return rows
 

@@ -100,7 +100,10 @@ def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str,
 
 
 def ready_made_batches(datamodule: pl.LightningDataModule, count: int) -> list[Any]:
-    return list(itertools.islice(iter(datamodule.train_dataloader()), count))
+    loader = datamodule.train_dataloader()
+    batches = list(itertools.islice(iter(loader), count))
+    shutdown_workers(loader)
+    return batches
 
 
 def shutdown_workers(loader: Any) -> None:

@@ -30,6 +30,15 @@ TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# Every CSV file gets these columns in this order, so files from different runs line up.
+CSV_COLUMNS = (
+    "timestamp", "device", "torch", "command", "model", "kind", "role", "loop", "source",
+    "precision", "layout", "compile", "base_width", "image_size", "batch_size", "steps",
+    "repeats", "images_per_s", "spread", "step_ms", "vs_baseline", "gflops", "of_peak",
+    "peak_mib", "data_wait", "val_metric", "val_value", "num_workers",
+)  # fmt: skip
+
+
 def _cell(value: Any, fmt: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -50,9 +59,10 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
 
 def append_csv(path: Path, rows: Sequence[dict[str, Any]]) -> None:
     """Append ``rows`` to ``path`` so that runs on different days or machines can be compared
-    in one file. A new file gets a header; an existing one keeps its columns."""
+    in one file. A new file gets a header of :data:`CSV_COLUMNS`; an existing one keeps its
+    own columns."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fields = list(dict.fromkeys(key for row in rows for key in row))
+    fields = list(CSV_COLUMNS)
     new = not path.exists() or path.stat().st_size == 0
     if not new:
         with path.open(newline="") as handle:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pytorch_lightning as pl
-import torch
-from torch.utils.data import DataLoader
-
+from colorization.data.base import ImageDataModule
 from colorization.data.datasets import GridViewDataset, RandomCropDataset, split_photos
 from colorization.data.images import Photo, find_images, photos_from_paths
 from colorization.data.samples import sample_split
 from colorization.data.validation import BadFilePolicy, scan_images
 
 
-class ColorizationDataModule(pl.LightningDataModule):
+class ColorizationDataModule(ImageDataModule):
     """Batches ``{"image": uint8 (B, 3, S, S), "index": (B,)}`` of RGB crops.
 
     Args:
@@ -65,15 +62,6 @@ class ColorizationDataModule(pl.LightningDataModule):
         self.val_set: GridViewDataset | None = None
 
     @property
-    def batch_size(self) -> int:
-        """Training batch size (a settable attribute, as Lightning's batch-size finder expects)."""
-        return self.hparams.batch_size
-
-    @batch_size.setter
-    def batch_size(self, value: int) -> None:
-        self.hparams.batch_size = value
-
-    @property
     def uses_samples(self) -> bool:
         return self.hparams.root is None
 
@@ -105,28 +93,3 @@ class ColorizationDataModule(pl.LightningDataModule):
             train, hp.image_size, hp.train_samples_per_epoch, tuple(hp.crop_scale), cache
         )
         self.val_set = GridViewDataset(val, hp.image_size, grid, cache)
-
-    def _loader(self, dataset, batch_size: int, shuffle: bool) -> DataLoader:
-        workers = self.hparams.num_workers
-        pin = self.hparams.pin_memory
-        if pin is None:
-            pin = torch.cuda.is_available()
-        return DataLoader(
-            dataset,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            num_workers=workers,
-            persistent_workers=workers > 0,
-            pin_memory=pin,
-            drop_last=shuffle and len(dataset) >= batch_size,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, self.hparams.batch_size, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        batch = self.hparams.val_batch_size or self.hparams.batch_size
-        return self._loader(self.val_set, batch, shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self.val_dataloader()

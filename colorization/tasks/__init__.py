@@ -2,5 +2,6 @@
 
 from colorization.tasks.base import ImageToImageTask, Sample
 from colorization.tasks.colorization import ColorizationTask
+from colorization.tasks.segmentation import SegmentationTask
 
-__all__ = ["ColorizationTask", "ImageToImageTask", "Sample"]
+__all__ = ["ColorizationTask", "ImageToImageTask", "Sample", "SegmentationTask"]

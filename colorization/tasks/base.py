@@ -103,6 +103,12 @@ class ImageToImageTask(pl.LightningModule, ABC):
                     f"model.{attribute}={actual} but task {type(self).__name__} needs "
                     f"{expected}. Remove the override of model.{attribute} or set it to {expected}."
                 )
+        loss_kind = getattr(loss, "kind", "regression")
+        if loss_kind != self.loss_kind:
+            raise ValueError(
+                f"The loss {type(loss).__name__} is a {loss_kind} loss, but "
+                f"{type(self).__name__} needs a {self.loss_kind} loss. {self.loss_help}"
+            )
         if accumulate_grad_batches < 1:
             raise ValueError(
                 f"trainer.accumulate_grad_batches must be >= 1, got {accumulate_grad_batches}."
@@ -124,6 +130,10 @@ class ImageToImageTask(pl.LightningModule, ABC):
         self.metrics = nn.ModuleDict(
             {stage: nn.ModuleDict(self.make_metrics()) for stage in ("val", "test")}
         )
+
+    # What targets this task's loss must take, and the loss options that fit it.
+    loss_kind = "regression"
+    loss_help = "Use loss=l1 or loss=mse."
 
     # --- what a task defines -------------------------------------------------------------
     @abstractmethod
@@ -286,8 +296,30 @@ class ImageToImageTask(pl.LightningModule, ABC):
         metrics = self.metrics[stage]
         self.update_metrics(metrics, sample, pred)
         for name, metric in metrics.items():
+            if name in self.epoch_end_metrics:
+                continue
             self.log(f"{stage}/{name}", metric, batch_size=batch_size,
                      prog_bar=f"{stage}/{name}" == self.hparams.monitor)  # fmt: skip
+
+    # Metrics returning a dict of values (e.g. one per class, keys like ``dice_cat``): not
+    # logged per batch by ``_evaluate``; ``log_epoch_end_metrics`` logs each value under
+    # ``<stage>/<key>`` at the end of the epoch.
+    epoch_end_metrics: tuple[str, ...] = ()
+
+    def log_epoch_end_metrics(self, stage: str) -> None:
+        for name in self.epoch_end_metrics:
+            metric = self.metrics[stage][name]
+            if not metric.update_called:
+                continue
+            values = metric.compute()
+            self.log_dict({f"{stage}/{key}": value for key, value in values.items()})
+            metric.reset()
+
+    def on_validation_epoch_end(self) -> None:
+        self.log_epoch_end_metrics("val")
+
+    def on_test_epoch_end(self) -> None:
+        self.log_epoch_end_metrics("test")
 
     @torch.no_grad()
     def preview(self, batch: Batch) -> list[torch.Tensor]:

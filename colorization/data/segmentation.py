@@ -1,0 +1,116 @@
+"""LightningDataModule for segmentation: image/mask folders, or built-in synthetic shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from colorization.data.base import ImageDataModule
+from colorization.data.masks import (
+    MaskPairDataset,
+    SegmentationSamples,
+    check_pairs,
+    eval_transform,
+    pair_images_and_masks,
+    split_pairs,
+    train_transform,
+)
+from colorization.data.samples import sample_split
+from colorization.data.shapes import SyntheticShapesDataset
+
+
+class SegmentationDataModule(ImageDataModule):
+    """Batches ``{"image": uint8 (B, 3, S, S), "mask": int64 (B, S, S), "index": (B,)}``.
+
+    Args:
+        images / masks: folders of images and of their masks (matching stems plus
+            ``mask_suffix``). ``None`` = synthetic shapes on the built-in sample photos
+            (:mod:`colorization.data.shapes`).
+        val_images / val_masks: optional separate validation folders; otherwise
+            ``val_fraction`` of the pairs are held out, reproducibly by ``split_seed``.
+        num_classes: 2 = binary (masks 0/1 or 0/255), more = index masks.
+        ignore_index: mask value that counts nowhere (e.g. 255 borders), or ``None``.
+        image_size: side of the square training crops and validation views.
+        crop_scale / rotation / vflip: training augmentation (random resized crop area range,
+            rotation in degrees, vertical flips; horizontal flips always), image and mask alike.
+        train_samples_per_epoch / val_samples: scenes per epoch for the synthetic data.
+        max_shapes: shapes per synthetic scene (1..max_shapes).
+        cache: keep decoded pairs in memory (``None``: only the small built-in photos).
+    """
+
+    def __init__(
+        self,
+        images: str | None = None,
+        masks: str | None = None,
+        val_images: str | None = None,
+        val_masks: str | None = None,
+        mask_suffix: str = "",
+        num_classes: int = 2,
+        ignore_index: int | None = None,
+        image_size: int = 128,
+        batch_size: int = 8,
+        val_batch_size: int | None = None,
+        num_workers: int = 2,
+        val_fraction: float = 0.1,
+        split_seed: int = 0,
+        crop_scale: Sequence[float] = (0.25, 1.0),
+        rotation: float = 15.0,
+        vflip: bool = True,
+        train_samples_per_epoch: int = 512,
+        val_samples: int = 64,
+        max_shapes: int = 3,
+        cache: bool | None = None,
+        pin_memory: bool | None = None,
+    ) -> None:
+        super().__init__()
+        if (images is None) != (masks is None):
+            raise ValueError(
+                "Give both data.images and data.masks (folders of images and of their masks), "
+                "or neither for the built-in synthetic shapes."
+            )
+        if (val_images is None) != (val_masks is None):
+            raise ValueError("Give both data.val_images and data.val_masks, or neither.")
+        if image_size < 1 or batch_size < 1:
+            raise ValueError("data.image_size and data.batch_size must be positive integers.")
+        if len(crop_scale) != 2 or not 0.0 < crop_scale[0] <= crop_scale[1] <= 1.0:
+            raise ValueError(f"data.crop_scale must be [min, max] in (0, 1], got {crop_scale}.")
+        crop_scale = tuple(float(x) for x in crop_scale)  # plain types for checkpoints
+        self.save_hyperparameters(logger=False)
+
+    @property
+    def synthetic(self) -> bool:
+        return self.hparams.images is None
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        hp = self.hparams
+        augment = train_transform(
+            hp.image_size, tuple(hp.crop_scale), hp.rotation, hp.vflip, hp.ignore_index
+        )
+        if self.synthetic:
+            train_photos, val_photos = (
+                [photo.load() for photo in split] for split in sample_split()
+            )
+            size = hp.image_size
+            train = SyntheticShapesDataset(train_photos, size, hp.train_samples_per_epoch,
+                                           hp.num_classes, None, hp.max_shapes)  # fmt: skip
+            val = SyntheticShapesDataset(val_photos, size, hp.val_samples, hp.num_classes,
+                                         hp.split_seed, hp.max_shapes)  # fmt: skip
+            self.train_set = SegmentationSamples(train, augment)
+            self.val_set = SegmentationSamples(val, None)
+            return
+        pairs = pair_images_and_masks(hp.images, hp.masks, hp.mask_suffix)
+        if hp.val_images is not None:
+            train_pairs = pairs
+            val_pairs = pair_images_and_masks(hp.val_images, hp.val_masks, hp.mask_suffix)
+        else:
+            train_pairs, val_pairs = split_pairs(pairs, hp.val_fraction, hp.split_seed)
+        check_pairs([*train_pairs, *val_pairs], hp.num_classes, hp.ignore_index)
+        cache = bool(hp.cache)
+        self.train_set = SegmentationSamples(
+            MaskPairDataset(train_pairs, hp.num_classes, hp.ignore_index, cache), augment
+        )
+        self.val_set = SegmentationSamples(
+            MaskPairDataset(val_pairs, hp.num_classes, hp.ignore_index, cache),
+            eval_transform(hp.image_size),
+        )
