@@ -34,6 +34,7 @@ from colorization.bench.measure import (
     compose_for_bench,
     measure,
     measure_loader,
+    ready_made_batches,
 )
 from colorization.bench.probes import matmul_peak_gflops, train_step_gflops
 from colorization.bench.report import append_csv, markdown_table
@@ -82,7 +83,7 @@ def training_gflops_per_image(overrides: Sequence[str]) -> float:
         task = build_task(cfg, {**options, "compile": False}).train()
         datamodule = instantiate(cfg.data)
         datamodule.setup("fit")
-        batch = next(iter(datamodule.train_dataloader()))
+        batch = ready_made_batches(datamodule, 1)[0]
         one = {key: value[:1] for key, value in batch.items()}
 
         def step() -> None:

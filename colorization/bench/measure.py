@@ -88,6 +88,12 @@ def compose_for_bench(overrides: Sequence[str], output_dir: str) -> DictConfig:
     return compose([*overrides, *quiet], output_dir=output_dir)
 
 
+def autocast_for(device: torch.device, precision: str) -> torch.autocast:
+    """The autocast region a ``trainer.precision`` value implies (disabled for 32-true)."""
+    dtype = AUTOCAST_DTYPES.get(precision)
+    return torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
+
+
 def bench_device(cfg: DictConfig) -> torch.device:
     accelerator = str(cfg.trainer.get("accelerator", "auto"))
     if torch.cuda.is_available() and accelerator in ("auto", "gpu", "cuda"):
@@ -142,7 +148,6 @@ def measure(setting: Setting, overrides: Sequence[str], steps: int, warmup: int)
         result = run(cfg, clock)
         shutdown_workers(loader)
         metric, value = validation_score(result.task, datamodule, result.device, result.precision)
-        shutdown_workers(datamodule.val_dataloader())
         measurement = Measurement(
             images_per_s=clock.images_per_s(),
             step_ms=1000 * clock.median_step(),
@@ -219,7 +224,6 @@ def plain_loop(cfg: DictConfig, clock: StepClock) -> _LoopResult:
     task = build_task(cfg, options).to(device).train()
     optimizer = task.optimizer_factory(params=task.parameters())
     precision = str(trainer_cfg.precision)
-    dtype = AUTOCAST_DTYPES.get(precision)
     scaler = torch.amp.GradScaler(device.type) if precision == "16-mixed" else None
 
     def batches() -> Iterator[dict[str, torch.Tensor]]:
@@ -229,7 +233,7 @@ def plain_loop(cfg: DictConfig, clock: StepClock) -> _LoopResult:
     with PeakMemory(device) as memory:
         for batch in batches():
             batch = to_device(batch, device)
-            with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=bool(dtype)):
+            with autocast_for(device, precision):
                 sample = task.prepare_batch(batch, "train")
                 loss = task.compute_loss(task(sample.inputs), sample.target)
             optimizer.zero_grad(set_to_none=True)
@@ -281,12 +285,13 @@ def validation_score(
     metrics = task.metrics["val"]
     for metric in metrics.values():
         metric.reset()
-    dtype = AUTOCAST_DTYPES.get(precision)
-    for batch in datamodule.val_dataloader():
-        with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=bool(dtype)):
+    loader = datamodule.val_dataloader()
+    for batch in loader:
+        with autocast_for(device, precision):
             sample = task.prepare_batch(to_device(batch, device), "val")
             pred = task(sample.inputs)
         task.update_metrics(metrics, sample, pred.float())
+    shutdown_workers(loader)
     name = str(task.hparams.monitor).split("/", 1)[-1]
     return task.hparams.monitor, float(metrics[name].compute())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from colorization.data.base import ImageDataModule
+from colorization.data.base import ImageDataModule, checked_sizes
 from colorization.data.datasets import GridViewDataset, RandomCropDataset, split_photos
 from colorization.data.images import Photo, find_images, photos_from_paths
 from colorization.data.samples import sample_split
@@ -49,14 +49,7 @@ class ColorizationDataModule(ImageDataModule):
         bad_files: BadFilePolicy = "skip",
     ) -> None:
         super().__init__()
-        if image_size < 1:
-            raise ValueError(f"data.image_size must be a positive integer, got {image_size}.")
-        if batch_size < 1:
-            raise ValueError(f"data.batch_size must be >= 1, got {batch_size}.")
-        if len(crop_scale) != 2 or not 0.0 < crop_scale[0] <= crop_scale[1] <= 1.0:
-            raise ValueError(f"data.crop_scale must be [min, max] in (0, 1], got {crop_scale}.")
-        # Plain types only: hyper-parameters go into checkpoints, which load with weights_only.
-        crop_scale = tuple(float(x) for x in crop_scale)
+        crop_scale = checked_sizes(image_size, batch_size, crop_scale)
         self.save_hyperparameters(logger=False)
         self.train_set: RandomCropDataset | None = None
         self.val_set: GridViewDataset | None = None

@@ -8,7 +8,6 @@ found before training starts and reported with the files and the fix.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from torch.utils.data import Dataset
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
+from colorization.data.datasets import holdout_split
 from colorization.data.images import IMAGE_EXTENSIONS, find_images, load_rgb
 
 MASK_EXTENSIONS = (*IMAGE_EXTENSIONS, ".gif")
@@ -133,17 +133,10 @@ def check_pairs(pairs: Sequence[MaskPair], num_classes: int, ignore_index: int |
 def split_pairs(
     pairs: Sequence[MaskPair], val_fraction: float, seed: int
 ) -> tuple[list[MaskPair], list[MaskPair]]:
-    if len(pairs) < 2:
-        raise ValueError(
-            f"Need at least 2 image/mask pairs to hold some out for validation, found "
-            f"{len(pairs)}. Add data or give data.val_images and data.val_masks."
-        )
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"data.val_fraction must be in (0, 1), got {val_fraction}.")
-    order = list(pairs)
-    random.Random(seed).shuffle(order)
-    n_val = min(max(1, round(val_fraction * len(order))), len(order) - 1)
-    return order[n_val:], order[:n_val]
+    """Hold out ``val_fraction`` of the pairs, reproducibly by ``seed``."""
+    fix = "Add data or give data.val_images and data.val_masks."
+    what = "image/mask pairs"
+    return holdout_split(pairs, lambda pair: str(pair.image), val_fraction, seed, what, fix)
 
 
 class MaskPairDataset(Dataset):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from colorization.data.base import ImageDataModule
+from colorization.data.base import ImageDataModule, checked_sizes
 from colorization.data.masks import (
     MaskPairDataset,
     SegmentationSamples,
@@ -69,11 +69,7 @@ class SegmentationDataModule(ImageDataModule):
             )
         if (val_images is None) != (val_masks is None):
             raise ValueError("Give both data.val_images and data.val_masks, or neither.")
-        if image_size < 1 or batch_size < 1:
-            raise ValueError("data.image_size and data.batch_size must be positive integers.")
-        if len(crop_scale) != 2 or not 0.0 < crop_scale[0] <= crop_scale[1] <= 1.0:
-            raise ValueError(f"data.crop_scale must be [min, max] in (0, 1], got {crop_scale}.")
-        crop_scale = tuple(float(x) for x in crop_scale)  # plain types for checkpoints
+        crop_scale = checked_sizes(image_size, batch_size, crop_scale)
         self.save_hyperparameters(logger=False)
 
     @property
