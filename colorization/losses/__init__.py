@@ -1,5 +1,6 @@
 """Losses beyond torch's own (``torch.nn.L1Loss``/``MSELoss`` serve regression tasks)."""
 
+from colorization.losses.restoration import CharbonnierLoss, L1SSIMLoss, SSIMLoss
 from colorization.losses.segmentation import (
     BCEDiceLoss,
     BCELoss,
@@ -12,8 +13,11 @@ from colorization.losses.segmentation import (
 __all__ = [
     "BCEDiceLoss",
     "BCELoss",
+    "CharbonnierLoss",
     "CrossEntropyLoss",
     "DiceLoss",
     "FocalLoss",
+    "L1SSIMLoss",
+    "SSIMLoss",
     "SegmentationLoss",
 ]

@@ -2,6 +2,7 @@
 
 from colorization.tasks.base import ImageToImageTask, Sample
 from colorization.tasks.colorization import ColorizationTask
+from colorization.tasks.flare import FlareTask
 from colorization.tasks.segmentation import SegmentationTask
 
-__all__ = ["ColorizationTask", "ImageToImageTask", "Sample", "SegmentationTask"]
+__all__ = ["ColorizationTask", "FlareTask", "ImageToImageTask", "Sample", "SegmentationTask"]

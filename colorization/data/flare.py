@@ -1,0 +1,156 @@
+"""LightningDataModule for flare removal: paired folders, or flare composited on the fly.
+
+Training takes random patches (flips and 90-degree rotations applied to input and target alike);
+validation takes whole images, of any size (the task runs them in blended tiles), so the
+validation loader's batch size defaults to 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch.utils.data import Dataset
+from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as TF
+
+from colorization.data.base import ImageDataModule, checked_sizes
+from colorization.data.datasets import holdout_split
+from colorization.data.flare_synth import DEFAULT_STYLE, FlareStyle, add_flare
+from colorization.data.pairs import (
+    PairedImages,
+    PairSamples,
+    check_image_pairs,
+    pair_inputs_and_targets,
+)
+from colorization.data.samples import sample_split
+
+
+class SyntheticFlareScenes(Dataset):
+    """(flared, clean) uint8 pairs made from clean photos.
+
+    Training (``seed=None``): ``length`` scenes, each a random square crop (area 30-100 % of the
+    photo, resized to ``scene_size``) with a fresh random flare, drawn from torch's generator.
+    Validation (``seed`` set): each photo whole, its shorter side resized to ``scene_size``,
+    with ``length // len(photos)`` fixed flares per photo (flare ``i`` from seed ``seed, i``).
+    """
+
+    def __init__(
+        self,
+        photos: Sequence[torch.Tensor],
+        scene_size: int,
+        length: int,
+        seed: int | None = None,
+        style: FlareStyle = DEFAULT_STYLE,
+    ) -> None:
+        if not photos:
+            raise ValueError("Synthetic flare scenes need at least one photo.")
+        self.photos, self.scene_size, self.length = list(photos), scene_size, length
+        self.seed, self.style = seed, style
+        self.crop = v2.RandomResizedCrop(scene_size, scale=(0.3, 1.0), antialias=True)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.seed is None:
+            clean = self.crop(self.photos[index % len(self.photos)])
+            seed = int(torch.randint(0, 2**62, ()))
+        else:
+            per_photo = max(1, self.length // len(self.photos))
+            photo = self.photos[min(index // per_photo, len(self.photos) - 1)]
+            clean = TF.resize(photo, self.scene_size, antialias=True)
+            seed = self.seed * 1_000_003 + index
+        flared = add_flare(clean, torch.Generator().manual_seed(seed), self.style)
+        return flared, clean
+
+
+class FlareDataModule(ImageDataModule):
+    """Batches ``{"input": uint8 (B, 3, H, W) flared, "target": uint8 clean, "index": (B,)}``.
+
+    Args:
+        inputs / targets: folders of flared photos and of their clean versions (matching names;
+            see :mod:`colorization.data.pairs`). ``None`` = flare composited on the built-in
+            sample photos (:mod:`colorization.data.flare_synth`).
+        val_inputs / val_targets: optional separate validation folders; otherwise
+            ``val_fraction`` of the pairs are held out, reproducibly by ``split_seed``.
+        name_map: ``[word, replacement]`` turning an input name into its target's name.
+        image_size: side of the square training patches.
+        scene_size: synthetic data only: the photos' scale (training crops' side, validation
+            photos' shorter side).
+        rotate90: random 90-degree rotations of training patches (besides both flips).
+        train_samples_per_epoch: patches per training epoch (folders: cycling through pairs).
+        val_samples: synthetic data only: fixed flared validation images (spread over the
+            held-out photos).
+        cache: keep decoded pairs in memory (folders; large images need a lot of it).
+    """
+
+    def __init__(
+        self,
+        inputs: str | None = None,
+        targets: str | None = None,
+        val_inputs: str | None = None,
+        val_targets: str | None = None,
+        name_map: Sequence[str] | None = None,
+        image_size: int = 128,
+        scene_size: int = 256,
+        batch_size: int = 8,
+        val_batch_size: int | None = 1,
+        num_workers: int = 2,
+        val_fraction: float = 0.1,
+        split_seed: int = 0,
+        rotate90: bool = True,
+        train_samples_per_epoch: int = 512,
+        val_samples: int = 16,
+        cache: bool | None = None,
+        pin_memory: bool | None = None,
+    ) -> None:
+        super().__init__()
+        if (inputs is None) != (targets is None):
+            raise ValueError(
+                "Give both data.inputs and data.targets (folders of flared images and of their "
+                "clean versions), or neither for flare composited on the built-in photos."
+            )
+        if (val_inputs is None) != (val_targets is None):
+            raise ValueError("Give both data.val_inputs and data.val_targets, or neither.")
+        checked_sizes(image_size, batch_size, (1.0, 1.0))
+        if inputs is None and scene_size < image_size:
+            raise ValueError(f"data.scene_size={scene_size} must be >= data.image_size="
+                             f"{image_size} (patches are cut from the scenes).")  # fmt: skip
+        if train_samples_per_epoch < 1 or val_samples < 1:
+            raise ValueError("data.train_samples_per_epoch and data.val_samples must be >= 1.")
+        name_map = [str(word) for word in name_map] if name_map is not None else None
+        self.save_hyperparameters(logger=False)
+
+    @property
+    def synthetic(self) -> bool:
+        return self.hparams.inputs is None
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        hp = self.hparams
+        if self.synthetic:
+            train_photos, val_photos = ([p.load() for p in split] for split in sample_split())
+            train = SyntheticFlareScenes(train_photos, hp.scene_size, hp.train_samples_per_epoch)
+            val = SyntheticFlareScenes(val_photos, hp.scene_size, hp.val_samples, hp.split_seed)
+            self.train_set = PairSamples(train, hp.image_size, hp.rotate90)
+            self.val_set = PairSamples(val)
+            return
+        pairs = pair_inputs_and_targets(hp.inputs, hp.targets, hp.name_map)
+        if hp.val_inputs is not None:
+            train_pairs = pairs
+            val_pairs = pair_inputs_and_targets(hp.val_inputs, hp.val_targets, hp.name_map)
+        else:
+            fix = "Add pairs or give data.val_inputs and data.val_targets."
+            train_pairs, val_pairs = holdout_split(
+                pairs, lambda pair: str(pair.input), hp.val_fraction, hp.split_seed, "pairs", fix
+            )
+        check_image_pairs(train_pairs, hp.image_size)
+        check_image_pairs(val_pairs, 1)
+        cache = bool(hp.cache)
+        self.train_set = PairSamples(
+            PairedImages(train_pairs, cache), hp.image_size, hp.rotate90,
+            length=hp.train_samples_per_epoch,
+        )  # fmt: skip
+        self.val_set = PairSamples(PairedImages(val_pairs, cache))

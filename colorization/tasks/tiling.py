@@ -1,0 +1,78 @@
+"""Run a network over an image of any size in overlapping tiles, blended back together.
+
+Full-resolution photos (e.g. 3264 x 2448 in the flare competition) do not fit through a UNet at
+once. Tiles of ``tile`` x ``tile`` pixels overlap by ``overlap``; each tile's output is weighted
+by a window that falls off linearly towards the tile's edges (where a convolutional network sees
+the least context), and the weighted outputs are divided by the summed weights. Every weight is
+positive, so each pixel is a convex combination of the tiles covering it: a network that returns
+its input gives back the image itself (up to float rounding), at any size, odd ones included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+
+def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of tiles covering ``length``: a stride of ``tile - overlap``, the last tile
+    flush with the end. One tile (start 0) if ``length <= tile``."""
+    if tile < 1 or not 0 <= overlap < tile:
+        raise ValueError(f"Need tile >= 1 and 0 <= overlap < tile, got tile={tile}, "
+                         f"overlap={overlap}.")  # fmt: skip
+    if length <= tile:
+        return [0]
+    starts = list(range(0, length - tile, tile - overlap))
+    return [*starts, length - tile]
+
+
+def blend_window(height: int, width: int, overlap: int) -> torch.Tensor:
+    """(height, width) weights: 1 inside, rising linearly over ``overlap`` pixels from each
+    edge, never below ``1 / (overlap + 1)``."""
+
+    def ramp(length: int) -> torch.Tensor:
+        position = torch.arange(length, dtype=torch.float32)
+        distance = torch.minimum(position, length - 1 - position)  # to the nearer edge
+        return ((distance + 1) / (overlap + 1)).clamp(max=1.0)
+
+    return ramp(height)[:, None] * ramp(width)[None, :]
+
+
+@torch.no_grad()
+def tiled_apply(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    image: torch.Tensor,
+    tile: int,
+    overlap: int,
+    tiles_per_batch: int = 4,
+) -> torch.Tensor:
+    """``fn`` applied to ``image`` (B, C, H, W) tile by tile; returns (B, C_out, H, W) float32.
+
+    ``fn`` must keep the spatial size of its input. Tiles go through ``fn`` in batches of
+    ``tiles_per_batch`` (times B images), which bounds the memory needed.
+    """
+    batch, _, height, width = image.shape
+    tile_h, tile_w = min(tile, height), min(tile, width)
+    boxes = [
+        (top, left)
+        for top in tile_starts(height, tile_h, min(overlap, tile_h - 1))
+        for left in tile_starts(width, tile_w, min(overlap, tile_w - 1))
+    ]
+    window = blend_window(tile_h, tile_w, overlap).to(image.device)
+    output: torch.Tensor | None = None
+    weights = torch.zeros(height, width, device=image.device)
+    for first in range(0, len(boxes), tiles_per_batch):
+        chunk = boxes[first : first + tiles_per_batch]
+        crops = torch.cat([image[..., y : y + tile_h, x : x + tile_w] for y, x in chunk])
+        results = fn(crops).float()
+        if results.shape[-2:] != crops.shape[-2:]:
+            raise ValueError(f"Tiled inference needs a network that keeps the image size; it "
+                             f"turned {tuple(crops.shape[-2:])} into "
+                             f"{tuple(results.shape[-2:])}.")  # fmt: skip
+        if output is None:
+            output = torch.zeros(batch, results.shape[1], height, width, device=image.device)
+        for (top, left), result in zip(chunk, results.split(batch), strict=True):
+            output[..., top : top + tile_h, left : left + tile_w] += result * window
+            weights[top : top + tile_h, left : left + tile_w] += window
+    return output / weights
