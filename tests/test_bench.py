@@ -128,9 +128,10 @@ def test_command_line_prints_the_table_and_writes_csv(tmp_path: Path) -> None:
     with csv_path.open() as handle:
         rows = list(csv.DictReader(handle))
     # 2 loops x 2 layouts, the default run on its DataModule, 2 quality runs, each task's data
-    assert [row["kind"] for row in rows] == ["speed"] * 5 + ["quality"] * 2 + ["data"] * 2
-    assert {row["source"] for row in rows[-2:]} == {
+    assert [row["kind"] for row in rows] == ["speed"] * 5 + ["quality"] * 2 + ["data"] * 3
+    assert {row["source"] for row in rows[-3:]} == {
         "ColorizationDataModule",
+        "FlareDataModule",
         "SegmentationDataModule",
     }
     assert {row["role"] for row in rows} >= {"baseline", "default"}

@@ -42,6 +42,7 @@ CONTEXT = {
     "loss=bce_dice": SEGMENTATION,
     "loss=focal": SEGMENTATION,
     "loss=ce": (*SEGMENTATION, "task.num_classes=4"),
+    "data=flare": ("task=flare",),
 }
 
 

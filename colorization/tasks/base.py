@@ -206,11 +206,25 @@ class ImageToImageTask(pl.LightningModule, ABC):
         if self._batches_in_cycle >= self.hparams.accumulate_grad_batches or (
             self.trainer.is_last_batch
         ):
-            for optimizer in optimizers:
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
+            self._step(optimizers)
             self._batches_in_cycle = 0
         return loss
+
+    def _step(self, optimizers: list[Any]) -> None:
+        """Step every optimizer, then clear the gradients.
+
+        The first (the network's) steps through Lightning's wrapper, which counts a global
+        step. Further ones (a discriminator's) step through the same precision plugin (AMP loss
+        scaling, the clipping hook) without counting: Lightning counts every wrapper ``step()``
+        in manual optimisation, which would double ``global_step`` (and halve ``max_steps``,
+        step checkpoints and logging intervals) in adversarial training.
+        """
+        first, *others = optimizers
+        first.step()
+        for wrapper in others:
+            self.trainer.strategy.optimizer_step(wrapper.optimizer, lambda: None, model=self)
+        for optimizer in optimizers:
+            optimizer.zero_grad(set_to_none=True)
 
     def _backward_in_chunks(self, batch: Batch, micro_batch: int) -> torch.Tensor:
         """Forward + backward the batch in chunks of ``micro_batch``; returns the batch loss."""

@@ -29,7 +29,7 @@ def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
 
 def blend_window(height: int, width: int, overlap: int) -> torch.Tensor:
     """(height, width) weights: 1 inside, rising linearly over ``overlap`` pixels from each
-    edge, never below ``1 / (overlap + 1)``."""
+    edge (a product of two ramps, each never below ``1 / (overlap + 1)``)."""
 
     def ramp(length: int) -> torch.Tensor:
         position = torch.arange(length, dtype=torch.float32)
