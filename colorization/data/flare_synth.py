@@ -158,32 +158,3 @@ def add_flare(
     gamma = _uniform(generator, *style.gamma)
     flared = composite(clean.float() / 255, flare, gamma)
     return (flared * 255).round().to(torch.uint8)
-
-
-def example_grid(count: int = 4, size: int = 256, seed: int = 0) -> torch.Tensor:
-    """(3, H, W) float image: rows of clean | flared for ``count`` built-in sample photos."""
-    from torchvision.utils import make_grid
-
-    from colorization.data.samples import sample_photos
-
-    rows = []
-    generator = torch.Generator().manual_seed(seed)
-    for photo in sample_photos()[:count]:
-        clean = TF.center_crop(TF.resize(photo.load(), size, antialias=True), size)
-        rows += [clean, add_flare(clean, generator)]
-    return make_grid(torch.stack(rows).float() / 255, nrow=4, padding=2, pad_value=1.0)
-
-
-if __name__ == "__main__":
-    import argparse
-
-    from torchvision.utils import save_image
-
-    parser = argparse.ArgumentParser(description="Save examples of the procedural flare.")
-    parser.add_argument("output", help="PNG file to write")
-    parser.add_argument("--count", type=int, default=4, help="photos (clean | flared each)")
-    parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    save_image(example_grid(args.count, args.size, args.seed), args.output)
-    print(f"Wrote {args.output}")
