@@ -4,16 +4,23 @@ through the real config, plain and adversarial."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
 import torch
 from hydra.errors import InstantiationException
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
 from PIL import Image
+from pytorch_lightning.plugins.precision import MixedPrecision
 from torch import nn
 from torchmetrics.functional.image import structural_similarity_index_measure
 
 from colorization.data import FlareDataModule
+from colorization.data.flare_examples import example_grid
 from colorization.data.flare_synth import FLARE_FLOOR, add_flare, composite, random_flare
 from colorization.data.pairs import (
     check_image_pairs,
@@ -23,10 +30,11 @@ from colorization.data.pairs import (
 )
 from colorization.losses import CharbonnierLoss, L1SSIMLoss, SSIMLoss
 from colorization.models.zoo import model_names
+from colorization.predict import load_task
 from colorization.resume import load_checkpoint
 from colorization.tasks import FlareTask
 from colorization.tasks.tiling import blend_window, tile_starts, tiled_apply
-from colorization.train import train
+from colorization.train import build_task, split_trainer_config, train
 
 FLARE = (
     "task=flare",
@@ -220,12 +228,13 @@ def test_synthetic_datamodule_patches_and_fixed_whole_validation_images() -> Non
     batch = next(iter(datamodule.train_dataloader()))
     assert batch["input"].shape == (4, 3, 32, 32) and batch["input"].dtype == torch.uint8
     assert (batch["input"] != batch["target"]).any()
-    # Two flares on each of the two held-out photos, whole (shorter side = scene_size).
-    assert [tuple(item["input"].shape) for item in first] == [(3, 48, 72)] * 2 + [(3, 48, 72)] * 2
+    # The two held-out photos in turn, whole (shorter side = scene_size), two flares each.
+    assert [tuple(item["input"].shape) for item in first] == [(3, 48, 72)] * 4
     for a, b in zip(first, second, strict=True):
         assert torch.equal(a["input"], b["input"]) and torch.equal(a["target"], b["target"])
-    assert not torch.equal(first[0]["input"], first[1]["input"])  # another flare, same photo
-    assert torch.equal(first[0]["target"], first[1]["target"])
+    assert not torch.equal(first[0]["target"], first[1]["target"])  # the other photo
+    assert torch.equal(first[0]["target"], first[2]["target"])  # the same photo ...
+    assert not torch.equal(first[0]["input"], first[2]["input"])  # ... with another flare
 
 
 def test_folder_datamodule_trains_on_patches_and_validates_whole_images(tmp_path: Path) -> None:
@@ -369,3 +378,66 @@ def test_every_model_trains_a_step_on_flare(make_cfg, name: str) -> None:
     trainer, _ = train(make_cfg(*FLARE, f"model={name}", "+trainer.fast_dev_run=1"))
     assert trainer.global_step == 1
     assert torch.isfinite(trainer.callback_metrics["val/psnr"])
+
+
+# --- prediction on a folder ------------------------------------------------------------------
+def test_predict_restores_a_folder_of_any_size_from_a_run(make_cfg, tmp_path: Path) -> None:
+    cfg = make_cfg(*FLARE, "run_name=predict")
+    train(cfg)
+    checkpoint = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
+    (Path(cfg.paths.output_dir) / ".hydra").mkdir(exist_ok=True)
+    OmegaConf.save(cfg, Path(cfg.paths.output_dir) / ".hydra" / "config.yaml")  # as Hydra does
+    write_image(tmp_path / "flared" / "odd.png", photo(37, 53))
+    write_image(tmp_path / "flared" / "nested" / "big.jpg", photo(70, 41, seed=1))
+    result = subprocess.run(
+        [sys.executable, "-m", "colorization.predict", str(checkpoint),
+         str(tmp_path / "flared"), str(tmp_path / "restored"), "--tile-size", "24"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Wrote 2 images" in result.stdout
+    assert Image.open(tmp_path / "restored" / "odd.png").size == (53, 37)
+    assert Image.open(tmp_path / "restored" / "nested" / "big.png").size == (41, 70)
+
+
+def test_predict_explains_a_checkpoint_outside_its_run(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "model.ckpt"
+    checkpoint.write_bytes(b"")
+    with pytest.raises(FileNotFoundError, match="must stay in its run folder"):
+        load_task(checkpoint)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_task(tmp_path / "missing.ckpt")
+
+
+def test_predict_refuses_a_task_without_image_prediction(make_cfg) -> None:
+    cfg = make_cfg("run_name=colorize")  # the default task: colorization
+    train(cfg)
+    (Path(cfg.paths.output_dir) / ".hydra").mkdir(exist_ok=True)
+    OmegaConf.save(cfg, Path(cfg.paths.output_dir) / ".hydra" / "config.yaml")
+    with pytest.raises(ValueError, match="task=flare"):
+        load_task(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt")
+
+
+def test_example_grid_shows_clean_and_flared_pairs() -> None:
+    grid = example_grid(count=2, size=32)
+    assert grid.shape == (3, 36, 4 * 34 + 2)
+
+
+def test_pix2pix_trains_both_networks_under_fp16_loss_scaling(make_cfg) -> None:
+    """The 16-mixed path users get on CUDA (autocast fp16 + GradScaler, shared by both
+    optimizers), run on CPU through Lightning's own MixedPrecision plugin."""
+    cfg = make_cfg(*FLARE, "task.adversarial=true")
+    _, options = split_trainer_config(cfg)
+    task = build_task(cfg, options)
+    generator = [p.detach().clone() for p in task.net.parameters()]
+    critic = [p.detach().clone() for p in task.gan.parameters()]
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**8)
+    plugin = MixedPrecision("16-mixed", "cpu", scaler=scaler)
+    trainer = pl.Trainer(accelerator="cpu", plugins=[plugin], max_steps=4, limit_val_batches=0,
+                         logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                         enable_model_summary=False)  # fmt: skip
+    trainer.fit(task, datamodule=instantiate(cfg.data))
+    assert trainer.global_step == 4  # generator steps; the discriminator's are not counted
+    assert any(not torch.equal(a, b) for a, b in zip(generator, task.net.parameters(), strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(critic, task.gan.parameters(), strict=True))
+    assert torch.isfinite(trainer.callback_metrics["train/loss_discriminator"])

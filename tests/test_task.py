@@ -1,5 +1,6 @@
 import pytest
 import torch
+import torchvision
 from torch import nn
 
 from colorization.callbacks import ImagePreviewLogger
@@ -95,3 +96,22 @@ def test_deeply_supervised_output_averages_the_head_losses() -> None:
     heads = [torch.full((1, 2, 4, 4), value) for value in (1.0, 2.0, 3.0)]
     assert task.compute_loss(heads, target).item() == pytest.approx(2.0)
     assert task.compute_loss(heads[0], target).item() == pytest.approx(1.0)
+
+
+def test_preview_grid_pads_images_of_different_sizes() -> None:
+    rows = [[torch.zeros(3, 10, 14), torch.zeros(3, 10, 14)], [torch.zeros(3, 12, 8)] * 2]
+    grid = ImagePreviewLogger.render_rows(rows)
+    assert grid.shape == (3, 2 * 14 + 2, 2 * 16 + 2)
+    assert grid[:, 2 + 10, 2].eq(1).all()  # below the first, shorter image: white padding
+
+
+def test_preview_gathers_images_over_batches(make_cfg, tmp_path) -> None:
+    from colorization.train import train
+
+    cfg = make_cfg("task=flare", "data.scene_size=40", "data.val_samples=3",
+                   "callbacks.image_preview.num_images=3", "task.tile_size=32",
+                   "task.tile_overlap=8")  # fmt: skip
+    train(cfg)
+    grid = torchvision.io.decode_image(str(tmp_path / "previews" / "epoch_000.png"))
+    # three rows (one per validation batch of one image), three panels, 40 x 60 images
+    assert grid.shape == (3, 3 * 42 + 2, 3 * 62 + 2)

@@ -31,8 +31,9 @@ class SyntheticFlareScenes(Dataset):
 
     Training (``seed=None``): ``length`` scenes, each a random square crop (area 30-100 % of the
     photo, resized to ``scene_size``) with a fresh random flare, drawn from torch's generator.
-    Validation (``seed`` set): each photo whole, its shorter side resized to ``scene_size``,
-    with ``length // len(photos)`` fixed flares per photo (flare ``i`` from seed ``seed, i``).
+    Validation (``seed`` set): ``length`` images cycling through the photos, each photo whole,
+    its shorter side resized to ``scene_size``, image ``i`` with a fixed flare from seed
+    ``(seed, i)``.
     """
 
     def __init__(
@@ -57,8 +58,7 @@ class SyntheticFlareScenes(Dataset):
             clean = self.crop(self.photos[index % len(self.photos)])
             seed = int(torch.randint(0, 2**62, ()))
         else:
-            per_photo = max(1, self.length // len(self.photos))
-            photo = self.photos[min(index // per_photo, len(self.photos) - 1)]
+            photo = self.photos[index % len(self.photos)]
             clean = TF.resize(photo, self.scene_size, antialias=True)
             seed = self.seed * 1_000_003 + index
         flared = add_flare(clean, torch.Generator().manual_seed(seed), self.style)

@@ -1,0 +1,96 @@
+"""Run a trained image-restoration model (``task=flare``) over a folder of images.
+
+    python -m colorization.predict outputs/flare_default/checkpoints/last.ckpt \
+        /photos/flared /photos/restored [--tile-size 512] [--device cuda]
+
+The task is rebuilt from the run's saved config (``<run>/.hydra/config.yaml``), its weights
+loaded from the checkpoint (torch's safe unpickler). Every image, whatever its size, goes through
+the task's tiled whole-image inference; the result is saved as PNG under the output folder with
+the input's relative path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from omegaconf import OmegaConf
+from torchvision.io import write_png
+
+from colorization.config import register_resolvers
+from colorization.data.images import find_images, load_rgb
+from colorization.resume import load_checkpoint
+from colorization.train import build_task
+
+log = logging.getLogger(__name__)
+
+
+def load_task(checkpoint: str | Path) -> pl.LightningModule:
+    """The task of the run that wrote ``checkpoint`` (``<run>/checkpoints/*.ckpt``), weights
+    loaded, in eval mode."""
+    checkpoint = Path(checkpoint)
+    if not checkpoint.is_file():
+        raise FileNotFoundError(f"Checkpoint {checkpoint} does not exist. Give a .ckpt file from "
+                                "a run's checkpoints/ folder.")  # fmt: skip
+    config = checkpoint.parent.parent / ".hydra" / "config.yaml"
+    if not config.is_file():
+        raise FileNotFoundError(
+            f"No run config at {config}: the checkpoint must stay in its run folder "
+            "(<run>/checkpoints/<name>.ckpt next to <run>/.hydra/config.yaml)."
+        )
+    register_resolvers()
+    task = build_task(OmegaConf.load(config), {})
+    if type(task).predict_step is pl.LightningModule.predict_step:
+        raise ValueError(f"{type(task).__name__} has no image prediction; python -m "
+                         "colorization.predict serves restoration tasks (task=flare).")  # fmt: skip
+    try:
+        state = load_checkpoint(checkpoint)
+    except Exception as error:  # unpickling raises many types
+        raise ValueError(f"Could not load checkpoint {checkpoint}: {error}") from error
+    task.load_state_dict(state["state_dict"])
+    return task.eval()
+
+
+@torch.no_grad()
+def predict_folder(
+    task: pl.LightningModule, inputs: str | Path, outputs: str | Path, device: str = "cpu"
+) -> list[Path]:
+    """Restore every image under ``inputs``; returns the PNGs written under ``outputs``."""
+    inputs, outputs = Path(inputs), Path(outputs)
+    task = task.to(device)
+    written = []
+    for index, path in enumerate(find_images(inputs)):
+        image = load_rgb(path)[None].to(device)
+        restored = task.predict_step({"input": image}, index)[0].cpu()
+        target = (outputs / path.relative_to(inputs)).with_suffix(".png")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_png(restored, str(target))
+        written.append(target)
+        log.info("%s -> %s", path, target)
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("checkpoint", help="a .ckpt file inside a run folder")
+    parser.add_argument("inputs", help="folder of images (searched recursively)")
+    parser.add_argument("outputs", help="folder for the restored PNGs")
+    parser.add_argument("--tile-size", type=int, help="override the run's task.tile_size")
+    parser.add_argument("--tile-overlap", type=int, help="override the run's task.tile_overlap")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    task = load_task(args.checkpoint)
+    for name in ("tile_size", "tile_overlap"):
+        if getattr(args, name) is not None:
+            task.hparams[name] = getattr(args, name)
+    written = predict_folder(task, args.inputs, args.outputs, args.device)
+    print(f"Wrote {len(written)} images to {args.outputs}")
+
+
+if __name__ == "__main__":
+    main()
