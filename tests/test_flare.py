@@ -352,6 +352,19 @@ def test_fast_dev_run(make_cfg, overrides: tuple[str, ...]) -> None:
             assert torch.isfinite(metrics[name]), name
 
 
+def test_trains_on_folders_of_pairs_with_a_name_map(make_cfg, tmp_path: Path) -> None:
+    for index in range(5):
+        clean = photo(40, 56, seed=index)
+        write_image(tmp_path / "label" / f"train_label_{index}.png", clean)
+        write_image(tmp_path / "input" / f"train_input_{index}.png",
+                    add_flare(clean, torch.Generator().manual_seed(index)))  # fmt: skip
+    folders = (f"data.inputs={tmp_path / 'input'}", f"data.targets={tmp_path / 'label'}",
+               "data.name_map=[input,label]", "data.val_fraction=0.2")  # fmt: skip
+    trainer, _ = train(make_cfg(*FLARE, *folders))
+    assert trainer.current_epoch == 1
+    assert float(trainer.callback_metrics["val/psnr_input"]) < 100  # a real flared/clean pair
+
+
 def test_adversarial_checkpoint_holds_both_networks_and_resumes(make_cfg, tmp_path: Path) -> None:
     cfg = make_cfg(*FLARE, "task.adversarial=true", "run_name=gan")
     trainer, task = train(cfg)
