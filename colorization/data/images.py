@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -15,6 +15,15 @@ from torchvision.io import ImageReadMode, decode_image
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 # torchvision decodes these natively; PIL handles the rest (bmp, tiff).
 _TORCHVISION_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
+LISTED_IN_ERRORS = 10  # files named in an error message; the rest are counted
+
+
+def file_listing(items: Sequence[str]) -> str:
+    """Indented lines for an error message: the first ``LISTED_IN_ERRORS`` items, then a count."""
+    shown = "\n  ".join(items[:LISTED_IN_ERRORS])
+    extra = len(items) - LISTED_IN_ERRORS
+    more = f"\n  ... and {extra} more" if extra > 0 else ""
+    return f"\n  {shown}{more}"
 
 
 @dataclass(frozen=True)

@@ -20,22 +20,15 @@ from torchvision import tv_tensors
 from torchvision.transforms import v2
 
 from colorization.data.datasets import holdout_split
-from colorization.data.images import IMAGE_EXTENSIONS, find_images, load_rgb
+from colorization.data.images import IMAGE_EXTENSIONS, file_listing, find_images, load_rgb
 
 MASK_EXTENSIONS = (*IMAGE_EXTENSIONS, ".gif")
-_LISTED = 10  # files named in an error message
 
 
 @dataclass(frozen=True)
 class MaskPair:
     image: Path
     mask: Path
-
-
-def _listing(items: Sequence[str]) -> str:
-    shown = "\n  ".join(items[:_LISTED])
-    more = f"\n  ... and {len(items) - _LISTED} more" if len(items) > _LISTED else ""
-    return f"\n  {shown}{more}"
 
 
 def pair_images_and_masks(
@@ -62,7 +55,7 @@ def pair_images_and_masks(
         hint = f" Masks there are named like {example!r}." if example else " That folder is empty."
         raise FileNotFoundError(
             f"{len(missing)} of {len(missing) + len(pairs)} images under {images} have no mask "
-            f"named <image stem>{mask_suffix}.<ext> under {masks_root}:{_listing(missing)}\n"
+            f"named <image stem>{mask_suffix}.<ext> under {masks_root}:{file_listing(missing)}\n"
             f"{hint} Set data.mask_suffix (e.g. data.mask_suffix=_mask) to match, or remove "
             "the images without masks."
         )
@@ -116,7 +109,7 @@ def check_pairs(pairs: Sequence[MaskPair], num_classes: int, ignore_index: int |
     if mismatched:
         raise ValueError(
             f"{len(mismatched)} image/mask pairs differ in size (width, height):"
-            f"{_listing(mismatched)}\nResize the masks to their images (nearest neighbour)."
+            f"{file_listing(mismatched)}\nResize the masks to their images (nearest neighbour)."
         )
     if bad_values:
         expected = (
@@ -125,7 +118,7 @@ def check_pairs(pairs: Sequence[MaskPair], num_classes: int, ignore_index: int |
         ignore = f" or {ignore_index} (ignored)" if ignore_index is not None else ""
         raise ValueError(
             f"{len(bad_values)} masks hold values outside the classes (expected {expected}"
-            f"{ignore}):{_listing(bad_values)}\nSet task.num_classes / task.ignore_index to "
+            f"{ignore}):{file_listing(bad_values)}\nSet task.num_classes / task.ignore_index to "
             "match, or fix the masks (JPEG masks carry compression noise: save them as PNG)."
         )
 

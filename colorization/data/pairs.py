@@ -18,21 +18,13 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from colorization.data.images import find_images, load_rgb
-
-_LISTED = 10  # files named in an error message
+from colorization.data.images import file_listing, find_images, load_rgb
 
 
 @dataclass(frozen=True)
 class ImagePair:
     input: Path
     target: Path
-
-
-def _listing(items: Sequence[str]) -> str:
-    shown = "\n  ".join(items[:_LISTED])
-    more = f"\n  ... and {len(items) - _LISTED} more" if len(items) > _LISTED else ""
-    return f"\n  {shown}{more}"
 
 
 def suggest_name_map(input_stem: str, target_stem: str) -> tuple[str, str] | None:
@@ -76,7 +68,7 @@ def pair_inputs_and_targets(
             fix += f", or set data.name_map='[{suggestion[0]},{suggestion[1]}]'"
         raise FileNotFoundError(
             f"{len(missing)} of {len(input_paths)} images under {inputs} have no target of the "
-            f"same name under {targets}:{_listing(missing)}\nTargets there are named like "
+            f"same name under {targets}:{file_listing(missing)}\nTargets there are named like "
             f"{target_paths[0].name!r}. {fix}, or remove the unpaired inputs."
         )
     return pairs
@@ -102,19 +94,19 @@ def check_image_pairs(pairs: Sequence[ImagePair], min_size: int) -> None:
             small.append(f"{pair.input.name} {sizes[0]}")
     if unreadable:
         raise ValueError(
-            f"{len(unreadable)} paired images cannot be read:{_listing(unreadable)}\n"
+            f"{len(unreadable)} paired images cannot be read:{file_listing(unreadable)}\n"
             "Re-save them as PNG/JPEG or remove them with their partners."
         )
     if mismatched:
         raise ValueError(
             f"{len(mismatched)} input/target pairs differ in size (width, height):"
-            f"{_listing(mismatched)}\nInputs and targets must be aligned pixel for pixel: "
+            f"{file_listing(mismatched)}\nInputs and targets must be aligned pixel for pixel: "
             "fix or remove these pairs."
         )
     if small:
         raise ValueError(
             f"{len(small)} pairs are smaller than the training patch data.image_size="
-            f"{min_size}:{_listing(small)}\nLower data.image_size or remove these pairs."
+            f"{min_size}:{file_listing(small)}\nLower data.image_size or remove these pairs."
         )
 
 
