@@ -454,3 +454,28 @@ def test_pix2pix_trains_both_networks_under_fp16_loss_scaling(make_cfg) -> None:
     assert any(not torch.equal(a, b) for a, b in zip(generator, task.net.parameters(), strict=True))
     assert any(not torch.equal(a, b) for a, b in zip(critic, task.gan.parameters(), strict=True))
     assert torch.isfinite(trainer.callback_metrics["train/loss_discriminator"])
+
+
+def test_several_patches_per_decoded_pair(tmp_path: Path, monkeypatch) -> None:
+    import colorization.data.pairs as pairs_module
+
+    write_pairs(tmp_path, [f"p{i}" for i in range(5)], size=(40, 56))
+    decoded = []
+    real_load = pairs_module.load_rgb
+    monkeypatch.setattr(pairs_module, "load_rgb", lambda path: decoded.append(path) or
+                        real_load(path))  # fmt: skip
+    datamodule = FlareDataModule(str(tmp_path / "inputs"), str(tmp_path / "targets"),
+                                 image_size=16, batch_size=8, num_workers=0, val_fraction=0.2,
+                                 train_samples_per_epoch=16, patches_per_image=4)  # fmt: skip
+    datamodule.setup()
+    batches = list(datamodule.train_dataloader())
+    assert [tuple(b["input"].shape) for b in batches] == [(8, 3, 16, 16)] * 2
+    assert sorted(torch.cat([b["index"] for b in batches]).tolist()) == list(range(16))
+    assert len(decoded) == 2 * 4  # 4 pairs decoded (input + target) for 16 patches
+    with pytest.raises(ValueError, match="divide data.batch_size=6"):
+        FlareDataModule(batch_size=6, patches_per_image=4)
+
+
+def test_patches_per_image_trains_on_synthetic_flare(make_cfg) -> None:
+    trainer, _ = train(make_cfg(*FLARE, "data.patches_per_image=2", "+trainer.fast_dev_run=1"))
+    assert trainer.global_step == 1

@@ -3,7 +3,8 @@ the DataLoader settings (persistent workers, pinned memory on CUDA, drop_last in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
@@ -38,7 +39,13 @@ class ImageDataModule(pl.LightningDataModule):
     def batch_size(self, value: int) -> None:
         self.hparams.batch_size = value
 
-    def _loader(self, dataset: Dataset, batch_size: int, shuffle: bool) -> DataLoader:
+    def _loader(
+        self,
+        dataset: Dataset,
+        batch_size: int,
+        shuffle: bool,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
+    ) -> DataLoader:
         workers = self.hparams.num_workers
         pin = self.hparams.pin_memory
         if pin is None:
@@ -51,6 +58,7 @@ class ImageDataModule(pl.LightningDataModule):
             persistent_workers=workers > 0,
             pin_memory=pin,
             drop_last=shuffle and len(dataset) >= batch_size,
+            collate_fn=collate_fn,
         )
 
     def train_dataloader(self) -> DataLoader:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
@@ -21,6 +21,7 @@ from colorization.data.pairs import (
     PairedImages,
     PairSamples,
     check_image_pairs,
+    flatten_patches,
     pair_inputs_and_targets,
 )
 from colorization.data.samples import sample_split
@@ -80,6 +81,8 @@ class FlareDataModule(ImageDataModule):
             photos' shorter side).
         rotate90: random 90-degree rotations of training patches (besides both flips).
         train_samples_per_epoch: patches per training epoch (folders: cycling through pairs).
+        patches_per_image: patches cut from each decoded pair or synthetic scene (must
+            divide ``batch_size``); > 1 for large photos, whose decoding dominates loading.
         val_samples: synthetic data only: fixed flared validation images (spread over the
             held-out photos).
         cache: keep decoded pairs in memory (folders; large images need a lot of it).
@@ -101,6 +104,7 @@ class FlareDataModule(ImageDataModule):
         split_seed: int = 0,
         rotate90: bool = True,
         train_samples_per_epoch: int = 512,
+        patches_per_image: int = 1,
         val_samples: int = 16,
         cache: bool | None = None,
         pin_memory: bool | None = None,
@@ -119,6 +123,11 @@ class FlareDataModule(ImageDataModule):
                              f"{image_size} (patches are cut from the scenes).")  # fmt: skip
         if train_samples_per_epoch < 1 or val_samples < 1:
             raise ValueError("data.train_samples_per_epoch and data.val_samples must be >= 1.")
+        if patches_per_image < 1 or batch_size % patches_per_image:
+            raise ValueError(
+                f"data.patches_per_image={patches_per_image} must be >= 1 and divide "
+                f"data.batch_size={batch_size} (a batch holds whole images' patches)."
+            )
         name_map = [str(word) for word in name_map] if name_map is not None else None
         self.save_hyperparameters(logger=False)
 
@@ -134,7 +143,11 @@ class FlareDataModule(ImageDataModule):
             train_photos, val_photos = ([p.load() for p in split] for split in sample_split())
             train = SyntheticFlareScenes(train_photos, hp.scene_size, hp.train_samples_per_epoch)
             val = SyntheticFlareScenes(val_photos, hp.scene_size, hp.val_samples, hp.split_seed)
-            self.train_set = PairSamples(train, hp.image_size, hp.rotate90)
+            self.train_set = PairSamples(
+                train, hp.image_size, hp.rotate90,
+                length=max(1, hp.train_samples_per_epoch // hp.patches_per_image),
+                patches_per_image=hp.patches_per_image,
+            )  # fmt: skip
             self.val_set = PairSamples(val)
             return
         pairs = pair_inputs_and_targets(hp.inputs, hp.targets, hp.name_map)
@@ -149,8 +162,16 @@ class FlareDataModule(ImageDataModule):
         check_image_pairs(train_pairs, hp.image_size)
         check_image_pairs(val_pairs, 1)
         cache = bool(hp.cache)
+        per_image = hp.patches_per_image
         self.train_set = PairSamples(
             PairedImages(train_pairs, cache), hp.image_size, hp.rotate90,
-            length=hp.train_samples_per_epoch,
+            length=max(1, hp.train_samples_per_epoch // per_image), patches_per_image=per_image,
         )  # fmt: skip
         self.val_set = PairSamples(PairedImages(val_pairs, cache))
+
+    def train_dataloader(self) -> DataLoader:
+        per_image = self.train_set.patches_per_image
+        if per_image == 1:
+            return super().train_dataloader()
+        images = max(1, self.hparams.batch_size // per_image)
+        return self._loader(self.train_set, images, shuffle=True, collate_fn=flatten_patches)

@@ -150,7 +150,13 @@ def random_patch_pair(
 
 class PairSamples(Dataset):
     """Items ``{"input": uint8 (3, H, W), "target": uint8 (3, H, W), "index": int}`` from a
-    dataset of (input, target) pairs: random patches (``patch`` set) or whole images."""
+    dataset of (input, target) pairs: random patches (``patch`` set) or whole images.
+
+    With ``patches_per_image`` k > 1 each item holds k patches of one decoded pair, stacked
+    (``(k, 3, P, P)``, ``index`` (k,)); :func:`flatten_patches` collates them into one batch.
+    Decoding a 12-megapixel PNG takes far longer than cutting a patch from it, so this is how
+    large photos keep a GPU fed.
+    """
 
     def __init__(
         self,
@@ -158,15 +164,36 @@ class PairSamples(Dataset):
         patch: int | None = None,
         rotate90: bool = True,
         length: int | None = None,
+        patches_per_image: int = 1,
     ) -> None:
+        if patches_per_image < 1:
+            raise ValueError(f"data.patches_per_image must be >= 1, got {patches_per_image}.")
         self.source, self.patch, self.rotate90 = source, patch, rotate90
         self.length = length or len(source)
+        self.patches_per_image = patches_per_image
 
     def __len__(self) -> int:
         return self.length
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor | int]:
         source, target = self.source[index % len(self.source)]
-        if self.patch is not None:
+        if self.patch is None:
+            return {"input": source, "target": target, "index": index}
+        if self.patches_per_image == 1:
             source, target = random_patch_pair(source, target, self.patch, self.rotate90)
-        return {"input": source, "target": target, "index": index}
+            return {"input": source, "target": target, "index": index}
+        patches = [
+            random_patch_pair(source, target, self.patch, self.rotate90)
+            for _ in range(self.patches_per_image)
+        ]
+        first = index * self.patches_per_image
+        return {
+            "input": torch.stack([patch for patch, _ in patches]),
+            "target": torch.stack([patch for _, patch in patches]),
+            "index": torch.arange(first, first + self.patches_per_image),
+        }
+
+
+def flatten_patches(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Collate items of k stacked patches each into one batch of ``len(items) * k`` patches."""
+    return {key: torch.cat([item[key] for item in items]) for key in items[0]}
