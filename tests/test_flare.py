@@ -4,6 +4,7 @@ through the real config, plain and adversarial."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -479,3 +480,22 @@ def test_several_patches_per_decoded_pair(tmp_path: Path, monkeypatch) -> None:
 def test_patches_per_image_trains_on_synthetic_flare(make_cfg) -> None:
     trainer, _ = train(make_cfg(*FLARE, "data.patches_per_image=2", "+trainer.fast_dev_run=1"))
     assert trainer.global_step == 1
+
+
+def test_persistent_nan_in_pix2pix_reloads_both_networks_with_lower_rates(make_cfg, caplog):
+    from test_safety import FlakyLoss  # the NaN-on-chosen-calls loss of the safety tests
+
+    cfg = make_cfg(*FLARE, "task.adversarial=true", "train=false",
+                   "data.train_samples_per_epoch=40",  # 10 steps per epoch
+                   "safety.checkpoint_every_n_steps=2", "safety.loss_guard.max_consecutive=3",
+                   "scheduler=none", "optimizer.lr=0.001")  # fmt: skip
+    trainer, task = train(cfg)
+    task.loss = FlakyLoss(bad_calls={5, 6, 7})
+    with caplog.at_level(logging.WARNING):
+        trainer.fit(task, datamodule=instantiate(cfg.data))
+    assert "Reloaded" in caplog.text
+    generator, critic = trainer.optimizers
+    assert generator.param_groups[0]["lr"] == pytest.approx(0.0005)
+    assert critic.param_groups[0]["lr"] == pytest.approx(0.0001)
+    assert trainer.global_step == 10 - 3
+    assert all(torch.isfinite(p).all() for p in task.parameters())
