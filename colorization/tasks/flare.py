@@ -2,7 +2,8 @@
 
 Images enter the network as RGB in [0, 1], not normalised (Flare7K's advice: the network must
 see how bright the light really is). With ``residual=True`` (default) the network predicts the
-correction added to its input, so an untrained network starts at the "do nothing" baseline.
+correction added to its input, so training starts near the "do nothing" baseline (only the
+random initial output stands between) instead of having to learn to copy the photo first.
 Validation, test and previews run whole images of any size through overlapping tiles blended
 together (:mod:`.tiling`). Metrics: PSNR and SSIM on RGB, and the same for the flared input
 itself (``*_input``: the do-nothing baseline the model has to beat).
