@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import torch
 from torchvision.transforms.v2 import functional as TF
 
+from colorization.data.draws import integer, uniform
+
 FLARE_FLOOR = 1.0 / 512  # flare values below this (invisible in 8 bits) are set to zero
 
 
@@ -52,20 +54,11 @@ class FlareStyle:
 DEFAULT_STYLE = FlareStyle()
 
 
-def _uniform(generator: torch.Generator, low: float, high: float) -> float:
-    return low + (high - low) * float(torch.rand((), generator=generator))
-
-
-def _integer(generator: torch.Generator, low: int, high: int) -> int:
-    """Uniform integer in [low, high]."""
-    return int(torch.randint(low, high + 1, (), generator=generator))
-
-
 def _tint(generator: torch.Generator, saturation: tuple[float, float]) -> torch.Tensor:
     """A random light colour (3,), brightest channel 1: white mixed with a random hue."""
     hue = torch.rand(3, generator=generator)
     hue = hue / hue.max().clamp(min=1e-6)
-    amount = _uniform(generator, *saturation)
+    amount = uniform(generator, *saturation)
     return 1 - amount * (1 - hue)
 
 
@@ -84,40 +77,40 @@ def random_flare(
         indexing="ij",
     )
     # The light source, anywhere in the frame or just outside it.
-    sx = _uniform(generator, -0.1, 1.1) * width
-    sy = _uniform(generator, -0.1, 1.1) * height
+    sx = uniform(generator, -0.1, 1.1) * width
+    sy = uniform(generator, -0.1, 1.1) * height
     dx, dy = x - sx, y - sy
     distance = torch.sqrt(dx**2 + dy**2)
     color = _tint(generator, style.saturation)
     light = torch.zeros(height, width)
 
-    source = _uniform(generator, *style.source_radius) * diagonal
+    source = uniform(generator, *style.source_radius) * diagonal
     light += 4.0 * torch.exp(-0.5 * (distance / source) ** 2)  # saturated core
-    halo = _uniform(generator, *style.halo_radius) * diagonal
-    light += _uniform(generator, *style.halo_intensity) * (1 + (distance / halo) ** 2) ** -1.5
+    halo = uniform(generator, *style.halo_radius) * diagonal
+    light += uniform(generator, *style.halo_intensity) * (1 + (distance / halo) ** 2) ** -1.5
 
-    n_streaks = _integer(generator, *style.streaks)
-    first_angle = _uniform(generator, 0, math.pi)
+    n_streaks = integer(generator, *style.streaks)
+    first_angle = uniform(generator, 0, math.pi)
     for k in range(n_streaks):
-        angle = first_angle + k * math.pi / n_streaks + _uniform(generator, -0.1, 0.1)
+        angle = first_angle + k * math.pi / n_streaks + uniform(generator, -0.1, 0.1)
         along = dx * math.cos(angle) + dy * math.sin(angle)
         across = -dx * math.sin(angle) + dy * math.cos(angle)
-        thickness = _uniform(generator, 0.6, 1.8) * max(1.0, diagonal / 400)
-        length = _uniform(generator, *style.streak_length) * diagonal
-        strength = _uniform(generator, *style.streak_intensity)
+        thickness = uniform(generator, 0.6, 1.8) * max(1.0, diagonal / 400)
+        length = uniform(generator, *style.streak_length) * diagonal
+        strength = uniform(generator, *style.streak_intensity)
         light += strength * torch.exp(-0.5 * (across / thickness) ** 2 - along.abs() / length)
     flare = color[:, None, None] * light
 
     # Ghosts along the line from the source through the optical centre.
     cx, cy = width / 2, height / 2
-    for _ in range(_integer(generator, *style.ghosts)):
-        t = _uniform(generator, -1.4, 0.8)  # 1 = the source, 0 = the centre, < 0 = beyond it
+    for _ in range(integer(generator, *style.ghosts)):
+        t = uniform(generator, -1.4, 0.8)  # 1 = the source, 0 = the centre, < 0 = beyond it
         gx, gy = cx + t * (sx - cx), cy + t * (sy - cy)
-        radius = _uniform(generator, *style.ghost_radius) * diagonal
-        shape = _integer(generator, 0, 2)  # disc, ring, hexagon
+        radius = uniform(generator, *style.ghost_radius) * diagonal
+        shape = integer(generator, 0, 2)  # disc, ring, hexagon
         gdx, gdy = x - gx, y - gy
         if shape == 2:  # hexagon: the largest projection on three normals 60 degrees apart
-            turn = _uniform(generator, 0, math.pi / 3)
+            turn = uniform(generator, 0, math.pi / 3)
             reach = torch.stack(
                 [(gdx * math.cos(turn + k * math.pi / 3) + gdy * math.sin(turn + k * math.pi / 3))
                  .abs() for k in range(3)]
@@ -128,13 +121,13 @@ def random_flare(
         ghost = torch.sigmoid((radius - reach) / edge)
         if shape == 1:
             ghost = ghost - torch.sigmoid((0.7 * radius - reach) / edge)
-        strength = _uniform(generator, *style.ghost_intensity)
+        strength = uniform(generator, *style.ghost_intensity)
         flare += strength * _tint(generator, style.saturation)[:, None, None] * ghost
 
-    sigma = _uniform(generator, *style.blur_sigma)
+    sigma = uniform(generator, *style.blur_sigma)
     kernel = 2 * math.ceil(3 * sigma) + 1
     flare = TF.gaussian_blur(flare[None], [kernel, kernel], [sigma, sigma])[0]
-    flare = flare * _uniform(generator, *style.gain)
+    flare = flare * uniform(generator, *style.gain)
     return torch.where(flare < FLARE_FLOOR, torch.zeros(()), flare)
 
 
@@ -155,6 +148,6 @@ def add_flare(
         raise ValueError(f"add_flare needs a uint8 (3, H, W) image, got {clean.dtype} "
                          f"{tuple(clean.shape)}.")  # fmt: skip
     flare = random_flare(clean.shape[1], clean.shape[2], generator, style)
-    gamma = _uniform(generator, *style.gamma)
+    gamma = uniform(generator, *style.gamma)
     flared = composite(clean.float() / 255, flare, gamma)
     return (flared * 255).round().to(torch.uint8)

@@ -20,11 +20,9 @@ import torch
 from torch.utils.data import Dataset
 from torchvision.transforms.v2 import functional as TF
 
+from colorization.data.draws import integer, uniform
+
 SHAPE_CLASSES = ("ellipse", "rectangle", "triangle")  # mask values 1, 2, 3; 0 = background
-
-
-def _uniform(generator: torch.Generator, low: float, high: float) -> float:
-    return low + (high - low) * float(torch.rand((), generator=generator))
 
 
 def random_crop(
@@ -33,9 +31,9 @@ def random_crop(
     """A square crop covering ``scale`` of the photo's shorter side squared, resized to
     ``size``; the crop is drawn from ``generator`` (reproducible per scene)."""
     height, width = photo.shape[-2:]
-    side = max(1, round(min(height, width) * math.sqrt(_uniform(generator, *scale))))
-    top = int(torch.randint(0, height - side + 1, (), generator=generator))
-    left = int(torch.randint(0, width - side + 1, (), generator=generator))
+    side = max(1, round(min(height, width) * math.sqrt(uniform(generator, *scale))))
+    top = integer(generator, 0, height - side)
+    left = integer(generator, 0, width - side)
     return TF.resized_crop(photo, top, left, side, side, [size, size], antialias=True)
 
 
@@ -43,12 +41,12 @@ def shape_mask(kind: str, size: int, generator: torch.Generator) -> torch.Tensor
     """A (size, size) bool mask of one randomly placed, sized and rotated shape."""
     coords = (torch.arange(size, dtype=torch.float32) + 0.5) / size
     y, x = torch.meshgrid(coords, coords, indexing="ij")
-    cx, cy = _uniform(generator, 0.2, 0.8), _uniform(generator, 0.2, 0.8)
-    radius = _uniform(generator, 0.1, 0.28)
-    angle = _uniform(generator, 0.0, math.pi)
+    cx, cy = uniform(generator, 0.2, 0.8), uniform(generator, 0.2, 0.8)
+    radius = uniform(generator, 0.1, 0.28)
+    angle = uniform(generator, 0.0, math.pi)
     u = (x - cx) * math.cos(angle) + (y - cy) * math.sin(angle)
     v = -(x - cx) * math.sin(angle) + (y - cy) * math.cos(angle)
-    aspect = _uniform(generator, 0.5, 1.0)
+    aspect = uniform(generator, 0.5, 1.0)
     if kind == "ellipse":
         return (u / radius) ** 2 + (v / (radius * aspect)) ** 2 <= 1
     if kind == "rectangle":
@@ -77,13 +75,13 @@ def make_scene(
     multiclass: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One scene: (uint8 image (3, size, size), int64 mask (size, size))."""
-    pick = lambda: photos[int(torch.randint(0, len(photos), (), generator=generator))]  # noqa: E731
+    pick = lambda: photos[integer(generator, 0, len(photos) - 1)]  # noqa: E731
     background = random_crop(pick(), size, (0.2, 1.0), generator).float()
     image = background.clone()
     mask = torch.zeros(size, size, dtype=torch.int64)
     mean = background.mean(dim=(1, 2), keepdim=True)
-    for _ in range(int(torch.randint(1, max_shapes + 1, (), generator=generator))):
-        class_index = int(torch.randint(0, len(SHAPE_CLASSES), (), generator=generator))
+    for _ in range(integer(generator, 1, max_shapes)):
+        class_index = integer(generator, 0, len(SHAPE_CLASSES) - 1)
         region = shape_mask(SHAPE_CLASSES[class_index], size, generator)
         fill = random_crop(pick(), size, (0.005, 0.03), generator).float()
         noise = torch.randn(3, 1, 1, generator=generator) * 12
