@@ -11,13 +11,18 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 
-def checked_sizes(image_size: int, batch_size: int, crop_scale: Sequence[float]) -> tuple:
-    """Validate the size arguments every DataModule takes; returns ``crop_scale`` as a tuple of
-    plain floats (hyper-parameters go into checkpoints, which load with ``weights_only``)."""
+def checked_sizes(
+    image_size: int, batch_size: int, crop_scale: Sequence[float] | None = None
+) -> tuple[float, ...] | None:
+    """Validate the size arguments every DataModule takes (``crop_scale`` where it has one);
+    returns ``crop_scale`` as a tuple of plain floats (hyper-parameters go into checkpoints,
+    which load with ``weights_only``)."""
     if image_size < 1:
         raise ValueError(f"data.image_size must be a positive integer, got {image_size}.")
     if batch_size < 1:
         raise ValueError(f"data.batch_size must be >= 1, got {batch_size}.")
+    if crop_scale is None:
+        return None
     if len(crop_scale) != 2 or not 0.0 < crop_scale[0] <= crop_scale[1] <= 1.0:
         raise ValueError(f"data.crop_scale must be [min, max] in (0, 1], got {crop_scale}.")
     return tuple(float(x) for x in crop_scale)

@@ -117,7 +117,7 @@ class FlareDataModule(ImageDataModule):
             )
         if (val_inputs is None) != (val_targets is None):
             raise ValueError("Give both data.val_inputs and data.val_targets, or neither.")
-        checked_sizes(image_size, batch_size, (1.0, 1.0))
+        checked_sizes(image_size, batch_size)
         if inputs is None and scene_size < image_size:
             raise ValueError(f"data.scene_size={scene_size} must be >= data.image_size="
                              f"{image_size} (patches are cut from the scenes).")  # fmt: skip
@@ -139,17 +139,25 @@ class FlareDataModule(ImageDataModule):
         if self.train_set is not None:
             return
         hp = self.hparams
-        if self.synthetic:
-            train_photos, val_photos = ([p.load() for p in split] for split in sample_split())
-            train = SyntheticFlareScenes(train_photos, hp.scene_size, hp.train_samples_per_epoch)
-            val = SyntheticFlareScenes(val_photos, hp.scene_size, hp.val_samples, hp.split_seed)
-            self.train_set = PairSamples(
-                train, hp.image_size, hp.rotate90,
-                length=max(1, hp.train_samples_per_epoch // hp.patches_per_image),
-                patches_per_image=hp.patches_per_image,
-            )  # fmt: skip
-            self.val_set = PairSamples(val)
-            return
+        train, val = self._synthetic_scenes() if self.synthetic else self._folder_pairs()
+        self.train_set = PairSamples(
+            train, hp.image_size, hp.rotate90,
+            length=max(1, hp.train_samples_per_epoch // hp.patches_per_image),
+            patches_per_image=hp.patches_per_image,
+        )  # fmt: skip
+        self.val_set = PairSamples(val)
+
+    def _synthetic_scenes(self) -> tuple[Dataset, Dataset]:
+        """(train, val) flared/clean scenes made from the built-in photos."""
+        hp = self.hparams
+        train_photos, val_photos = ([p.load() for p in split] for split in sample_split())
+        train = SyntheticFlareScenes(train_photos, hp.scene_size, hp.train_samples_per_epoch)
+        val = SyntheticFlareScenes(val_photos, hp.scene_size, hp.val_samples, hp.split_seed)
+        return train, val
+
+    def _folder_pairs(self) -> tuple[Dataset, Dataset]:
+        """(train, val) decoded pairs from the folders, checked before training."""
+        hp = self.hparams
         pairs = pair_inputs_and_targets(hp.inputs, hp.targets, hp.name_map)
         if hp.val_inputs is not None:
             train_pairs = pairs
@@ -162,12 +170,7 @@ class FlareDataModule(ImageDataModule):
         check_image_pairs(train_pairs, hp.image_size)
         check_image_pairs(val_pairs, 1)
         cache = bool(hp.cache)
-        per_image = hp.patches_per_image
-        self.train_set = PairSamples(
-            PairedImages(train_pairs, cache), hp.image_size, hp.rotate90,
-            length=max(1, hp.train_samples_per_epoch // per_image), patches_per_image=per_image,
-        )  # fmt: skip
-        self.val_set = PairSamples(PairedImages(val_pairs, cache))
+        return PairedImages(train_pairs, cache), PairedImages(val_pairs, cache)
 
     def train_dataloader(self) -> DataLoader:
         per_image = self.train_set.patches_per_image
