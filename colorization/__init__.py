@@ -1,7 +1,3 @@
 """colorization: a PyTorch Lightning + Hydra framework for UNet-family image-to-image models."""
 
-from colorization.config import register_resolvers
-
-register_resolvers()
-
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -13,6 +13,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from colorization.run_folder import run_dir
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
 CONFIG_NAME = "train"
 
@@ -33,29 +35,9 @@ def slug(name: str) -> str:
     return str(name).replace("/", "_")
 
 
-def run_dir(log_dir: str, run_name: str | None, task: str, timestamp: str) -> str:
-    """A named run always uses ``<log_dir>/<run_name>`` (so rerunning it resumes); an unnamed
-    run gets a fresh ``<log_dir>/<task>/runs/<timestamp>``."""
-    if run_name:
-        return f"{log_dir}/{run_name}"
-    return f"{log_dir}/{task}/runs/{timestamp}"
-
-
-def segmentation_channels(num_classes: int) -> int:
-    """Network outputs for a segmentation task: one logit if binary, one per class otherwise."""
-    from colorization.tasks.segmentation import output_channels
-
-    return output_channels(int(num_classes))
-
-
 def register_resolvers() -> None:
-    """OmegaConf resolvers used by the configs (idempotent)."""
-    resolvers = (
-        ("slug", slug),
-        ("run_dir", run_dir),
-        ("segmentation_channels", segmentation_channels),
-    )
-    for name, function in resolvers:
+    """OmegaConf resolvers used by the configs (registered once, when this module loads)."""
+    for name, function in (("slug", slug), ("run_dir", run_dir)):
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, function)
 
@@ -76,15 +58,34 @@ _CHECKS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("data.batch_size", lambda v: isinstance(v, int) and v > 0, "a positive integer"),
     ("data.num_workers", lambda v: isinstance(v, int) and v >= 0, "0 or a positive integer"),
     ("trainer.max_epochs", lambda v: v == -1 or v >= 1, ">= 1 (or -1 for no limit)"),
-    ("trainer.accumulate_grad_batches", _positive, "a positive integer"),
-    ("trainer.compile", lambda v: isinstance(v, bool), "true or false"),
-    ("trainer.channels_last", lambda v: isinstance(v, bool) or v == "auto", "true, false or auto"),
+    ("optimization.accumulate_grad_batches", _positive, "a positive integer"),
+    ("optimization.compile", lambda v: isinstance(v, bool), "true or false"),
+    (
+        "optimization.channels_last",
+        lambda v: isinstance(v, bool) or v == "auto",
+        "true, false or auto",
+    ),
     ("task.hints.ratios", lambda v: len(v) > 0 and all(map(_fraction, v)), "fractions in (0, 1]"),
 )
 
 
+# Keys that moved in 0.2, with their new place (README: "Renamed options").
+MOVED_KEYS = {
+    "trainer.accumulate_grad_batches": "optimization.accumulate_grad_batches",
+    "trainer.gradient_clip_val": "optimization.gradient_clip_val",
+    "trainer.gradient_clip_algorithm": "optimization.gradient_clip_algorithm",
+    "trainer.channels_last": "optimization.channels_last",
+    "trainer.compile": "optimization.compile",
+    "safety.checkpoint_every_n_steps": "callbacks.last_checkpoint.every_n_train_steps",
+}
+
+
 def validate_config(cfg: DictConfig) -> None:
     """Fail at start, naming the key, for values that would only break later."""
+    for old, new in MOVED_KEYS.items():
+        value = OmegaConf.select(cfg, old, default=None)
+        if value is not None:
+            raise ValueError(f"Invalid config: {old}={value} has moved; set {new}={value}.")
     for key, check, expected in _CHECKS:
         value = OmegaConf.select(cfg, key, default=None)
         if value is None:

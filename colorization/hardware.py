@@ -36,7 +36,9 @@ def resolve_channels_last(setting: bool | str, accelerator: str = "auto") -> boo
     if isinstance(setting, bool):
         return setting
     if str(setting) != "auto":
-        raise ValueError(f"trainer.channels_last must be true, false or auto, got {setting!r}.")
+        raise ValueError(
+            f"optimization.channels_last must be true, false or auto, got {setting!r}."
+        )
     if accelerator == "mps":
         return False
     picks_mps = not torch.cuda.is_available() and torch.backends.mps.is_available()

@@ -11,7 +11,8 @@ class ImagePSNR(MeanMetric):
     """Mean over images of each image's PSNR (dB), each capped at ``max_db``.
 
     torchmetrics' ``PeakSignalNoiseRatio`` pools the squared error over the whole epoch; the
-    colorization literature (Zhang et al. 2017 and the research this project builds on) reports
+    colorization literature (Zhang et al. 2017, "Real-Time User-Guided Image Colorization with
+    Learned Deep Priors") reports
     the mean of per-image PSNR, which this metric computes with torchmetrics' functional PSNR.
     The cap keeps one perfectly reconstructed image (infinite PSNR) from making the mean infinite.
     """

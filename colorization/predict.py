@@ -21,10 +21,10 @@ import torch
 from omegaconf import OmegaConf
 from torchvision.io import write_png
 
-from colorization.config import register_resolvers
+from colorization.build import build_task
 from colorization.data.images import find_images, load_rgb
 from colorization.resume import load_checkpoint
-from colorization.train import build_task
+from colorization.run_folder import RunFolder
 
 log = logging.getLogger(__name__)
 
@@ -34,19 +34,22 @@ def load_task(checkpoint: str | Path) -> pl.LightningModule:
     loaded, in eval mode."""
     checkpoint = Path(checkpoint)
     if not checkpoint.is_file():
-        raise FileNotFoundError(f"Checkpoint {checkpoint} does not exist. Give a .ckpt file from "
-                                "a run's checkpoints/ folder.")  # fmt: skip
-    config = checkpoint.parent.parent / ".hydra" / "config.yaml"
+        raise FileNotFoundError(
+            f"Checkpoint {checkpoint} does not exist. Give a .ckpt file from a run's checkpoints/ "
+            "folder."
+        )
+    config = RunFolder.of_checkpoint(checkpoint).config
     if not config.is_file():
         raise FileNotFoundError(
             f"No run config at {config}: the checkpoint must stay in its run folder "
             "(<run>/checkpoints/<name>.ckpt next to <run>/.hydra/config.yaml)."
         )
-    register_resolvers()
-    task = build_task(OmegaConf.load(config), {})
-    if type(task).predict_step is pl.LightningModule.predict_step:
-        raise ValueError(f"{type(task).__name__} has no image prediction; python -m "
-                         "colorization.predict serves restoration tasks (task=flare).")  # fmt: skip
+    task = build_task(OmegaConf.load(config))
+    if not task.predicts_images:
+        raise ValueError(
+            f"{type(task).__name__} has no image prediction; python -m colorization.predict "
+            "serves restoration tasks (task=flare)."
+        )
     try:
         state = load_checkpoint(checkpoint)
     except Exception as error:  # unpickling raises many types

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from colorization.callbacks.checkpoint import PARTIAL_SUFFIX
+from colorization.run_folder import RunFolder
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def latest_checkpoint(folder: str | Path) -> tuple[Path | None, dict[str, Any] |
 
 def resume_checkpoint(run_dir: str | Path) -> str | None:
     """Path of the checkpoint a named run resumes from, or ``None`` for a fresh start."""
-    path, state = latest_checkpoint(Path(run_dir) / "checkpoints")
+    path, state = latest_checkpoint(RunFolder(Path(run_dir)).checkpoints)
     if path is None:
         return None
     log.info(

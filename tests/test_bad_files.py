@@ -13,9 +13,9 @@ import torch
 from PIL import Image
 
 from colorization.data import ColorizationDataModule
-from colorization.data.datasets import RandomCropDataset
+from colorization.data.colorization.crops import RandomCropDataset
+from colorization.data.file_checks import check_file, scan_images
 from colorization.data.images import Photo, load_rgb
-from colorization.data.validation import check_file, scan_images
 from colorization.train import train
 
 RNG = np.random.default_rng(0)
@@ -36,9 +36,11 @@ def write_png16(path: Path, pixels: np.ndarray) -> None:
     rows = b"".join(b"\x00" + pixels[y].astype(">u2").tobytes() for y in range(height))
     header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
     path.write_bytes(
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
-    )  # fmt: skip
+    )
 
 
 def make_corpus(folder: Path) -> dict[str, tuple[str, str]]:

@@ -98,9 +98,14 @@ def test_loader_row_counts_batches_from_the_datamodule() -> None:
 def test_report_table_and_csv_appends(tmp_path: Path) -> None:
     rows = [
         {"model": "unet", "loop": "plain", "images_per_s": 6.25, "data_wait": 0.01},
-        {"model": "unet", "loop": "lightning", "images_per_s": 6.0, "val_value": float("nan"),
-         "not_a_column": 1},
-    ]  # fmt: skip
+        {
+            "model": "unet",
+            "loop": "lightning",
+            "images_per_s": 6.0,
+            "val_value": float("nan"),
+            "not_a_column": 1,
+        },
+    ]
     table = markdown_table(rows)
     assert "| unet | - | plain |" in table and "6.2" in table and "1.0%" in table
     path = tmp_path / "results.csv"
@@ -113,11 +118,34 @@ def test_report_table_and_csv_appends(tmp_path: Path) -> None:
 
 def test_command_line_prints_the_table_and_writes_csv(tmp_path: Path) -> None:
     csv_path = tmp_path / "bench.csv"
-    command = [sys.executable, "-m", "colorization.bench", "--steps", "1", "--warmup", "1",
-               "--base-width", "4", "--image-size", "32", "--batch-size", "2",
-               "--precisions", "32-true", "--data-batches", "1", "--csv", str(csv_path),
-               "--repeats", "1", "--quality-steps", "1",
-               "model.depth=2", "data.num_workers=0", "trainer.accelerator=cpu"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "colorization.bench",
+        "--steps",
+        "1",
+        "--warmup",
+        "1",
+        "--base-width",
+        "4",
+        "--image-size",
+        "32",
+        "--batch-size",
+        "2",
+        "--precisions",
+        "32-true",
+        "--data-batches",
+        "1",
+        "--csv",
+        str(csv_path),
+        "--repeats",
+        "1",
+        "--quality-steps",
+        "1",
+        "model.depth=2",
+        "data.num_workers=0",
+        "trainer.accelerator=cpu",
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout

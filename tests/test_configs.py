@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from hydra.errors import MissingConfigException
 
+from colorization.build import build_task
 from colorization.config import compose, config_dir
 from colorization.train import train
 
@@ -72,7 +73,8 @@ def test_overrides_from_the_readme_apply(tmp_path: Path) -> None:
     assert cfg.optimizer._target_ == "torch.optim.RMSprop" and cfg.optimizer.lr == 5e-4
     assert cfg.data.root == str(tmp_path) and cfg.data.image_size == 128
     assert cfg.trainer.max_epochs == 80
-    assert cfg.model.in_channels == 4 and cfg.model.out_channels == 2
+    net = build_task(cfg).net  # the task fills in the model's channels
+    assert net.in_channels == 4 and net.out_channels == 2
 
 
 def test_checkpoint_name_carries_the_monitored_metric(tmp_path: Path) -> None:

@@ -6,9 +6,9 @@ import torch
 from PIL import Image
 
 from colorization.data import ColorizationDataModule
-from colorization.data.datasets import GridViewDataset, RandomCropDataset, split_photos
+from colorization.data.colorization.crops import GridViewDataset, RandomCropDataset, split_photos
 from colorization.data.images import IMAGE_EXTENSIONS, Photo, find_images, load_rgb
-from colorization.data.samples import VALIDATION_PHOTOS, sample_photos, sample_split
+from colorization.data.sample_photos import VALIDATION_PHOTOS, sample_photos, sample_split
 
 
 def write_images(folder: Path, count: int, size: tuple[int, int] = (40, 30)) -> list[Path]:

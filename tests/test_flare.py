@@ -21,21 +21,22 @@ from torch import nn
 from torchmetrics.functional.image import structural_similarity_index_measure
 
 from colorization.data import FlareDataModule
-from colorization.data.flare_examples import example_grid
-from colorization.data.flare_synth import FLARE_FLOOR, add_flare, composite, random_flare
-from colorization.data.pairs import (
+from colorization.data.flare.examples import example_grid
+from colorization.data.flare.pairs import (
     check_image_pairs,
     pair_inputs_and_targets,
     random_patch_pair,
     suggest_name_map,
 )
+from colorization.data.flare.synth import FLARE_FLOOR, add_flare, composite, random_flare
 from colorization.losses import CharbonnierLoss, L1SSIMLoss, SSIMLoss
-from colorization.models.zoo import model_names
 from colorization.predict import load_task
 from colorization.resume import load_checkpoint
 from colorization.tasks import FlareTask
 from colorization.tasks.tiling import blend_window, tile_starts, tiled_apply
-from colorization.train import build_task, split_trainer_config, train
+from colorization.build import build_task
+from colorization.train import train
+from colorization.zoo import model_names
 
 FLARE = (
     "task=flare",
@@ -161,8 +162,10 @@ def test_pairs_match_by_name_across_extensions(tmp_path: Path) -> None:
     write_pairs(tmp_path, ["a", "b", "c"])
     pairs = pair_inputs_and_targets(tmp_path / "inputs", tmp_path / "targets")
     assert [(p.input.name, p.target.name) for p in pairs] == [
-        ("a.jpg", "a.png"), ("b.jpg", "b.png"), ("c.jpg", "c.png")
-    ]  # fmt: skip
+        ("a.jpg", "a.png"),
+        ("b.jpg", "b.png"),
+        ("c.jpg", "c.png"),
+    ]
 
 
 def test_unmatched_names_are_listed_with_the_name_map_fix(tmp_path: Path) -> None:
@@ -219,8 +222,14 @@ def test_patches_transform_input_and_target_alike() -> None:
 # --- data module -----------------------------------------------------------------------------
 def test_synthetic_datamodule_patches_and_fixed_whole_validation_images() -> None:
     def val_items() -> list[dict]:
-        datamodule = FlareDataModule(image_size=32, scene_size=48, batch_size=4, val_samples=4,
-                                     num_workers=0, train_samples_per_epoch=8)  # fmt: skip
+        datamodule = FlareDataModule(
+            image_size=32,
+            scene_size=48,
+            batch_size=4,
+            val_samples=4,
+            num_workers=0,
+            train_samples_per_epoch=8,
+        )
         datamodule.setup()
         return datamodule, [datamodule.val_set[i] for i in range(4)]
 
@@ -240,9 +249,15 @@ def test_synthetic_datamodule_patches_and_fixed_whole_validation_images() -> Non
 
 def test_folder_datamodule_trains_on_patches_and_validates_whole_images(tmp_path: Path) -> None:
     write_pairs(tmp_path, [f"p{i}" for i in range(5)], size=(40, 56))
-    datamodule = FlareDataModule(str(tmp_path / "inputs"), str(tmp_path / "targets"),
-                                 image_size=24, batch_size=2, num_workers=0,
-                                 val_fraction=0.2, train_samples_per_epoch=6)  # fmt: skip
+    datamodule = FlareDataModule(
+        str(tmp_path / "inputs"),
+        str(tmp_path / "targets"),
+        image_size=24,
+        batch_size=2,
+        num_workers=0,
+        val_fraction=0.2,
+        train_samples_per_epoch=6,
+    )
     datamodule.setup()
     assert len(datamodule.train_set) == 6
     assert next(iter(datamodule.train_dataloader()))["input"].shape == (2, 3, 24, 24)
@@ -290,15 +305,17 @@ class Zero(nn.Module):
 
 
 def flare_task(**kwargs) -> FlareTask:
-    return FlareTask(Zero(), nn.L1Loss(), torch.optim.Adam, tile_size=16, tile_overlap=4,
-                     **kwargs)  # fmt: skip
+    return FlareTask(Zero(), nn.L1Loss(), torch.optim.Adam, tile_size=16, tile_overlap=4, **kwargs)
 
 
 def test_residual_task_starts_at_the_do_nothing_baseline() -> None:
     task = flare_task().eval()
     clean = photo(21, 27)
-    batch = {"input": add_flare(clean, torch.Generator().manual_seed(0))[None],
-             "target": clean[None], "index": torch.tensor([0])}  # fmt: skip
+    batch = {
+        "input": add_flare(clean, torch.Generator().manual_seed(0))[None],
+        "target": clean[None],
+        "index": torch.tensor([0]),
+    }
     metrics = task.metrics["val"]
     sample = task.prepare_batch(batch, "val")
     task.update_metrics(metrics, sample, task.predict_images(sample.inputs))
@@ -335,11 +352,15 @@ def test_generator_loss_leaves_the_discriminator_without_gradients() -> None:
         (),
         ("loss=charbonnier", "task.residual=false"),
         ("task.adversarial=true",),
-        ("experiment=flare_pix2pix", "trainer.precision=bf16-mixed",
-         "trainer.accumulate_grad_batches=2", "trainer.gradient_clip_val=1.0"),
+        (
+            "experiment=flare_pix2pix",
+            "trainer.precision=bf16-mixed",
+            "optimization.accumulate_grad_batches=2",
+            "optimization.gradient_clip_val=1.0",
+        ),
     ],
     ids=["plain", "charbonnier-direct", "adversarial", "pix2pix-bf16-accumulate-clip"],
-)  # fmt: skip
+)
 def test_fast_dev_run(make_cfg, overrides: tuple[str, ...]) -> None:
     trainer, task = train(make_cfg(*FLARE, *overrides, "+trainer.fast_dev_run=1"))
     assert trainer.global_step == 1
@@ -357,10 +378,16 @@ def test_trains_on_folders_of_pairs_with_a_name_map(make_cfg, tmp_path: Path) ->
     for index in range(5):
         clean = photo(40, 56, seed=index)
         write_image(tmp_path / "label" / f"train_label_{index}.png", clean)
-        write_image(tmp_path / "input" / f"train_input_{index}.png",
-                    add_flare(clean, torch.Generator().manual_seed(index)))  # fmt: skip
-    folders = (f"data.inputs={tmp_path / 'input'}", f"data.targets={tmp_path / 'label'}",
-               "data.name_map=[input,label]", "data.val_fraction=0.2")  # fmt: skip
+        write_image(
+            tmp_path / "input" / f"train_input_{index}.png",
+            add_flare(clean, torch.Generator().manual_seed(index)),
+        )
+    folders = (
+        f"data.inputs={tmp_path / 'input'}",
+        f"data.targets={tmp_path / 'label'}",
+        "data.name_map=[input,label]",
+        "data.val_fraction=0.2",
+    )
     trainer, _ = train(make_cfg(*FLARE, *folders))
     assert trainer.current_epoch == 1
     assert float(trainer.callback_metrics["val/psnr_input"]) < 100  # a real flared/clean pair
@@ -375,8 +402,7 @@ def test_adversarial_checkpoint_holds_both_networks_and_resumes(make_cfg, tmp_pa
     assert any(k.startswith("gan.discriminator.") for k in keys)
     assert len(checkpoint["optimizer_states"]) == 2
     assert all(state["state"] for state in checkpoint["optimizer_states"])  # both have stepped
-    resumed_cfg = make_cfg(*FLARE, "task.adversarial=true", "run_name=gan",
-                           "trainer.max_epochs=2")  # fmt: skip
+    resumed_cfg = make_cfg(*FLARE, "task.adversarial=true", "run_name=gan", "trainer.max_epochs=2")
     resumed, _ = train(resumed_cfg)
     assert resumed.current_epoch == 2
     assert resumed.global_step == 2 * trainer.global_step
@@ -404,10 +430,20 @@ def test_predict_restores_a_folder_of_any_size_from_a_run(make_cfg, tmp_path: Pa
     write_image(tmp_path / "flared" / "odd.png", photo(37, 53))
     write_image(tmp_path / "flared" / "nested" / "big.jpg", photo(70, 41, seed=1))
     result = subprocess.run(
-        [sys.executable, "-m", "colorization.predict", str(checkpoint),
-         str(tmp_path / "flared"), str(tmp_path / "restored"), "--tile-size", "24"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "colorization.predict",
+            str(checkpoint),
+            str(tmp_path / "flared"),
+            str(tmp_path / "restored"),
+            "--tile-size",
+            "24",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Wrote 2 images" in result.stdout
     assert Image.open(tmp_path / "restored" / "odd.png").size == (53, 37)
@@ -441,15 +477,21 @@ def test_pix2pix_trains_both_networks_under_fp16_loss_scaling(make_cfg) -> None:
     """The 16-mixed path users get on CUDA (autocast fp16 + GradScaler, shared by both
     optimizers), run on CPU through Lightning's own MixedPrecision plugin."""
     cfg = make_cfg(*FLARE, "task.adversarial=true")
-    _, options = split_trainer_config(cfg)
-    task = build_task(cfg, options)
+    task = build_task(cfg)
     generator = [p.detach().clone() for p in task.net.parameters()]
     critic = [p.detach().clone() for p in task.gan.parameters()]
     scaler = torch.amp.GradScaler("cpu", init_scale=2.0**8)
     plugin = MixedPrecision("16-mixed", "cpu", scaler=scaler)
-    trainer = pl.Trainer(accelerator="cpu", plugins=[plugin], max_steps=4, limit_val_batches=0,
-                         logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                         enable_model_summary=False)  # fmt: skip
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        plugins=[plugin],
+        max_steps=4,
+        limit_val_batches=0,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
     trainer.fit(task, datamodule=instantiate(cfg.data))
     assert trainer.global_step == 4  # generator steps; the discriminator's are not counted
     assert any(not torch.equal(a, b) for a, b in zip(generator, task.net.parameters(), strict=True))
@@ -458,16 +500,24 @@ def test_pix2pix_trains_both_networks_under_fp16_loss_scaling(make_cfg) -> None:
 
 
 def test_several_patches_per_decoded_pair(tmp_path: Path, monkeypatch) -> None:
-    import colorization.data.pairs as pairs_module
+    import colorization.data.flare.pairs as pairs_module
 
     write_pairs(tmp_path, [f"p{i}" for i in range(5)], size=(40, 56))
     decoded = []
     real_load = pairs_module.load_rgb
-    monkeypatch.setattr(pairs_module, "load_rgb", lambda path: decoded.append(path) or
-                        real_load(path))  # fmt: skip
-    datamodule = FlareDataModule(str(tmp_path / "inputs"), str(tmp_path / "targets"),
-                                 image_size=16, batch_size=8, num_workers=0, val_fraction=0.2,
-                                 train_samples_per_epoch=16, patches_per_image=4)  # fmt: skip
+    monkeypatch.setattr(
+        pairs_module, "load_rgb", lambda path: decoded.append(path) or real_load(path)
+    )
+    datamodule = FlareDataModule(
+        str(tmp_path / "inputs"),
+        str(tmp_path / "targets"),
+        image_size=16,
+        batch_size=8,
+        num_workers=0,
+        val_fraction=0.2,
+        train_samples_per_epoch=16,
+        patches_per_image=4,
+    )
     datamodule.setup()
     batches = list(datamodule.train_dataloader())
     assert [tuple(b["input"].shape) for b in batches] == [(8, 3, 16, 16)] * 2
@@ -485,10 +535,16 @@ def test_patches_per_image_trains_on_synthetic_flare(make_cfg) -> None:
 def test_persistent_nan_in_pix2pix_reloads_both_networks_with_lower_rates(make_cfg, caplog):
     from test_safety import FlakyLoss  # the NaN-on-chosen-calls loss of the safety tests
 
-    cfg = make_cfg(*FLARE, "task.adversarial=true", "train=false",
-                   "data.train_samples_per_epoch=40",  # 10 steps per epoch
-                   "safety.checkpoint_every_n_steps=2", "safety.loss_guard.max_consecutive=3",
-                   "scheduler=none", "optimizer.lr=0.001")  # fmt: skip
+    cfg = make_cfg(
+        *FLARE,
+        "task.adversarial=true",
+        "train=false",
+        "data.train_samples_per_epoch=40",  # 10 steps per epoch
+        "callbacks.last_checkpoint.every_n_train_steps=2",
+        "safety.loss_guard.max_consecutive=3",
+        "scheduler=none",
+        "optimizer.lr=0.001",
+    )
     trainer, task = train(cfg)
     task.loss = FlakyLoss(bad_calls={5, 6, 7})
     with caplog.at_level(logging.WARNING):

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from colorization.data.hints import GeometricPatchHints, RandomPixelHints
+from colorization.data.colorization.hints import GeometricPatchHints, RandomPixelHints
 
 
 def seeded(seeds: list[int]) -> list[torch.Generator]:

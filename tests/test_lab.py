@@ -1,6 +1,6 @@
 import torch
 
-from colorization.data.lab import normalized_lab_to_rgb, rgb_to_normalized_lab
+from colorization.data.colorization.lab import normalized_lab_to_rgb, rgb_to_normalized_lab
 
 
 def test_lab_round_trip_recovers_rgb() -> None:

@@ -8,11 +8,12 @@ from hydra.errors import InstantiationException
 
 from colorization.models import PatchDiscriminator, R2UNet, UNet
 from colorization.models.init import init_weights
-from colorization.models.zoo import (
+from colorization.zoo import (
     REFERENCE_PRESETS,
     build_model,
     build_reference,
     count_parameters,
+    model_aliases,
     model_names,
 )
 
@@ -21,8 +22,22 @@ TINY = {"base_width": 4}
 
 
 def test_the_zoo_is_complete() -> None:
-    expected = {"unet", "res_unet", "att_unet", "r2_unet", "r2att_unet", "nested"}
-    assert expected | {"nested_attn", "cunet"} <= set(MODELS)
+    expected = {"unet", "res_unet", "attention_unet", "r2_unet", "r2_attention_unet"}
+    assert expected | {"nested_unet", "nested_attention_unet", "cunet"} <= set(MODELS)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_model_yaml_module_and_name_agree(name: str) -> None:
+    """``model=<name>`` builds the class of ``colorization/models/<name>.py``."""
+    assert type(build_model(name, **TINY)).__module__ == f"colorization.models.{name}"
+
+
+def test_old_model_names_stay_aliases() -> None:
+    old = {"att_unet": "attention_unet", "nested": "nested_unet"}
+    old |= {"nested_attn": "nested_attention_unet", "r2att_unet": "r2_attention_unet"}
+    assert model_aliases() == old
+    for alias, name in old.items():
+        assert type(build_model(alias, **TINY)) is type(build_model(name, **TINY))
 
 
 @pytest.mark.parametrize("name", list(REFERENCE_PRESETS))
@@ -91,7 +106,7 @@ def test_one_training_step_lowers_the_loss(name: str) -> None:
     assert loss().item() < before.item()
 
 
-@pytest.mark.parametrize("name", ["nested", "nested_attn"])
+@pytest.mark.parametrize("name", ["nested_unet", "nested_attention_unet"])
 def test_deep_supervision_trains_every_head_and_evaluates_one(name: str) -> None:
     # norm="none" and no dropout: train and eval mode compute the same heads.
     settings = {"base_width": 4, "depth": 3, "norm": "none", "deep_supervision": True}

@@ -12,10 +12,17 @@ from pathlib import Path
 import torch
 
 COMMON = [
-    "print_config=false", "model.base_width=8", "model.depth=2", "data.image_size=48",
-    "data.batch_size=4", "data.train_samples_per_epoch=64", "data.num_workers=0",
-    "trainer.max_epochs=3", "safety.checkpoint_every_n_steps=5", "~callbacks.progress_bar",
-]  # fmt: skip
+    "print_config=false",
+    "model.base_width=8",
+    "model.depth=2",
+    "data.image_size=48",
+    "data.batch_size=4",
+    "data.train_samples_per_epoch=64",
+    "data.num_workers=0",
+    "trainer.max_epochs=3",
+    "callbacks.last_checkpoint.every_n_train_steps=5",
+    "~callbacks.progress_bar",
+]
 ENV = {**os.environ, "PYTHONWARNINGS": "ignore"}
 
 
@@ -35,9 +42,12 @@ def test_kill_9_mid_epoch_then_rerun_resumes_to_the_same_step(tmp_path: Path) ->
 
     checkpoint = tmp_path / "outputs" / "crash" / "checkpoints" / "last.ckpt"
     process = subprocess.Popen(
-        command("crash"), cwd=tmp_path, env=ENV, stdout=subprocess.DEVNULL,
+        command("crash"),
+        cwd=tmp_path,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     deadline = time.monotonic() + 240
     while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)

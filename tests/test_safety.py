@@ -18,7 +18,7 @@ from colorization.resume import latest_checkpoint
 from colorization.tasks import ColorizationTask
 from colorization.tasks.clipping import adaptive_clip_grad_, clip_gradients_
 from colorization.tasks.guard import LossGuard
-from colorization.tasks.memory import OutOfMemoryRecovery
+from colorization.tasks.oom import OutOfMemoryRecovery
 from colorization.train import train
 
 
@@ -111,7 +111,7 @@ def test_guard_flags_nan_and_spikes_and_escalates() -> None:
     guard = LossGuard(spike_factor=5.0, window=10, warmup=3, max_consecutive=2)
     assert [guard.check(v) for v in (1.0, 1.1, 0.9)] == ["ok", "ok", "ok"]
     assert guard.check(math.nan) == "skip" and "non-finite" in guard.last_reason
-    assert guard.check(50.0) == "recover" and "running median" in guard.last_reason
+    assert guard.check(50.0) == "reload" and "running median" in guard.last_reason
     assert guard.check(4.0) == "ok"  # below 5 x median: fine, and the streak resets
     assert guard.skipped == 2
 
@@ -150,7 +150,7 @@ def test_persistent_nan_reloads_the_last_good_checkpoint_with_lower_lr(make_cfg,
     cfg = make_cfg(
         "train=false",
         "data.train_samples_per_epoch=40",  # 10 steps per epoch
-        "safety.checkpoint_every_n_steps=2",
+        "callbacks.last_checkpoint.every_n_train_steps=2",
         "safety.loss_guard.max_consecutive=3",
         "scheduler=none",
         "optimizer.lr=0.001",
@@ -200,12 +200,12 @@ def test_clipping_reduces_large_gradients(algorithm: str) -> None:
         clip_gradients_(model.parameters(), "median", 1.0)  # type: ignore[arg-type]
 
 
-def test_trainer_clip_and_accumulation_reach_the_task(make_cfg) -> None:
+def test_clip_and_accumulation_options_reach_the_task(make_cfg) -> None:
     trainer, task = train(
         make_cfg(
-            "trainer.gradient_clip_val=0.25",
-            "trainer.gradient_clip_algorithm=agc",
-            "trainer.accumulate_grad_batches=2",
+            "optimization.gradient_clip_val=0.25",
+            "optimization.gradient_clip_algorithm=agc",
+            "optimization.accumulate_grad_batches=2",
             "data.train_samples_per_epoch=16",  # 4 batches -> 2 optimizer steps
         )
     )
@@ -268,7 +268,8 @@ def test_a_corrupt_newest_checkpoint_is_skipped(make_cfg, tmp_path: Path, caplog
         ("optimizer.lr=-0.001", "optimizer.lr"),
         ("data.image_size=0", "data.image_size"),
         ("task.hints.ratios=[0.01,1.5]", "task.hints.ratios"),
-        ("trainer.accumulate_grad_batches=0", "trainer.accumulate_grad_batches"),
+        ("optimization.accumulate_grad_batches=0", "optimization.accumulate_grad_batches"),
+        ("+trainer.accumulate_grad_batches=2", "trainer.accumulate_grad_batches"),
     ],
 )
 def test_invalid_values_fail_at_start_naming_the_key(make_cfg, override: str, key: str) -> None:

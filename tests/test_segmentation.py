@@ -13,13 +13,17 @@ from PIL import Image
 from torch import nn
 
 from colorization.data import SegmentationDataModule
-from colorization.data.masks import SegmentationSamples, pair_images_and_masks, train_transform
-from colorization.data.shapes import SHAPE_CLASSES, SyntheticShapesDataset, make_scene
+from colorization.data.segmentation.masks import (
+    SegmentationPairs,
+    pair_images_and_masks,
+    train_transform,
+)
+from colorization.data.segmentation.shapes import SHAPE_CLASSES, SyntheticShapesDataset, make_scene
 from colorization.losses import BCEDiceLoss, BCELoss, CrossEntropyLoss, DiceLoss, FocalLoss
-from colorization.models.zoo import model_names
 from colorization.tasks import SegmentationTask
 from colorization.tasks.segmentation import otsu_foreground
 from colorization.train import train
+from colorization.zoo import model_names
 
 SEGMENTATION = ("task=segmentation", "data.val_samples=8")
 
@@ -31,8 +35,15 @@ def photos() -> list[torch.Tensor]:
 
 # --- synthetic shapes --------------------------------------------------------------------
 def test_scene_is_reproducible_and_masks_are_exact_classes() -> None:
-    scene = lambda seed, multi: make_scene(photos(), 48, torch.Generator().manual_seed(seed),  # noqa: E731
-                                           max_shapes=3, multiclass=multi)  # fmt: skip
+    def scene(seed, multi):
+        return make_scene(
+            photos(),
+            48,
+            torch.Generator().manual_seed(seed),
+            max_shapes=3,
+            multiclass=multi,
+        )
+
     image, mask = scene(3, True)
     again, mask_again = scene(3, True)
     assert torch.equal(image, again) and torch.equal(mask, mask_again)
@@ -87,8 +98,14 @@ def write_pair(root: Path, stem: str, size=(40, 30), values=(0, 255), suffix="_m
 
 
 def folder_module(root: Path, **kwargs) -> SegmentationDataModule:
-    settings = dict(images=str(root / "images"), masks=str(root / "masks"), mask_suffix="_mask",
-                    image_size=24, batch_size=2, num_workers=0)  # fmt: skip
+    settings = dict(
+        images=str(root / "images"),
+        masks=str(root / "masks"),
+        mask_suffix="_mask",
+        image_size=24,
+        batch_size=2,
+        num_workers=0,
+    )
     return SegmentationDataModule(**{**settings, **kwargs})
 
 
@@ -146,7 +163,7 @@ def test_augmentation_keeps_image_and_mask_aligned() -> None:
     blocks = torch.arange(16).reshape(4, 4) % 4
     mask = blocks.repeat_interleave(16, 0).repeat_interleave(16, 1)
     image = (mask * 60).to(torch.uint8).expand(3, -1, -1).clone()
-    samples = SegmentationSamples(
+    samples = SegmentationPairs(
         [(image, mask)], train_transform(48, (0.3, 1.0), 30.0, True, ignore_index=255)
     )
     torch.manual_seed(0)
@@ -215,10 +232,10 @@ def make_task(loss: nn.Module, num_classes: int = 2) -> SegmentationTask:
 
 
 def sample_of(target: torch.Tensor):
-    from colorization.tasks.base import Sample
+    from colorization.tasks.base import PreparedBatch
 
     rgb = torch.rand(target.shape[0], 3, *target.shape[1:])
-    return Sample(inputs=rgb * 2 - 1, target=target, extras={"rgb": rgb})
+    return PreparedBatch(inputs=rgb * 2 - 1, target=target, extras={"rgb": rgb})
 
 
 @pytest.mark.parametrize(
@@ -253,8 +270,11 @@ def test_threshold_baseline_finds_a_bright_square() -> None:
 
 def test_preview_overlays_three_panels() -> None:
     task = make_task(DiceLoss(), num_classes=4)
-    batch = {"image": torch.randint(0, 255, (2, 3, 16, 16), dtype=torch.uint8),
-             "mask": torch.randint(0, 4, (2, 16, 16)), "index": torch.arange(2)}  # fmt: skip
+    batch = {
+        "image": torch.randint(0, 255, (2, 3, 16, 16), dtype=torch.uint8),
+        "mask": torch.randint(0, 4, (2, 16, 16)),
+        "index": torch.arange(2),
+    }
     panels = task.preview(batch)
     assert len(panels) == 3 and all(p.shape == (2, 3, 16, 16) for p in panels)
     assert not torch.equal(panels[0], panels[1])  # the ground-truth overlay tints the image

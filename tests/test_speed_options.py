@@ -7,11 +7,12 @@ import torch
 from torch import nn
 
 from colorization.config import validate_config
-from colorization.data.hints import RandomPixelHints
+from colorization.data.colorization.hints import RandomPixelHints
 from colorization.hardware import resolve_channels_last
 from colorization.models import UNet
 from colorization.tasks import ColorizationTask
-from colorization.train import split_trainer_config, train
+from colorization.build import optimization_options, trainer_config
+from colorization.train import train
 
 
 def make_task(**options) -> ColorizationTask:
@@ -28,7 +29,7 @@ def test_channels_last_auto_is_on_for_cpu_and_cuda_off_for_mps(monkeypatch) -> N
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
     assert resolve_channels_last("auto", "auto") is False
     assert resolve_channels_last(False, "cpu") is False
-    with pytest.raises(ValueError, match="trainer.channels_last must be true, false or auto"):
+    with pytest.raises(ValueError, match="optimization.channels_last must be true, false or auto"):
         resolve_channels_last("nhwc", "cpu")
 
 
@@ -56,18 +57,19 @@ def test_channels_last_gradients_match_the_nchw_ones() -> None:
 
 
 def test_trainer_options_reach_the_task_resolved(make_cfg) -> None:
-    trainer_cfg, options = split_trainer_config(make_cfg())
+    cfg = make_cfg()
+    options, trainer_cfg = optimization_options(cfg), trainer_config(cfg)
     assert options["channels_last"] is True and options["compile"] is False
     assert "channels_last" not in trainer_cfg and "compile" not in trainer_cfg
-    _, options = split_trainer_config(make_cfg("trainer.channels_last=false"))
+    options = optimization_options(make_cfg("optimization.channels_last=false"))
     assert options["channels_last"] is False
 
 
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("trainer.compile=yes", "trainer.compile=yes"),
-        ("trainer.channels_last=nhwc", "trainer.channels_last=nhwc"),
+        ("optimization.compile=yes", "optimization.compile=yes"),
+        ("optimization.channels_last=nhwc", "optimization.channels_last=nhwc"),
     ],
 )
 def test_invalid_speed_options_fail_at_start(make_cfg, override: str, message: str) -> None:
@@ -83,7 +85,11 @@ def test_compiled_network_keeps_checkpoint_keys() -> None:
 def test_training_with_compile_and_channels_last(make_cfg) -> None:
     """torch.compile through the real training path (inductor on CPU here, CUDA for users)."""
     trainer, task = train(
-        make_cfg("trainer.compile=true", "trainer.channels_last=true", "+trainer.fast_dev_run=1")
+        make_cfg(
+            "optimization.compile=true",
+            "optimization.channels_last=true",
+            "+trainer.fast_dev_run=1",
+        )
     )
     assert trainer.global_step == 1
     assert torch.isfinite(trainer.callback_metrics["val/psnr"])

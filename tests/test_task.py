@@ -4,7 +4,7 @@ import torchvision
 from torch import nn
 
 from colorization.callbacks import ImagePreviewLogger
-from colorization.data.hints import RandomPixelHints
+from colorization.data.colorization.hints import RandomPixelHints
 from colorization.metrics import ImagePSNR
 from colorization.models import UNet
 from colorization.tasks import ColorizationTask
@@ -108,9 +108,14 @@ def test_preview_grid_pads_images_of_different_sizes() -> None:
 def test_preview_gathers_images_over_batches(make_cfg, tmp_path) -> None:
     from colorization.train import train
 
-    cfg = make_cfg("task=flare", "data.scene_size=40", "data.val_samples=3",
-                   "callbacks.image_preview.num_images=3", "task.tile_size=32",
-                   "task.tile_overlap=8")  # fmt: skip
+    cfg = make_cfg(
+        "task=flare",
+        "data.scene_size=40",
+        "data.val_samples=3",
+        "callbacks.image_preview.num_images=3",
+        "task.tile_size=32",
+        "task.tile_overlap=8",
+    )
     train(cfg)
     grid = torchvision.io.decode_image(str(tmp_path / "previews" / "epoch_000.png"))
     # three rows (one per validation batch of one image), three panels, 40 x 60 images

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from colorization.models.zoo import model_names
 from colorization.train import train
+from colorization.zoo import model_names
 
 
 @pytest.mark.parametrize(
@@ -56,9 +56,16 @@ def test_resume_restores_epoch_step_and_optimizer(make_cfg, tmp_path: Path) -> N
 def test_cli_runs_from_any_directory_and_saves_the_composed_config(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     command = [
-        sys.executable, "-m", "colorization.train", "debug=fdr", "print_config=false",
-        "model.base_width=4", "model.depth=2", "data.image_size=32", "data.batch_size=2",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "colorization.train",
+        "debug=fdr",
+        "print_config=false",
+        "model.base_width=4",
+        "model.depth=2",
+        "data.image_size=32",
+        "data.batch_size=2",
+    ]
     result = subprocess.run(
         command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )

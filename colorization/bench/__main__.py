@@ -2,7 +2,7 @@
 
     python -m colorization.bench                       # UNet w32, 128 px, batch 8
     python -m colorization.bench --models unet att_unet --base-width 16 --steps 30
-    python -m colorization.bench --compile             # also time trainer.compile=true
+    python -m colorization.bench --compile             # also time optimization.compile=true
     python -m colorization.bench data.num_workers=0    # any training override (Hydra syntax)
 
 Every row trains the same configured task with the same seed and data; it prints a Markdown
@@ -38,9 +38,9 @@ from colorization.bench.measure import (
 )
 from colorization.bench.probes import matmul_peak_gflops, train_step_gflops
 from colorization.bench.report import append_csv, markdown_table
+from colorization.build import build_task
 from colorization.config import config_dir
 from colorization.hardware import resolve_channels_last, resolve_precision
-from colorization.train import build_task, split_trainer_config
 
 
 def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
@@ -77,18 +77,18 @@ def training_gflops_per_image(overrides: Sequence[str]) -> float:
     """FLOPs of one training step (forward + backward) per image, fp32, by torch's counter."""
     with tempfile.TemporaryDirectory() as output_dir:
         cfg = compose_for_bench(
-            [*overrides, "trainer.precision=32-true", "trainer.channels_last=false"], output_dir
+            [*overrides, "trainer.precision=32-true", "optimization.channels_last=false"],
+            output_dir,
         )
-        _, options = split_trainer_config(cfg)
-        task = build_task(cfg, {**options, "compile": False}).train()
+        task = build_task(cfg, compile=False).train()
         datamodule = instantiate(cfg.data)
         datamodule.setup("fit")
         batch = ready_made_batches(datamodule, 1)[0]
         one = {key: value[:1] for key, value in batch.items()}
 
         def step() -> None:
-            sample = task.prepare_batch(one, "train")
-            task.compute_loss(task(sample.inputs), sample.target).backward()
+            prepared = task.prepare_batch(one, "train")
+            task.compute_loss(task(prepared.inputs), prepared.target).backward()
 
         return train_step_gflops(step)
 
@@ -127,20 +127,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=10, help="timed training steps per row")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (>= 1)")
     parser.add_argument(
-        "--repeats", type=int, default=3,
+        "--repeats",
+        type=int,
+        default=3,
         help="runs per row, interleaved; the median is reported (a shared machine drifts)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--precisions", nargs="+", default=None,
+        "--precisions",
+        nargs="+",
+        default=None,
         help="trainer.precision values besides the default (auto); default: 32-true and "
         "bf16-mixed on CPU, 32-true, 16-mixed and bf16-mixed on CUDA",
-    )  # fmt: skip
-    parser.add_argument("--compile", action="store_true", help="add trainer.compile=true rows")
+    )
+    parser.add_argument("--compile", action="store_true", help="add optimization.compile=true rows")
     parser.add_argument(
-        "--quality-steps", type=int, default=100,
+        "--quality-steps",
+        type=int,
+        default=100,
         help="train the baseline and the default configuration this many steps and compare "
         "their validation metric (0: skip)",
-    )  # fmt: skip
+    )
     parser.add_argument("--data-batches", type=int, default=30, help="batches per loader row")
     parser.add_argument("--csv", type=Path, default=Path("outputs/bench/results.csv"))
     return parser.parse_args(argv)
@@ -161,9 +167,13 @@ def benchmark_model(
     model: str, args: argparse.Namespace, device: torch.device, peaks: dict[str, float]
 ) -> list[dict[str, Any]]:
     """Speed rows (interleaved repeats, median) and the two quality rows of one model."""
-    overrides = [f"model={model}", f"model.base_width={args.base_width}",
-                 f"data.image_size={args.image_size}", f"data.batch_size={args.batch_size}",
-                 *args.overrides]  # fmt: skip
+    overrides = [
+        f"model={model}",
+        f"model.base_width={args.base_width}",
+        f"data.image_size={args.image_size}",
+        f"data.batch_size={args.batch_size}",
+        *args.overrides,
+    ]
     gflops = training_gflops_per_image(overrides)
     print(f"{model}: {gflops:.2f} GFLOPs per image per training step (forward + backward)")
     precisions = args.precisions or (
@@ -180,10 +190,12 @@ def benchmark_model(
         for setting in settings:
             result = in_fresh_process(measure, setting, overrides, args.steps, args.warmup)
             runs[setting].append(result)
-            print(f"  [{repeat + 1}/{args.repeats}] {setting.loop:9s} {setting.source:6s} "
-                  f"{result['precision']:10s} channels_last={result['channels_last']!s:5s} "
-                  f"compile={setting.compile!s:5s} {result['images_per_s']:6.2f} img/s",
-                  flush=True)  # fmt: skip
+            print(
+                f"  [{repeat + 1}/{args.repeats}] {setting.loop:9s} {setting.source:6s} "
+                f"{result['precision']:10s} channels_last={result['channels_last']!s:5s} "
+                f"compile={setting.compile!s:5s} {result['images_per_s']:6.2f} img/s",
+                flush=True,
+            )
     rows = []
     for setting, results in runs.items():
         row = {"model": model, "kind": "speed", "steps": args.steps, **median_run(results)}
@@ -193,8 +205,11 @@ def benchmark_model(
             result = in_fresh_process(measure, setting, overrides, args.quality_steps, 1)
             row = {"model": model, "kind": "quality", "steps": args.quality_steps, **result}
             rows.append({**row, **describe(setting, row, device)})
-            print(f"  quality, {args.quality_steps} steps: {setting.loop} {result['precision']} "
-                  f"{result['val_metric']} {result['val_value']:.3f}", flush=True)  # fmt: skip
+            print(
+                f"  quality, {args.quality_steps} steps: {setting.loop} {result['precision']} "
+                f"{result['val_metric']} {result['val_value']:.3f}",
+                flush=True,
+            )
     baseline = next(row for row in rows if row["role"] == "baseline" and row["kind"] == "speed")
     for row in rows:
         row["gflops"] = gflops * row["images_per_s"]
@@ -208,13 +223,26 @@ def data_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     the configured workers."""
     rows = []
     for task in task_options():
-        overrides = [f"task={task}", f"data.image_size={args.image_size}",
-                     f"data.batch_size={args.batch_size}", *args.overrides]  # fmt: skip
+        overrides = [
+            f"task={task}",
+            f"data.image_size={args.image_size}",
+            f"data.batch_size={args.batch_size}",
+            *args.overrides,
+        ]
         result = in_fresh_process(measure_loader, overrides, args.data_batches)
-        rows.append({"model": "-", "kind": "data", "loop": "data only", "source": result["data"],
-                     "precision": "-", "layout": "-", "compile": "-",
-                     "num_workers": result["num_workers"],
-                     "images_per_s": result["images_per_s"]})  # fmt: skip
+        rows.append(
+            {
+                "model": "-",
+                "kind": "data",
+                "loop": "data only",
+                "source": result["data"],
+                "precision": "-",
+                "layout": "-",
+                "compile": "-",
+                "num_workers": result["num_workers"],
+                "images_per_s": result["images_per_s"],
+            }
+        )
     return rows
 
 
@@ -242,8 +270,9 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         "command": command,
     }
     rows: list[dict[str, Any]] = []
-    blocks = [lambda model=model: benchmark_model(model, args, device, peaks)
-              for model in args.models]  # fmt: skip
+    blocks = [
+        lambda model=model: benchmark_model(model, args, device, peaks) for model in args.models
+    ]
     for block in [*blocks, lambda: data_rows(args)]:
         new_rows = [{**common, **row} for row in block()]
         append_csv(args.csv, new_rows)  # as soon as measured: a later failure loses nothing
@@ -265,9 +294,16 @@ def summary(rows: Sequence[dict[str, Any]]) -> list[str]:
         for row in speed:
             if row["loop"] != "lightning" or row["source"] != "memory" or row["compile"]:
                 continue
-            plain = next((r for r in speed if r["loop"] == "plain"
-                          and r["precision"] == row["precision"]
-                          and r["layout"] == row["layout"]), None)  # fmt: skip
+            plain = next(
+                (
+                    r
+                    for r in speed
+                    if r["loop"] == "plain"
+                    and r["precision"] == row["precision"]
+                    and r["layout"] == row["layout"]
+                ),
+                None,
+            )
             if plain:
                 ratio = row["images_per_s"] / plain["images_per_s"]
                 lines.append(
@@ -287,9 +323,12 @@ def summary(rows: Sequence[dict[str, Any]]) -> list[str]:
                 )
         for row in speed:
             if row["compile"] is True:
-                lines.append(f"{model}: trainer.compile=true: {row['vs_baseline']:.2f}x baseline")
-        quality = {row["role"]: row for row in rows if row["model"] == model
-                   and row["kind"] == "quality"}  # fmt: skip
+                lines.append(
+                    f"{model}: optimization.compile=true: {row['vs_baseline']:.2f}x baseline"
+                )
+        quality = {
+            row["role"]: row for row in rows if row["model"] == model and row["kind"] == "quality"
+        }
         if {"baseline", "default"} <= quality.keys():
             base, default = quality["baseline"], quality["default"]
             lines.append(

@@ -16,7 +16,6 @@ task's DataModule with its configured workers, so data waiting shows).
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import statistics
@@ -34,8 +33,9 @@ from omegaconf import DictConfig
 from torch.utils.data import DataLoader
 
 from colorization.bench.probes import BatchList, PeakMemory, TimedBatches, synchronize
+from colorization.build import build_task, build_trainer, optimization_options, trainer_config
 from colorization.config import compose
-from colorization.train import build_task, build_trainer, split_trainer_config
+from colorization.lightning_compat import shutdown_loader_workers
 
 AUTOCAST_DTYPES = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}
 DISTINCT_BATCHES = 64  # at most this many ready-made batches, cycled, in ``memory`` mode
@@ -47,7 +47,7 @@ class Setting:
 
     loop: str  # plain | lightning
     precision: str  # as trainer.precision: 32-true | bf16-mixed | 16-mixed | auto
-    channels_last: bool | str  # as trainer.channels_last: true | false | auto
+    channels_last: bool | str  # as optimization.channels_last: true | false | auto
     compile: bool = False
     source: str = "memory"  # memory | loader
 
@@ -68,8 +68,8 @@ class Measurement:
 def setting_overrides(setting: Setting) -> list[str]:
     return [
         f"trainer.precision={setting.precision}",
-        f"trainer.channels_last={str(setting.channels_last).lower()}",
-        f"trainer.compile={str(setting.compile).lower()}",
+        f"optimization.channels_last={str(setting.channels_last).lower()}",
+        f"optimization.compile={str(setting.compile).lower()}",
     ]
 
 
@@ -114,10 +114,8 @@ def ready_made_batches(datamodule: pl.LightningDataModule, count: int) -> list[A
 
 def shutdown_workers(loader: Any) -> None:
     """Stop a DataLoader's persistent workers now rather than at interpreter exit (where they
-    die noisily). Uses the loader's private iterator: there is no public call for it."""
-    iterator = getattr(loader, "_iterator", None)
-    with contextlib.suppress(AttributeError):
-        iterator._shutdown_workers()  # type: ignore[union-attr]
+    die noisily)."""
+    shutdown_loader_workers(loader)
 
 
 def quiet_worker() -> None:
@@ -133,8 +131,9 @@ def measure(setting: Setting, overrides: Sequence[str], steps: int, warmup: int)
     with tempfile.TemporaryDirectory(prefix="colorization-bench-") as output_dir:
         total = warmup + steps
         steps_override = f"+trainer.max_steps={total}"
-        cfg = compose_for_bench([*overrides, *setting_overrides(setting), steps_override],
-                                output_dir)  # fmt: skip
+        cfg = compose_for_bench(
+            [*overrides, *setting_overrides(setting), steps_override], output_dir
+        )
         pl.seed_everything(cfg.get("seed") or 0, verbose=False)
         datamodule = instantiate(cfg.data)
         datamodule.setup("fit")
@@ -219,11 +218,11 @@ class _LoopResult:
 
 def plain_loop(cfg: DictConfig, clock: StepClock) -> _LoopResult:
     """The reference: the same task's data preparation and loss in a hand-written loop."""
-    trainer_cfg, options = split_trainer_config(cfg)
+    channels_last = optimization_options(cfg).get("channels_last", False)
     device = bench_device(cfg)
-    task = build_task(cfg, options).to(device).train()
+    task = build_task(cfg).to(device).train()
     optimizer = task.optimizer_factory(params=task.parameters())
-    precision = str(trainer_cfg.precision)
+    precision = str(trainer_config(cfg).precision)
     scaler = torch.amp.GradScaler(device.type) if precision == "16-mixed" else None
 
     def batches() -> Iterator[dict[str, torch.Tensor]]:
@@ -234,8 +233,8 @@ def plain_loop(cfg: DictConfig, clock: StepClock) -> _LoopResult:
         for batch in batches():
             batch = to_device(batch, device)
             with autocast_for(device, precision):
-                sample = task.prepare_batch(batch, "train")
-                loss = task.compute_loss(task(sample.inputs), sample.target)
+                prepared = task.prepare_batch(batch, "train")
+                loss = task.compute_loss(task(prepared.inputs), prepared.target)
             optimizer.zero_grad(set_to_none=True)
             if scaler is not None:
                 scaler.scale(loss).backward()
@@ -247,8 +246,7 @@ def plain_loop(cfg: DictConfig, clock: StepClock) -> _LoopResult:
             clock.step_done(batch, device)
             if clock.finished:
                 break
-    return _LoopResult(task, device, precision, options.get("channels_last", False),
-                       memory.peak_mib)  # fmt: skip
+    return _LoopResult(task, device, precision, channels_last, memory.peak_mib)
 
 
 class ClockCallback(pl.Callback):
@@ -257,23 +255,24 @@ class ClockCallback(pl.Callback):
     def __init__(self, clock: StepClock) -> None:
         self.clock = clock
 
-    def on_train_batch_end(self, trainer: pl.Trainer, module: Any, outputs: Any, batch: Any,
-                           batch_idx: int) -> None:  # fmt: skip
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, module: Any, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
         self.clock.step_done(batch, module.device)
         trainer.should_stop = self.clock.finished
 
 
 def lightning_loop(cfg: DictConfig, clock: StepClock) -> _LoopResult:
     """The framework's path: the task and Trainer built from the config as ``train.py`` does."""
-    trainer, options, _ = build_trainer(cfg, extra_callbacks=[ClockCallback(clock)])
-    task = build_task(cfg, options)
+    trainer, _ = build_trainer(cfg, extra_callbacks=[ClockCallback(clock)])
+    task = build_task(cfg)
+    channels_last = optimization_options(cfg).get("channels_last", False)
     device = bench_device(cfg)
     with PeakMemory(device) as memory:
         trainer.fit(task, train_dataloaders=clock.batches)
     if not clock.finished:
         raise RuntimeError(f"Only {clock.done} of {clock.warmup + clock.steps} steps ran.")
-    return _LoopResult(task, device, str(trainer.precision), options.get("channels_last", False),
-                       memory.peak_mib)  # fmt: skip
+    return _LoopResult(task, device, str(trainer.precision), channels_last, memory.peak_mib)
 
 
 @torch.no_grad()

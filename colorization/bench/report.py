@@ -32,11 +32,35 @@ TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 # Every CSV file gets these columns in this order, so files from different runs line up.
 CSV_COLUMNS = (
-    "timestamp", "device", "torch", "command", "model", "kind", "role", "loop", "source",
-    "precision", "layout", "compile", "base_width", "image_size", "batch_size", "steps",
-    "repeats", "images_per_s", "spread", "step_ms", "vs_baseline", "gflops", "of_peak",
-    "peak_mib", "data_wait", "val_metric", "val_value", "num_workers",
-)  # fmt: skip
+    "timestamp",
+    "device",
+    "torch",
+    "command",
+    "model",
+    "kind",
+    "role",
+    "loop",
+    "source",
+    "precision",
+    "layout",
+    "compile",
+    "base_width",
+    "image_size",
+    "batch_size",
+    "steps",
+    "repeats",
+    "images_per_s",
+    "spread",
+    "step_ms",
+    "vs_baseline",
+    "gflops",
+    "of_peak",
+    "peak_mib",
+    "data_wait",
+    "val_metric",
+    "val_value",
+    "num_workers",
+)
 
 
 def _cell(value: Any, fmt: str) -> str:

@@ -1,5 +1,6 @@
 """Lightning callbacks of this framework (the rest come from Lightning itself)."""
 
+from colorization.callbacks.checkpoint import LastCheckpoint, SafeModelCheckpoint
 from colorization.callbacks.preview import ImagePreviewLogger
 
-__all__ = ["ImagePreviewLogger"]
+__all__ = ["ImagePreviewLogger", "LastCheckpoint", "SafeModelCheckpoint"]

@@ -1,25 +1,20 @@
-"""ModelCheckpoint that never leaves a broken or non-finite checkpoint behind."""
+"""Checkpoints that are never broken or non-finite, and the one callback that keeps last.ckpt."""
 
 from __future__ import annotations
 
 import logging
 import os
-import warnings
+from typing import Any
 from weakref import proxy
 
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
 
+from colorization.lightning_compat import record_checkpoint_saved
+
 log = logging.getLogger(__name__)
 PARTIAL_SUFFIX = ".partial"
-
-# Lightning warns that step checkpoints under manual optimisation hold the state after the
-# optimizer step. That is the consistent state (it matches the saved global step and optimizer
-# state), which is what resuming needs.
-warnings.filterwarnings(
-    "ignore", message="Using ModelCheckpoint with manual optimization and every_n_train_steps"
-)
 
 
 def weights_are_finite(module: torch.nn.Module) -> bool:
@@ -39,16 +34,68 @@ class SafeModelCheckpoint(ModelCheckpoint):
       checkpoint is always one worth resuming from.
     """
 
-    def _save_checkpoint(self, trainer: pl.Trainer, filepath: str) -> None:
+    def write_checkpoint(self, trainer: pl.Trainer, filepath: str) -> bool:
+        """Write ``filepath`` atomically; ``False`` (and nothing written) for NaN weights."""
         if not weights_are_finite(trainer.lightning_module):
             log.warning("Not saving %s: the model weights contain NaN or inf.", filepath)
-            return
+            return False
         partial = filepath + PARTIAL_SUFFIX
         trainer.save_checkpoint(partial, self.save_weights_only)
         if trainer.is_global_zero:
             os.replace(partial, filepath)
-        self._last_global_step_saved = trainer.global_step
-        self._last_checkpoint_saved = filepath
-        if trainer.is_global_zero:
             for logger in trainer.loggers:
                 logger.after_save_checkpoint(proxy(self))
+        return True
+
+    def _save_checkpoint(self, trainer: pl.Trainer, filepath: str) -> None:
+        # Lightning's hook for every save (lightning_compat.CHECKPOINT_SAVE_HOOK).
+        if self.write_checkpoint(trainer, filepath):
+            record_checkpoint_saved(self, trainer, filepath)
+
+
+class LastCheckpoint(SafeModelCheckpoint):
+    """``<dirpath>/last.ckpt``, rewritten at the end of every training epoch and, with
+    ``every_n_train_steps``, every that many optimizer steps in between (a crash mid-epoch then
+    loses at most that many steps). One file, one callback, both schedules.
+
+    Lightning's ModelCheckpoint takes one schedule per instance; the epoch schedule is its own,
+    the step schedule is added here. A step save does not stand in for the epoch-end save at the
+    same step: only the latter records a finished epoch, which resuming needs.
+    """
+
+    def __init__(
+        self, dirpath: str, every_n_train_steps: int | None = 100, filename: str = "last"
+    ) -> None:
+        if every_n_train_steps is not None and every_n_train_steps < 1:
+            raise ValueError(
+                "callbacks.last_checkpoint.every_n_train_steps must be >= 1 or null, "
+                f"got {every_n_train_steps}."
+            )
+        super().__init__(
+            dirpath=dirpath,
+            filename=filename,
+            monitor=None,
+            save_top_k=1,
+            every_n_epochs=1,
+            enable_version_counter=False,
+        )
+        self.step_interval = every_n_train_steps
+        self._last_step_written = -1
+
+    def on_train_batch_end(
+        self,
+        trainer: pl.Trainer,
+        pl_module: pl.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+    ) -> None:
+        super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+        step = trainer.global_step
+        due = self.step_interval is not None and step > 0 and step % self.step_interval == 0
+        if not due or step == self._last_step_written or trainer.fast_dev_run:
+            return
+        if trainer.sanity_checking:
+            return
+        self._last_step_written = step
+        self.write_checkpoint(trainer, self.format_checkpoint_name({}))

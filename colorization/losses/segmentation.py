@@ -157,9 +157,12 @@ class FocalLoss(SegmentationLoss):
         safe = torch.where(valid, target, torch.zeros_like(target))
         if logits.shape[1] == 1:
             losses = sigmoid_focal_loss(
-                logits.float(), safe.unsqueeze(1).float(), alpha=self.alpha or -1,
-                gamma=self.gamma, reduction="none",
-            ).squeeze(1)  # fmt: skip
+                logits.float(),
+                safe.unsqueeze(1).float(),
+                alpha=self.alpha or -1,
+                gamma=self.gamma,
+                reduction="none",
+            ).squeeze(1)
         else:
             log_p = F.log_softmax(logits.float(), dim=1).gather(1, safe.unsqueeze(1)).squeeze(1)
             losses = -((1 - log_p.exp()) ** self.gamma) * log_p

@@ -1,10 +1,13 @@
-"""UNet-family networks. Each model is one module here plus one YAML in ``conf/model/``."""
+"""UNet-family networks. Each model is one module here plus one YAML of the same name in
+``conf/model/`` (``model=<name>``). This package imports nothing from the rest of the project."""
 
 from colorization.models.attention_unet import AttentionUNet
 from colorization.models.cunet import CUNet
 from colorization.models.discriminator import PatchDiscriminator
-from colorization.models.nested import NestedAttentionUNet, NestedUNet
-from colorization.models.r2_unet import R2AttentionUNet, R2UNet
+from colorization.models.nested_attention_unet import NestedAttentionUNet
+from colorization.models.nested_unet import NestedUNet
+from colorization.models.r2_attention_unet import R2AttentionUNet
+from colorization.models.r2_unet import R2UNet
 from colorization.models.res_unet import ResUNet
 from colorization.models.unet import UNet
 

@@ -2,7 +2,8 @@
 
 Each block is small and composable so that a model variant is a short composition of blocks,
 never an edited copy of another model. The blocks follow the public reference implementations
-the research used (see ``shared/RESEARCH.md``): biased convolutions, norm before activation.
+(LeeJunHyun/Image_Segmentation, 4uiiurz1/pytorch-nested-unet): biased convolutions, norm before
+activation.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""R2U-Net and R2AttU-Net (Alom et al. 2018): recurrent residual conv blocks.
+"""R2U-Net (Alom et al. 2018, "Recurrent Residual Convolutional Neural Network based on U-Net
+(R2U-Net) for Medical Image Segmentation"): recurrent residual conv blocks.
 
-Reference settings (base width 64, depth 4, nearest + conv up, 3 -> 1): R2U-Net 39,091,393 and
-R2AttU-Net 39,442,925 parameters, whatever ``t`` (the recurrent convolution shares its weights).
+At the reference settings (base width 64, depth 4, nearest + conv up, 3 -> 1) the parameter
+count equals LeeJunHyun/Image_Segmentation's ``R2U_Net`` whatever ``t`` (the recurrent
+convolution shares its weights).
 """
 
 from __future__ import annotations
@@ -26,9 +28,3 @@ class R2UNet(UNet):
 
     def block(self, in_channels: int, out_channels: int) -> nn.Module:
         return RRCNNBlock(in_channels, out_channels, self.norm, self.dropout, self.t)
-
-
-class R2AttentionUNet(R2UNet):
-    """R2U-Net with attention gates on the skips."""
-
-    attention = True

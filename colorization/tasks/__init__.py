@@ -1,8 +1,14 @@
 """LightningModules: one per task, sharing :class:`ImageToImageTask`."""
 
-from colorization.tasks.base import ImageToImageTask, Sample
+from colorization.tasks.base import ImageToImageTask, PreparedBatch
 from colorization.tasks.colorization import ColorizationTask
 from colorization.tasks.flare import FlareTask
 from colorization.tasks.segmentation import SegmentationTask
 
-__all__ = ["ColorizationTask", "FlareTask", "ImageToImageTask", "Sample", "SegmentationTask"]
+__all__ = [
+    "ColorizationTask",
+    "FlareTask",
+    "ImageToImageTask",
+    "PreparedBatch",
+    "SegmentationTask",
+]

@@ -48,5 +48,5 @@ def clip_gradients_(
         adaptive_clip_grad_(parameters, value)
     else:
         raise ValueError(
-            f"trainer.gradient_clip_algorithm must be norm, value or agc, got {algorithm!r}."
+            f"optimization.gradient_clip_algorithm must be norm, value or agc, got {algorithm!r}."
         )

@@ -9,10 +9,16 @@ from torch import nn
 from torchmetrics import Metric
 from torchmetrics.image import StructuralSimilarityIndexMeasure
 
-from colorization.data.hints import HintSampler, RandomPixelHints
-from colorization.data.lab import normalized_lab_to_rgb, rgb_to_normalized_lab
+from colorization.data.colorization.hints import HintSampler, RandomPixelHints
+from colorization.data.colorization.lab import normalized_lab_to_rgb, rgb_to_normalized_lab
 from colorization.metrics import ImagePSNR
-from colorization.tasks.base import ImageToImageTask, OptimizerFactory, Sample, SchedulerFactory
+from colorization.tasks.base import (
+    ImageToImageTask,
+    NetworkFactory,
+    OptimizerFactory,
+    PreparedBatch,
+    SchedulerFactory,
+)
 
 HINT_BACKGROUND = 0.25  # grey level of non-hinted pixels in the hint preview panel
 
@@ -27,13 +33,14 @@ class ColorizationTask(ImageToImageTask):
         hints: the hint sampler (random pixels at 1/3/5 % by default, or geometric patches).
         hint_seed: validation/test hints of image ``i`` are drawn from seed ``hint_seed + i``.
         Other args (and ``options``: accumulation, clipping, OOM recovery, loss guard,
-            memory format, compilation):
-            see :class:`ImageToImageTask`.
+            memory format, compilation): see :class:`ImageToImageTask`.
     """
+
+    object_arguments = ("hints",)
 
     def __init__(
         self,
-        net: nn.Module,
+        net: nn.Module | NetworkFactory,
         loss: nn.Module,
         optimizer: OptimizerFactory,
         scheduler: SchedulerFactory | None = None,
@@ -66,7 +73,7 @@ class ColorizationTask(ImageToImageTask):
             "ssim_no_color": StructuralSimilarityIndexMeasure(data_range=1.0),
         }
 
-    def prepare_batch(self, batch: dict[str, torch.Tensor], stage: str) -> Sample:
+    def prepare_batch(self, batch: dict[str, torch.Tensor], stage: str) -> PreparedBatch:
         rgb = batch["image"].float() / 255.0
         lightness, ab = rgb_to_normalized_lab(rgb)
         generators = None
@@ -76,21 +83,23 @@ class ColorizationTask(ImageToImageTask):
         hint_ab, mask = self.hints(ab, generators)
         inputs = torch.cat([lightness, hint_ab, mask], dim=1)
         extras = {"rgb": rgb, "lightness": lightness, "hint_ab": hint_ab, "mask": mask}
-        return Sample(inputs=inputs, target=ab, extras=extras)
+        return PreparedBatch(inputs=inputs, target=ab, extras=extras)
 
-    def update_metrics(self, metrics: nn.ModuleDict, sample: Sample, pred: torch.Tensor) -> None:
-        rgb, lightness = sample.extras["rgb"], sample.extras["lightness"]
+    def update_metrics(
+        self, metrics: nn.ModuleDict, prepared: PreparedBatch, pred: torch.Tensor
+    ) -> None:
+        rgb, lightness = prepared.extras["rgb"], prepared.extras["lightness"]
         colored = normalized_lab_to_rgb(lightness, pred)
-        grey = normalized_lab_to_rgb(lightness, torch.zeros_like(sample.target))
+        grey = normalized_lab_to_rgb(lightness, torch.zeros_like(prepared.target))
         metrics["psnr"].update(colored, rgb)
         metrics["ssim"].update(colored, rgb)
         metrics["psnr_no_color"].update(grey, rgb)
         metrics["ssim_no_color"].update(grey, rgb)
 
-    def preview_panels(self, sample: Sample, pred: torch.Tensor) -> list[torch.Tensor]:
+    def preview_panels(self, prepared: PreparedBatch, pred: torch.Tensor) -> list[torch.Tensor]:
         """grey input | hints (exact pixels, on a dark background) | prediction | ground truth."""
-        lightness, mask = sample.extras["lightness"], sample.extras["mask"]
-        grey = normalized_lab_to_rgb(lightness, torch.zeros_like(sample.target))
-        hint_colors = normalized_lab_to_rgb(lightness, sample.extras["hint_ab"])
+        lightness, mask = prepared.extras["lightness"], prepared.extras["mask"]
+        grey = normalized_lab_to_rgb(lightness, torch.zeros_like(prepared.target))
+        hint_colors = normalized_lab_to_rgb(lightness, prepared.extras["hint_ab"])
         hints = mask * hint_colors + (1 - mask) * HINT_BACKGROUND
-        return [grey, hints, normalized_lab_to_rgb(lightness, pred), sample.extras["rgb"]]
+        return [grey, hints, normalized_lab_to_rgb(lightness, pred), prepared.extras["rgb"]]

@@ -27,7 +27,13 @@ from torchmetrics.image import StructuralSimilarityIndexMeasure
 
 from colorization.metrics import ImagePSNR
 from colorization.tasks.adversarial import ConditionalGAN
-from colorization.tasks.base import ImageToImageTask, OptimizerFactory, Sample, SchedulerFactory
+from colorization.tasks.base import (
+    ImageToImageTask,
+    NetworkFactory,
+    OptimizerFactory,
+    PreparedBatch,
+    SchedulerFactory,
+)
 from colorization.tasks.tiling import tiled_apply
 
 
@@ -42,10 +48,12 @@ class FlareTask(ImageToImageTask):
     """
 
     loss_help = "Use loss=l1, mse, charbonnier, ssim or l1_ssim."
+    object_arguments = ("discriminator", "discriminator_optimizer")
+    predicts_images = True
 
     def __init__(
         self,
-        net: nn.Module,
+        net: nn.Module | NetworkFactory,
         loss: nn.Module,
         optimizer: OptimizerFactory,
         scheduler: SchedulerFactory | None = None,
@@ -63,17 +71,25 @@ class FlareTask(ImageToImageTask):
         **options: Any,
     ) -> None:
         if not 0 <= tile_overlap < tile_size:
-            raise ValueError(f"Need 0 <= task.tile_overlap < task.tile_size, got "
-                             f"{tile_overlap} and {tile_size}.")  # fmt: skip
+            raise ValueError(
+                f"Need 0 <= task.tile_overlap < task.tile_size, got {tile_overlap} and {tile_size}."
+            )
         if adversarial and (discriminator is None or discriminator_optimizer is None):
             raise ValueError(
                 "task.adversarial=true needs task.discriminator and "
                 "task.discriminator_optimizer (see conf/task/flare.yaml)."
             )
         super().__init__(
-            net, loss, optimizer, scheduler, monitor, monitor_mode, in_channels, out_channels,
+            net,
+            loss,
+            optimizer,
+            scheduler,
+            monitor,
+            monitor_mode,
+            in_channels,
+            out_channels,
             **options,
-        )  # fmt: skip
+        )
         self.gan: ConditionalGAN | None = None
         self.discriminator_optimizer = discriminator_optimizer
         if adversarial:
@@ -101,8 +117,10 @@ class FlareTask(ImageToImageTask):
         return (restored.clamp(0, 1) * 255).round().to(torch.uint8)
 
     # --- data and metrics ----------------------------------------------------------------
-    def prepare_batch(self, batch: dict[str, torch.Tensor], stage: str) -> Sample:
-        return Sample(inputs=batch["input"].float() / 255, target=batch["target"].float() / 255)
+    def prepare_batch(self, batch: dict[str, torch.Tensor], stage: str) -> PreparedBatch:
+        return PreparedBatch(
+            inputs=batch["input"].float() / 255, target=batch["target"].float() / 255
+        )
 
     def make_metrics(self) -> dict[str, Metric]:
         return {
@@ -112,35 +130,38 @@ class FlareTask(ImageToImageTask):
             "ssim_input": StructuralSimilarityIndexMeasure(data_range=1.0),
         }
 
-    def update_metrics(self, metrics: nn.ModuleDict, sample: Sample, pred: torch.Tensor) -> None:
+    def update_metrics(
+        self, metrics: nn.ModuleDict, prepared: PreparedBatch, pred: torch.Tensor
+    ) -> None:
         restored = pred.float().clamp(0, 1)
-        metrics["psnr"].update(restored, sample.target)
-        metrics["ssim"].update(restored, sample.target)
-        metrics["psnr_input"].update(sample.inputs, sample.target)
-        metrics["ssim_input"].update(sample.inputs, sample.target)
+        metrics["psnr"].update(restored, prepared.target)
+        metrics["ssim"].update(restored, prepared.target)
+        metrics["psnr_input"].update(prepared.inputs, prepared.target)
+        metrics["ssim_input"].update(prepared.inputs, prepared.target)
 
-    def preview_panels(self, sample: Sample, pred: torch.Tensor) -> list[torch.Tensor]:
+    def preview_panels(self, prepared: PreparedBatch, pred: torch.Tensor) -> list[torch.Tensor]:
         """flared input | prediction | clean target."""
-        return [sample.inputs, pred, sample.target]
+        return [prepared.inputs, pred, prepared.target]
 
     # --- adversarial training (pix2pix) --------------------------------------------------
-    def backward_losses(self, sample: Sample, weight: float) -> torch.Tensor:
+    def backward_losses(self, prepared: PreparedBatch, weight: float) -> torch.Tensor:
         if self.gan is None:
-            return super().backward_losses(sample, weight)
-        fake = self(sample.inputs)
-        reconstruction = self.compute_loss(fake, sample.target)
+            return super().backward_losses(prepared, weight)
+        fake = self(prepared.inputs)
+        reconstruction = self.compute_loss(fake, prepared.target)
         output = fake if isinstance(fake, torch.Tensor) else fake[-1]
-        adversarial = self.gan.generator_loss(sample.inputs, output)
+        adversarial = self.gan.generator_loss(prepared.inputs, output)
         generator = adversarial + self.hparams.lambda_reconstruction * reconstruction
         self.backward_outside_autocast(generator * weight)
-        critic = self.gan.discriminator_loss(sample.inputs, sample.target, output)
+        critic = self.gan.discriminator_loss(prepared.inputs, prepared.target, output)
         self.backward_outside_autocast(critic * weight)
-        size = len(sample.inputs)
-        self.log_dict(
-            {"train/loss_reconstruction": reconstruction.detach(),
-             "train/loss_gan": adversarial.detach(), "train/loss_discriminator": critic.detach()},
-            on_step=False, on_epoch=True, batch_size=size,
-        )  # fmt: skip
+        size = len(prepared.inputs)
+        terms = {
+            "train/loss_reconstruction": reconstruction.detach(),
+            "train/loss_gan": adversarial.detach(),
+            "train/loss_discriminator": critic.detach(),
+        }
+        self.log_dict(terms, on_step=False, on_epoch=True, batch_size=size)
         # What the loss guard watches: NaN in either network's loss skips both steps.
         return (generator + critic).detach()
 

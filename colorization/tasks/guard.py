@@ -1,4 +1,4 @@
-"""Guard against exploding or NaN losses."""
+"""Guard against exploding or NaN losses: it judges each training loss and says what to do."""
 
 from __future__ import annotations
 
@@ -7,17 +7,18 @@ import statistics
 from collections import deque
 from typing import Literal
 
-Verdict = Literal["ok", "skip", "recover"]
+# ok: step as usual; skip: drop this step's gradients; reload: go back to the last good
+# checkpoint with a lower learning rate; stop: end the run with the likely causes.
+GuardAction = Literal["ok", "skip", "reload", "stop"]
 
 
 class LossGuard:
     """Flags a training loss that is non-finite or ``spike_factor`` times above the running
     median of the last ``window`` good losses (once ``warmup`` good losses are known).
 
-    A flagged step is skipped (no optimizer step). After ``max_consecutive`` flagged steps in a
-    row the verdict is ``recover``: the task then reloads the last good checkpoint with the
-    learning rate times ``lr_factor`` (``on_persistent="reload"``) or stops
-    (``on_persistent="stop"``).
+    :meth:`check` returns the action the training loop carries out: ``skip`` a flagged step (no
+    optimizer step); after ``max_consecutive`` flagged steps in a row, ``on_persistent``:
+    ``reload`` the last good checkpoint with the learning rate times ``lr_factor``, or ``stop``.
     """
 
     def __init__(
@@ -49,7 +50,7 @@ class LossGuard:
         self.skipped = 0
         self.last_reason = ""
 
-    def check(self, loss: float) -> Verdict:
+    def check(self, loss: float) -> GuardAction:
         reason = self._problem(loss)
         if reason is None:
             self.history.append(loss)
@@ -60,7 +61,7 @@ class LossGuard:
         self.consecutive += 1
         if self.consecutive >= self.max_consecutive:
             self.consecutive = 0
-            return "recover"
+            return self.on_persistent
         return "skip"
 
     def _problem(self, loss: float) -> str | None:
@@ -82,6 +83,6 @@ class LossGuard:
 
 PERSISTENT_LOSS_HELP = (
     "Likely causes: a learning rate too high for this model (lower optimizer.lr, or add "
-    "trainer.gradient_clip_val), a loss that does not fit the data (check loss=), or inputs "
+    "optimization.gradient_clip_val), a loss that does not fit the data (check loss=), or inputs "
     "outside the expected range (check data.root for corrupt or unusual images)."
 )

@@ -30,7 +30,13 @@ from torchmetrics.classification import (
 )
 from torchvision.utils import draw_segmentation_masks
 
-from colorization.tasks.base import ImageToImageTask, OptimizerFactory, Sample, SchedulerFactory
+from colorization.tasks.base import (
+    ImageToImageTask,
+    NetworkFactory,
+    OptimizerFactory,
+    PreparedBatch,
+    SchedulerFactory,
+)
 
 # Overlay colours for classes 1.. (background is left as is); ignored pixels are grey.
 PALETTE = ["#ff4040", "#40c040", "#4080ff", "#ffc000", "#c040ff", "#00c0c0", "#ff80c0", "#a0a000"]
@@ -68,7 +74,7 @@ class SegmentationTask(ImageToImageTask):
 
     def __init__(
         self,
-        net: nn.Module,
+        net: nn.Module | NetworkFactory,
         loss: nn.Module,
         optimizer: OptimizerFactory,
         scheduler: SchedulerFactory | None = None,
@@ -96,9 +102,8 @@ class SegmentationTask(ImageToImageTask):
                 f"(needs {expected}); leave task.out_channels to its default."
             )
         super().__init__(
-            net, loss, optimizer, scheduler, monitor, monitor_mode, in_channels, expected,
-            **options,
-        )  # fmt: skip
+            net, loss, optimizer, scheduler, monitor, monitor_mode, in_channels, expected, **options
+        )
         loss.check_task(expected)
 
     @property
@@ -134,9 +139,9 @@ class SegmentationTask(ImageToImageTask):
             **baseline,
         }
 
-    def prepare_batch(self, batch: dict[str, torch.Tensor], stage: str) -> Sample:
+    def prepare_batch(self, batch: dict[str, torch.Tensor], stage: str) -> PreparedBatch:
         rgb = batch["image"].float() / 255.0
-        return Sample(inputs=rgb * 2 - 1, target=batch["mask"].long(), extras={"rgb": rgb})
+        return PreparedBatch(inputs=rgb * 2 - 1, target=batch["mask"].long(), extras={"rgb": rgb})
 
     def predict_labels(self, pred: torch.Tensor) -> torch.Tensor:
         """(B, H, W) class indices from logits."""
@@ -150,8 +155,10 @@ class SegmentationTask(ImageToImageTask):
         foreground = (labels > 0).long()
         return foreground if ignore is None else torch.where(labels == ignore, ignore, foreground)
 
-    def update_metrics(self, metrics: nn.ModuleDict, sample: Sample, pred: torch.Tensor) -> None:
-        target = sample.target
+    def update_metrics(
+        self, metrics: nn.ModuleDict, prepared: PreparedBatch, pred: torch.Tensor
+    ) -> None:
+        target = prepared.target
         labels = self.predict_labels(pred.float())
         for name in ("dice", "iou", "pixel_accuracy"):
             metrics[name].update(labels, target)
@@ -160,7 +167,7 @@ class SegmentationTask(ImageToImageTask):
             metrics["dice_per_class"].update(labels, target)
             metrics["dice_foreground"].update((labels > 0).long(), true_foreground)
         metrics["dice_threshold"].update(
-            otsu_foreground(sample.extras["rgb"], true_foreground), true_foreground
+            otsu_foreground(prepared.extras["rgb"], true_foreground), true_foreground
         )
 
     def overlay(self, rgb: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -176,8 +183,8 @@ class SegmentationTask(ImageToImageTask):
             images.append(draw_segmentation_masks(image, masks, alpha=0.5, colors=colors))
         return torch.stack(images).float().div(255).to(rgb.device)
 
-    def preview_panels(self, sample: Sample, pred: torch.Tensor) -> list[torch.Tensor]:
+    def preview_panels(self, prepared: PreparedBatch, pred: torch.Tensor) -> list[torch.Tensor]:
         """input | ground-truth overlay | predicted overlay."""
-        rgb = sample.extras["rgb"]
+        rgb = prepared.extras["rgb"]
         predicted = self.predict_labels(pred.float())
-        return [rgb, self.overlay(rgb, sample.target), self.overlay(rgb, predicted)]
+        return [rgb, self.overlay(rgb, prepared.target), self.overlay(rgb, predicted)]

@@ -19,8 +19,9 @@ def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     """Start offsets of tiles covering ``length``: a stride of ``tile - overlap``, the last tile
     flush with the end. One tile (start 0) if ``length <= tile``."""
     if tile < 1 or not 0 <= overlap < tile:
-        raise ValueError(f"Need tile >= 1 and 0 <= overlap < tile, got tile={tile}, "
-                         f"overlap={overlap}.")  # fmt: skip
+        raise ValueError(
+            f"Need tile >= 1 and 0 <= overlap < tile, got tile={tile}, overlap={overlap}."
+        )
     if length <= tile:
         return [0]
     starts = list(range(0, length - tile, tile - overlap))
@@ -67,9 +68,10 @@ def tiled_apply(
         crops = torch.cat([image[..., y : y + tile_h, x : x + tile_w] for y, x in chunk])
         results = fn(crops).float()
         if results.shape[-2:] != crops.shape[-2:]:
-            raise ValueError(f"Tiled inference needs a network that keeps the image size; it "
-                             f"turned {tuple(crops.shape[-2:])} into "
-                             f"{tuple(results.shape[-2:])}.")  # fmt: skip
+            raise ValueError(
+                "Tiled inference needs a network that keeps the image size; it turned "
+                f"{tuple(crops.shape[-2:])} into {tuple(results.shape[-2:])}."
+            )
         if output is None:
             output = torch.zeros(batch, results.shape[1], height, width, device=image.device)
         for (top, left), result in zip(chunk, results.split(batch), strict=True):

@@ -112,9 +112,14 @@ def random_flare(
         if shape == 2:  # hexagon: the largest projection on three normals 60 degrees apart
             turn = uniform(generator, 0, math.pi / 3)
             reach = torch.stack(
-                [(gdx * math.cos(turn + k * math.pi / 3) + gdy * math.sin(turn + k * math.pi / 3))
-                 .abs() for k in range(3)]
-            ).amax(0)  # fmt: skip
+                [
+                    (
+                        gdx * math.cos(turn + k * math.pi / 3)
+                        + gdy * math.sin(turn + k * math.pi / 3)
+                    ).abs()
+                    for k in range(3)
+                ]
+            ).amax(0)
         else:
             reach = torch.sqrt(gdx**2 + gdy**2)
         edge = max(1.0, 0.08 * radius)
@@ -145,8 +150,9 @@ def add_flare(
 ) -> torch.Tensor:
     """A uint8 (3, H, W) photo with a random flare added (gamma drawn from ``style.gamma``)."""
     if clean.dtype != torch.uint8 or clean.dim() != 3 or clean.shape[0] != 3:
-        raise ValueError(f"add_flare needs a uint8 (3, H, W) image, got {clean.dtype} "
-                         f"{tuple(clean.shape)}.")  # fmt: skip
+        raise ValueError(
+            f"add_flare needs a uint8 (3, H, W) image, got {clean.dtype} {tuple(clean.shape)}."
+        )
     flare = random_flare(clean.shape[1], clean.shape[2], generator, style)
     gamma = uniform(generator, *style.gamma)
     flared = composite(clean.float() / 255, flare, gamma)

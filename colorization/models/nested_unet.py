@@ -1,7 +1,9 @@
-"""UNet++ (Zhou et al. 2018) and Nested Attention UNet (Li et al., ICIP 2020).
+"""UNet++ (Zhou et al., DLMIA 2018, "UNet++: A Nested U-Net Architecture for Medical Image
+Segmentation").
 
-Reference settings (widths 32..512, depth 4, bilinear up, 3 -> 1, no deep supervision):
-9,163,329 parameters, as the public NestedUNet implementation.
+The reference settings (widths 32..512, depth 4, bilinear up, 3 -> 1, no deep supervision) give
+the parameter count of the public implementation (4uiiurz1/pytorch-nested-unet, ``NestedUNet``),
+pinned in the tests.
 """
 
 from __future__ import annotations
@@ -108,11 +110,3 @@ class NestedUNet(nn.Module):
         if self.training:
             return outputs
         return outputs[-1] if self.eval_output == "last" else torch.stack(outputs).mean(0)
-
-
-class NestedAttentionUNet(NestedUNet):
-    """UNet++ whose same-level inputs of node ``X(i, j)`` pass an attention gate driven by the
-    up-sampled ``X(i+1, j-1)`` (F_l = width of level i, F_int = half of it; one gate per node,
-    shared by that node's same-level inputs)."""
-
-    attention = True

@@ -1,7 +1,9 @@
 """The model zoo as configured: every ``conf/model/*.yaml``, buildable by name.
 
 Reading the YAML files (instead of a hand-kept list) keeps "adding a model = one module + one
-YAML": the new model shows up here, in ``python -m colorization.models`` and in the tests.
+YAML": the new model shows up here, in ``python -m colorization.models`` and in the tests. A
+model's YAML, its module in ``colorization/models/`` and its name here are the same word; a YAML
+holding only ``defaults: [<name>]`` is an alias kept for an older name.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hydra.utils import instantiate
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
 from colorization.config import config_dir
@@ -19,30 +21,55 @@ from colorization.config import config_dir
 # 4uiiurz1/pytorch-nested-unet archs.py (NestedUNet).
 REFERENCE_PRESETS: dict[str, tuple[str, dict[str, Any], int]] = {
     "unet": ("unet", {"base_width": 64, "depth": 4, "upsample": "nearest"}, 34_527_041),
-    "att_unet": ("att_unet", {"base_width": 64, "depth": 4, "upsample": "nearest"}, 34_878_573),
+    "attention_unet": (
+        "attention_unet",
+        {"base_width": 64, "depth": 4, "upsample": "nearest"},
+        34_878_573,
+    ),
     "r2_unet": ("r2_unet", {"base_width": 64, "depth": 4, "upsample": "nearest"}, 39_091_393),
-    "r2att_unet": (
-        "r2att_unet",
+    "r2_attention_unet": (
+        "r2_attention_unet",
         {"base_width": 64, "depth": 4, "upsample": "nearest"},
         39_442_925,
     ),
-    "nested": ("nested", {"base_width": 32, "depth": 4, "upsample": "bilinear"}, 9_163_329),
+    "nested_unet": (
+        "nested_unet",
+        {"base_width": 32, "depth": 4, "upsample": "bilinear"},
+        9_163_329,
+    ),
 }
 
 
+def _model_config(name: str) -> DictConfig:
+    path = config_dir() / "model" / f"{name}.yaml"
+    if not path.is_file():
+        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(model_names())}.")
+    return OmegaConf.load(path)
+
+
+def model_aliases() -> dict[str, str]:
+    """Older names still accepted by ``model=``: alias -> model name."""
+    aliases = {}
+    for path in sorted((config_dir() / "model").glob("*.yaml")):
+        cfg = OmegaConf.load(path)
+        if "_target_" not in cfg:
+            aliases[path.stem] = next(str(d) for d in cfg.defaults if d != "_self_")
+    return aliases
+
+
 def model_names() -> list[str]:
-    """Names of every ``model=`` option."""
-    return sorted(path.stem for path in (config_dir() / "model").glob("*.yaml"))
+    """Names of every ``model=`` option (aliases left out)."""
+    paths = (config_dir() / "model").glob("*.yaml")
+    return sorted(path.stem for path in paths if "_target_" in OmegaConf.load(path))
 
 
 def build_model(
     name: str, in_channels: int = 3, out_channels: int = 1, **overrides: Any
 ) -> nn.Module:
     """Instantiate ``conf/model/<name>.yaml`` for the given channels and field overrides."""
-    path = config_dir() / "model" / f"{name}.yaml"
-    if not path.is_file():
-        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(model_names())}.")
-    cfg = OmegaConf.load(path)
+    name = model_aliases().get(name, name)
+    cfg = _model_config(name)
+    cfg._partial_ = False
     cfg.in_channels = in_channels
     cfg.out_channels = out_channels
     for key, value in overrides.items():

@@ -19,8 +19,8 @@ from torch.utils.data import Dataset
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from colorization.data.datasets import holdout_split
 from colorization.data.images import IMAGE_EXTENSIONS, file_listing, find_images, load_rgb
+from colorization.data.splits import holdout_split
 
 MASK_EXTENSIONS = (*IMAGE_EXTENSIONS, ".gif")
 
@@ -179,7 +179,7 @@ def eval_transform(size: int) -> v2.Transform:
     return v2.Compose([v2.Resize(size, antialias=True), v2.CenterCrop(size)])
 
 
-class SegmentationSamples(Dataset):
+class SegmentationPairs(Dataset):
     """Applies a joint transform to a dataset of (image, mask) pairs; items are dicts
     ``{"image": uint8 (3, S, S), "mask": int64 (S, S), "index": int}``."""
 

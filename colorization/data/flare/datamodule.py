@@ -15,16 +15,16 @@ from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
 from colorization.data.base import ImageDataModule, checked_sizes
-from colorization.data.datasets import holdout_split
-from colorization.data.flare_synth import DEFAULT_STYLE, FlareStyle, add_flare
-from colorization.data.pairs import (
+from colorization.data.flare.pairs import (
     PairedImages,
-    PairSamples,
+    PairPatches,
     check_image_pairs,
     flatten_patches,
     pair_inputs_and_targets,
 )
-from colorization.data.samples import sample_split
+from colorization.data.flare.synth import DEFAULT_STYLE, FlareStyle, add_flare
+from colorization.data.sample_photos import sample_split
+from colorization.data.splits import holdout_split
 
 
 class SyntheticFlareScenes(Dataset):
@@ -71,8 +71,8 @@ class FlareDataModule(ImageDataModule):
 
     Args:
         inputs / targets: folders of flared photos and of their clean versions (matching names;
-            see :mod:`colorization.data.pairs`). ``None`` = flare composited on the built-in
-            sample photos (:mod:`colorization.data.flare_synth`).
+            see :mod:`colorization.data.flare.pairs`). ``None`` = flare composited on the built-in
+            sample photos (:mod:`colorization.data.flare.synth`).
         val_inputs / val_targets: optional separate validation folders; otherwise
             ``val_fraction`` of the pairs are held out, reproducibly by ``split_seed``.
         name_map: ``[word, replacement]`` turning an input name into its target's name.
@@ -119,8 +119,10 @@ class FlareDataModule(ImageDataModule):
             raise ValueError("Give both data.val_inputs and data.val_targets, or neither.")
         checked_sizes(image_size, batch_size)
         if inputs is None and scene_size < image_size:
-            raise ValueError(f"data.scene_size={scene_size} must be >= data.image_size="
-                             f"{image_size} (patches are cut from the scenes).")  # fmt: skip
+            raise ValueError(
+                f"data.scene_size={scene_size} must be >= data.image_size="
+                f"{image_size} (patches are cut from the scenes)."
+            )
         if train_samples_per_epoch < 1 or val_samples < 1:
             raise ValueError("data.train_samples_per_epoch and data.val_samples must be >= 1.")
         if patches_per_image < 1 or batch_size % patches_per_image:
@@ -140,12 +142,14 @@ class FlareDataModule(ImageDataModule):
             return
         hp = self.hparams
         train, val = self._synthetic_scenes() if self.synthetic else self._folder_pairs()
-        self.train_set = PairSamples(
-            train, hp.image_size, hp.rotate90,
+        self.train_set = PairPatches(
+            train,
+            hp.image_size,
+            hp.rotate90,
             length=max(1, hp.train_samples_per_epoch // hp.patches_per_image),
             patches_per_image=hp.patches_per_image,
-        )  # fmt: skip
-        self.val_set = PairSamples(val)
+        )
+        self.val_set = PairPatches(val)
 
     def _synthetic_scenes(self) -> tuple[Dataset, Dataset]:
         """(train, val) flared/clean scenes made from the built-in photos."""

@@ -1,5 +1,5 @@
 """Save a grid of built-in photos with procedural flare: ``python -m
-colorization.data.flare_examples out.png`` (rows of clean | flared pairs)."""
+colorization.data.flare.examples out.png`` (rows of clean | flared pairs)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import torch
 from torchvision.transforms.v2 import functional as TF
 from torchvision.utils import make_grid, save_image
 
-from colorization.data.flare_synth import add_flare
-from colorization.data.samples import sample_photos
+from colorization.data.flare.synth import add_flare
+from colorization.data.sample_photos import sample_photos
 
 
 def example_grid(count: int = 4, size: int = 256, seed: int = 0) -> torch.Tensor:

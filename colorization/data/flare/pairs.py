@@ -45,8 +45,10 @@ def pair_inputs_and_targets(
     """Match every image under ``inputs`` with the image of the same name (after ``name_map``'s
     replacement, and ignoring the extension) under ``targets``."""
     if name_map is not None and len(name_map) != 2:
-        raise ValueError(f"data.name_map must be [word in input names, word in target names], "
-                         f"got {list(name_map)}.")  # fmt: skip
+        raise ValueError(
+            f"data.name_map must be [word in input names, word in target names], "
+            f"got {list(name_map)}."
+        )
     input_paths = find_images(inputs)
     target_paths = find_images(targets)
     found = {path.stem: path for path in target_paths}
@@ -148,7 +150,7 @@ def random_patch_pair(
     return both[: len(source)], both[len(source) :]
 
 
-class PairSamples(Dataset):
+class PairPatches(Dataset):
     """Items ``{"input": uint8 (3, H, W), "target": uint8 (3, H, W), "index": int}`` from a
     dataset of (input, target) pairs: random patches (``patch`` set) or whole images.
 

@@ -71,5 +71,8 @@ class OutOfMemoryRecovery:
                 log.warning(
                     "Out of memory at micro-batch %d: retrying the same batch as %d micro-batches "
                     "of %d with accumulated gradients (effective batch %d unchanged).",
-                    micro, accumulation, self.micro_batch, batch_size,
-                )  # fmt: skip
+                    micro,
+                    accumulation,
+                    self.micro_batch,
+                    batch_size,
+                )

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from colorization.data.base import ImageDataModule, checked_sizes
-from colorization.data.masks import (
+from colorization.data.sample_photos import sample_split
+from colorization.data.segmentation.masks import (
     MaskPairDataset,
-    SegmentationSamples,
+    SegmentationPairs,
     check_pairs,
     eval_transform,
     pair_images_and_masks,
     split_pairs,
     train_transform,
 )
-from colorization.data.samples import sample_split
-from colorization.data.shapes import SyntheticShapesDataset
+from colorization.data.segmentation.shapes import SyntheticShapesDataset
 
 
 class SegmentationDataModule(ImageDataModule):
@@ -24,7 +24,7 @@ class SegmentationDataModule(ImageDataModule):
     Args:
         images / masks: folders of images and of their masks (matching stems plus
             ``mask_suffix``). ``None`` = synthetic shapes on the built-in sample photos
-            (:mod:`colorization.data.shapes`).
+            (:mod:`colorization.data.segmentation.shapes`).
         val_images / val_masks: optional separate validation folders; otherwise
             ``val_fraction`` of the pairs are held out, reproducibly by ``split_seed``.
         num_classes: 2 = binary (masks 0/1 or 0/255), more = index masks.
@@ -88,12 +88,14 @@ class SegmentationDataModule(ImageDataModule):
                 [photo.load() for photo in split] for split in sample_split()
             )
             size = hp.image_size
-            train = SyntheticShapesDataset(train_photos, size, hp.train_samples_per_epoch,
-                                           hp.num_classes, None, hp.max_shapes)  # fmt: skip
-            val = SyntheticShapesDataset(val_photos, size, hp.val_samples, hp.num_classes,
-                                         hp.split_seed, hp.max_shapes)  # fmt: skip
-            self.train_set = SegmentationSamples(train, augment)
-            self.val_set = SegmentationSamples(val, None)
+            train = SyntheticShapesDataset(
+                train_photos, size, hp.train_samples_per_epoch, hp.num_classes, None, hp.max_shapes
+            )
+            val = SyntheticShapesDataset(
+                val_photos, size, hp.val_samples, hp.num_classes, hp.split_seed, hp.max_shapes
+            )
+            self.train_set = SegmentationPairs(train, augment)
+            self.val_set = SegmentationPairs(val, None)
             return
         pairs = pair_images_and_masks(hp.images, hp.masks, hp.mask_suffix)
         if hp.val_images is not None:
@@ -103,10 +105,10 @@ class SegmentationDataModule(ImageDataModule):
             train_pairs, val_pairs = split_pairs(pairs, hp.val_fraction, hp.split_seed)
         check_pairs([*train_pairs, *val_pairs], hp.num_classes, hp.ignore_index)
         cache = bool(hp.cache)
-        self.train_set = SegmentationSamples(
+        self.train_set = SegmentationPairs(
             MaskPairDataset(train_pairs, hp.num_classes, hp.ignore_index, cache), augment
         )
-        self.val_set = SegmentationSamples(
+        self.val_set = SegmentationPairs(
             MaskPairDataset(val_pairs, hp.num_classes, hp.ignore_index, cache),
             eval_transform(hp.image_size),
         )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from colorization.data.base import ImageDataModule, checked_sizes
-from colorization.data.datasets import GridViewDataset, RandomCropDataset, split_photos
+from colorization.data.colorization.crops import GridViewDataset, RandomCropDataset, split_photos
+from colorization.data.file_checks import BadFilePolicy, scan_images
 from colorization.data.images import Photo, find_images, photos_from_paths
-from colorization.data.samples import sample_split
-from colorization.data.validation import BadFilePolicy, scan_images
+from colorization.data.sample_photos import sample_split
 
 
 class ColorizationDataModule(ImageDataModule):
@@ -27,7 +27,7 @@ class ColorizationDataModule(ImageDataModule):
             validation is only two photos, else 1 = resize + centre crop).
         cache: keep decoded photos in memory (``None``: only for the built-in set).
         bad_files: what to do with unusable files found by the pre-training check
-            (:mod:`colorization.data.validation`): ``skip`` them (counted in one summary line)
+            (:mod:`colorization.data.file_checks`): ``skip`` them (counted in one summary line)
             or stop with an ``error`` naming them.
     """
 

@@ -29,7 +29,8 @@ def normalized_lab_to_rgb(l_norm: torch.Tensor, ab_norm: torch.Tensor) -> torch.
     """Inverse of :func:`rgb_to_normalized_lab`; returns RGB clipped to [0, 1].
 
     L and ab are clamped to the valid Lab range first: out-of-gamut values make the cube in the
-    Lab -> XYZ step produce NaN gradients (a pitfall noted in the research).
+    Lab -> XYZ step produce NaN gradients (kornia's ``lab_to_rgb`` raises the cube of values
+    that can be negative).
     """
     with _full_precision(ab_norm):
         lightness = ((l_norm.float() + 1.0) * L_SCALE).clamp(0.0, 100.0)

@@ -45,7 +45,8 @@ class HintSampler(ABC):
 
 
 class RandomPixelHints(HintSampler):
-    """Single-pixel hints at uniformly random positions, as in the research's seed experiments.
+    """Single-pixel hints at uniformly random positions, as in the hint-density
+    experiments of hint-based colorization studies (1, 3 and 5 % of the pixels).
 
     Each image draws a ratio from ``ratios`` (default 1 %, 3 % or 5 % of its pixels) and gets
     exactly ``round(ratio * H * W)`` (at least one) hinted pixels carrying their true ab.

@@ -1,0 +1,57 @@
+"""Every use of Lightning internals, in one place.
+
+The framework needs a few things Lightning offers no public API for. Each is wrapped here and
+pinned by ``tests/unit/test_lightning_compat.py``, so a Lightning upgrade that moves one fails
+there, loudly, instead of somewhere in a training run. ``pyproject.toml`` bounds
+``pytorch-lightning`` to the versions these were tested with (:data:`TESTED_LIGHTNING`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import ModelCheckpoint
+from torch.utils.data import DataLoader
+
+TESTED_LIGHTNING = ">=2.4,<2.7"
+
+# ModelCheckpoint's method that writes one file; SafeModelCheckpoint overrides it to write
+# atomically and to refuse non-finite weights. Lightning calls it for every schedule.
+CHECKPOINT_SAVE_HOOK = "_save_checkpoint"
+if not callable(getattr(ModelCheckpoint, CHECKPOINT_SAVE_HOOK, None)):  # pragma: no cover
+    raise ImportError(
+        f"pytorch_lightning {pl.__version__}: ModelCheckpoint.{CHECKPOINT_SAVE_HOOK} is gone; "
+        f"this framework was tested with pytorch-lightning{TESTED_LIGHTNING}."
+    )
+
+
+def step_without_counting(
+    trainer: pl.Trainer, optimizer: torch.optim.Optimizer, model: pl.LightningModule
+) -> None:
+    """Step ``optimizer`` through the strategy's precision plugin (AMP loss scaling, the
+    ``on_before_optimizer_step`` hook) without counting a global step.
+
+    Lightning counts every ``LightningOptimizer.step()`` in manual optimisation, so stepping a
+    second network (a discriminator) through its wrapper would double ``global_step``. The
+    closure is a no-op: the gradients were computed before the call.
+    """
+    trainer.strategy.optimizer_step(optimizer, lambda: None, model=model)
+
+
+def record_checkpoint_saved(callback: ModelCheckpoint, trainer: pl.Trainer, filepath: str) -> None:
+    """What ``ModelCheckpoint._save_checkpoint`` records after a save, so that the callback
+    skips a second save at the same step and knows its newest file."""
+    callback._last_global_step_saved = trainer.global_step
+    callback._last_checkpoint_saved = filepath
+
+
+def shutdown_loader_workers(loader: DataLoader) -> None:
+    """Stop the worker processes of a DataLoader's live iterator (torch keeps persistent workers
+    until garbage collection, which at interpreter exit aborts them noisily)."""
+    iterator = getattr(loader, "_iterator", None)
+    shutdown: Callable[[], Any] | None = getattr(iterator, "_shutdown_workers", None)
+    if shutdown is not None:
+        shutdown()

@@ -1,0 +1,60 @@
+"""The one place that knows a run folder's layout.
+
+A named run (``run_name=exp1``) always writes to ``<paths.log_dir>/<run_name>`` so that starting
+it again resumes; an unnamed run gets ``<log_dir>/<task>/runs/<date>_<time>``. Inside::
+
+    <run>/checkpoints/last.ckpt      newest state (every epoch and every N steps)
+    <run>/checkpoints/epoch=...ckpt  best checkpoints by the task's monitored metric
+    <run>/.hydra/config.yaml         the composed config (overrides.yaml: the command line)
+    <run>/tensorboard/               TensorBoard events
+    <run>/previews/epoch_XXX.png     validation preview grids
+
+The callback and logger YAMLs write to these same paths (``${paths.output_dir}/checkpoints``,
+...); a test composes them and checks that they agree with :class:`RunFolder`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def run_dir(log_dir: str, run_name: str | None, task: str, timestamp: str) -> str:
+    """The run folder Hydra creates (the ``run_dir`` resolver in ``conf/hydra/default.yaml``)."""
+    if run_name:
+        return f"{log_dir}/{run_name}"
+    return f"{log_dir}/{task}/runs/{timestamp}"
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    root: Path
+
+    @classmethod
+    def of_checkpoint(cls, checkpoint: str | Path) -> RunFolder:
+        """The run a checkpoint file belongs to (``<run>/checkpoints/<name>.ckpt``)."""
+        return cls(Path(checkpoint).resolve().parent.parent)
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def last_checkpoint(self) -> Path:
+        return self.checkpoints / "last.ckpt"
+
+    @property
+    def config(self) -> Path:
+        return self.root / ".hydra" / "config.yaml"
+
+    @property
+    def overrides(self) -> Path:
+        return self.root / ".hydra" / "overrides.yaml"
+
+    @property
+    def tensorboard(self) -> Path:
+        return self.root / "tensorboard"
+
+    @property
+    def previews(self) -> Path:
+        return self.root / "previews"

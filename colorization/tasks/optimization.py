@@ -1,0 +1,190 @@
+"""The training step, under Lightning's manual optimisation.
+
+Why manual: out-of-memory recovery retries the *same* batch split into micro-batches whose
+gradients add up to the whole batch's (:mod:`.oom`). Lightning's automatic loop runs forward and
+backward in one closure it owns, so a step that fails half-way cannot be re-split there. Manual
+optimisation hands the step to the module, which then has to carry out itself what the Trainer
+would otherwise do. :class:`ManualOptimization` re-implements exactly these Trainer features:
+
+- ``accumulate_grad_batches`` (here ``optimization.accumulate_grad_batches``): gradients of
+  several batches add up to one optimizer step; the last batch of an epoch closes a cycle early.
+- gradient clipping (``optimization.gradient_clip_val`` / ``gradient_clip_algorithm``), by
+  norm, by value, or adaptive (AGC, which Lightning lacks), applied per optimizer after AMP
+  unscaling;
+- learning-rate scheduling: every scheduler steps once per epoch, reduce-on-plateau on the
+  task's monitored metric;
+- stepping a second optimizer (a pix2pix discriminator) without counting a second global step.
+
+On top it adds what the Trainer has no notion of: a loss guard (:mod:`.guard`) whose action
+(skip / reload / stop) the step carries out, and backward passes outside autocast.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+
+from colorization.lightning_compat import step_without_counting
+from colorization.tasks.clipping import clip_gradients_
+from colorization.tasks.guard import PERSISTENT_LOSS_HELP, LossGuard
+from colorization.tasks.oom import OutOfMemoryRecovery
+from colorization.tasks.recovery import reload_last_good_checkpoint
+
+log = logging.getLogger(__name__)
+
+Batch = dict[str, torch.Tensor]
+
+
+def batch_length(batch: Batch) -> int:
+    """Number of samples in a batch dict (every entry shares the first dimension)."""
+    return len(next(iter(batch.values())))
+
+
+class ManualOptimization(pl.LightningModule):
+    """The protected training step. A subclass provides ``prepare_batch(batch, stage)`` and
+    ``backward_losses(prepared, weight)``, and sets ``memory`` (:class:`OutOfMemoryRecovery`),
+    ``loss_guard`` (or ``None``), ``optimizer_factory``, ``scheduler_factory`` and the
+    hyper-parameters ``accumulate_grad_batches``, ``gradient_clip_val``,
+    ``gradient_clip_algorithm`` and ``monitor``.
+    """
+
+    memory: OutOfMemoryRecovery
+    loss_guard: LossGuard | None
+    # Test hook: micro-batches larger than this raise a (simulated) CUDA out-of-memory error,
+    # so the recovery path runs on CPU exactly as it does on a GPU.
+    simulate_oom_above: int | None = None
+    _batches_in_cycle: int = 0
+
+    def optimizer_wrappers(self) -> list[Any]:
+        """Lightning's optimizer wrappers (one per network: two in adversarial training)."""
+        optimizers = self.optimizers()
+        return list(optimizers) if isinstance(optimizers, list) else [optimizers]
+
+    def scheduler_list(self) -> list[Any]:
+        schedulers = self.lr_schedulers()
+        if schedulers is None:
+            return []
+        return list(schedulers) if isinstance(schedulers, list) else [schedulers]
+
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer_factory(params=self.parameters())
+        if self.scheduler_factory is None:
+            return optimizer
+        # Stepped once per epoch by on_train_epoch_end.
+        return {"optimizer": optimizer, "lr_scheduler": self.scheduler_factory(optimizer=optimizer)}
+
+    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        optimizers = self.optimizer_wrappers()
+        batch_size = batch_length(batch)
+
+        def drop_gradients() -> None:
+            for optimizer in optimizers:
+                optimizer.zero_grad(set_to_none=True)
+            if self._batches_in_cycle:
+                log.warning(
+                    "Dropped the gradients of %d earlier batches of this accumulation cycle.",
+                    self._batches_in_cycle,
+                )
+            self._batches_in_cycle = 0
+
+        loss = self.memory.run(
+            batch_size, lambda micro: self._backward_in_chunks(batch, micro), drop_gradients
+        )
+        self.log(
+            "train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=batch_size
+        )
+        micro_batch = float(self.memory.micro_batch or batch_size)
+        self.log(
+            "train/micro_batch", micro_batch, on_step=True, on_epoch=False, batch_size=batch_size
+        )
+
+        action = "ok" if self.loss_guard is None else self.loss_guard.check(loss.item())
+        if action != "ok":
+            drop_gradients()
+            self._act_on_bad_loss(action)
+            return loss
+        self._batches_in_cycle += 1
+        cycle_done = self._batches_in_cycle >= self.hparams.accumulate_grad_batches
+        if cycle_done or self.trainer.is_last_batch:
+            self._step(optimizers)
+            self._batches_in_cycle = 0
+        return loss
+
+    def _step(self, optimizers: list[Any]) -> None:
+        """Step every optimizer, then clear the gradients. The first (the network's) steps
+        through Lightning's wrapper, which counts a global step; further ones do not count."""
+        first, *others = optimizers
+        first.step()
+        for wrapper in others:
+            step_without_counting(self.trainer, wrapper.optimizer, self)
+        for optimizer in optimizers:
+            optimizer.zero_grad(set_to_none=True)
+
+    def _backward_in_chunks(self, batch: Batch, micro_batch: int) -> torch.Tensor:
+        """Forward + backward the batch in chunks of ``micro_batch``; returns the batch loss."""
+        batch_size = batch_length(batch)
+        total = torch.zeros((), device=self.device)
+        for start in range(0, batch_size, micro_batch):
+            chunk = {key: value[start : start + micro_batch] for key, value in batch.items()}
+            chunk_size = batch_length(chunk)
+            share = chunk_size / batch_size
+            if self.simulate_oom_above is not None and chunk_size > self.simulate_oom_above:
+                raise torch.cuda.OutOfMemoryError("simulated out of memory (test hook)")
+            prepared = self.prepare_batch(chunk, "train")
+            weight = share / self.hparams.accumulate_grad_batches
+            total = total + self.backward_losses(prepared, weight).float() * share
+        return total
+
+    def backward_outside_autocast(self, loss: torch.Tensor) -> None:
+        """Backward outside autocast (Lightning runs the whole training step inside it), as the
+        PyTorch AMP recipe says: autocast would re-cast inside the gradient ops (slower steps,
+        see docs/benchmark.md).
+
+        No finiteness check here: it would wait for the device every chunk. A NaN loss gives
+        NaN gradients, which the loss guard (one sync per step) drops unused."""
+        with torch.autocast(self.device.type, enabled=False):
+            self.manual_backward(loss)
+
+    def _act_on_bad_loss(self, action: str) -> None:
+        guard = self.loss_guard
+        self.log("train/skipped_steps", float(guard.skipped), on_step=True, on_epoch=False)
+        log.warning(
+            "Skipped an optimizer step at global step %d: %s (%d skipped so far).",
+            self.global_step,
+            guard.last_reason,
+            guard.skipped,
+        )
+        if action == "stop":
+            raise RuntimeError(
+                f"Training stopped: {guard.max_consecutive} bad losses in a row "
+                f"({guard.last_reason}). {PERSISTENT_LOSS_HELP}"
+            )
+        if action == "reload":
+            reload_last_good_checkpoint(self, guard.lr_factor)
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """Clip here: under AMP the gradients are already unscaled at this point. Each optimizer
+        clips its own parameters (adversarial training steps two)."""
+        if self.hparams.gradient_clip_val is not None:
+            clip_gradients_(
+                [p for group in optimizer.param_groups for p in group["params"]],
+                self.hparams.gradient_clip_algorithm,
+                self.hparams.gradient_clip_val,
+            )
+
+    def on_train_epoch_end(self) -> None:
+        for scheduler in self.scheduler_list():
+            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                value = self.trainer.callback_metrics.get(self.hparams.monitor)
+                if value is not None:
+                    scheduler.step(value)
+            else:
+                scheduler.step()
+
+    # Provided by the task (see ImageToImageTask).
+    prepare_batch: Callable[..., Any]
+    backward_losses: Callable[..., torch.Tensor]
