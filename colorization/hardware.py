@@ -8,9 +8,8 @@ import torch
 def cpu_supports_bf16() -> bool:
     """True where the CPU computes bf16 natively fast enough to gain from it: AMX tiles.
 
-    AVX512-BF16 alone is not enough: on this project's reference CPU (AVX512-BF16, no AMX) a
-    UNet training step under bf16 autocast ran at 20.0 img/s against 24.8 img/s in fp32
-    (base width 16, 128 px, batch 8), so ``auto`` keeps 32-bit there.
+    AVX512-BF16 alone is not enough: on a CPU with it but without AMX, bf16 autocast trained a
+    UNet slower than fp32 (docs/benchmark.md), so ``auto`` keeps 32-bit there.
     """
     return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
 
@@ -30,8 +29,7 @@ def resolve_precision(precision: str | int, accelerator: str = "auto") -> str | 
 def resolve_channels_last(setting: bool | str, accelerator: str = "auto") -> bool:
     """``auto``: channels-last on CPU (oneDNN) and CUDA (cuDNN tensor cores), not on MPS.
 
-    Measured on the 2-core reference CPU, fp32 UNet training steps: see the README's benchmark
-    table (``python -m colorization.bench``).
+    Measured with ``python -m colorization.bench``: see docs/benchmark.md.
     """
     if isinstance(setting, bool):
         return setting

@@ -1,4 +1,9 @@
-"""Shared fixtures: configs composed through the real Hydra files, pointed at ``tmp_path``."""
+"""Shared fixtures: configs composed through the real Hydra files, pointed at ``tmp_path``.
+
+tests/unit/ mirrors the package (the tests of ``colorization/tasks/oom.py`` are in
+``tests/unit/tasks/test_oom.py``); tests/e2e/ holds the runs that train, resume or call a
+command, marked ``e2e`` here (``pytest -m "not e2e"`` runs the unit tests alone).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+import torch
 from omegaconf import DictConfig
+from torch import nn
 
 from colorization.config import compose
 
@@ -33,3 +40,33 @@ def make_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
         return compose([*base, *overrides], output_dir=tmp_path)
 
     return factory
+
+
+class FlakyLoss(nn.Module):
+    """L1, except NaN on the training calls listed in ``bad_calls`` (counted from 0)."""
+
+    def __init__(self, bad_calls: set[int]) -> None:
+        super().__init__()
+        self.bad_calls = bad_calls
+        self.calls = 0
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        loss = (pred - target).abs().mean()
+        if self.training:
+            self.calls += 1
+            if self.calls - 1 in self.bad_calls:
+                return loss * float("nan")
+        return loss
+
+
+@pytest.fixture
+def flaky_loss() -> type[FlakyLoss]:
+    """``flaky_loss(bad_calls={...})``: an L1 loss that is NaN on the chosen training calls."""
+    return FlakyLoss
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    e2e = Path(__file__).parent / "e2e"
+    for item in items:
+        if e2e in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.e2e)

@@ -37,10 +37,10 @@ from colorization.bench.measure import (
     ready_made_batches,
 )
 from colorization.bench.probes import matmul_peak_gflops, train_step_gflops
-from colorization.bench.report import append_csv, markdown_table
+from colorization.bench.report import append_csv, describe, markdown_table, median_run, summary
 from colorization.build import build_task
 from colorization.config import config_dir
-from colorization.hardware import resolve_channels_last, resolve_precision
+from colorization.hardware import resolve_precision
 
 
 def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
@@ -97,24 +97,6 @@ def task_options() -> list[str]:
     return sorted(path.stem for path in (config_dir() / "task").glob("*.yaml"))
 
 
-def describe(setting: Setting, resolved: dict[str, Any], device: torch.device) -> dict[str, Any]:
-    """Table columns naming the row; ``role`` marks the baseline and the default configuration."""
-    layout = "channels_last" if resolved["channels_last"] else "NCHW"
-    role = ""
-    if (setting.loop, resolved["precision"], layout) == ("plain", "32-true", "NCHW"):
-        role = "baseline" if setting.source == "memory" else ""
-    elif (
-        setting.loop == "lightning"
-        and not setting.compile
-        and (
-            resolved["precision"] == resolve_precision("auto", device.type)
-            and resolved["channels_last"] == resolve_channels_last("auto", device.type)
-        )
-    ):
-        role = "default"
-    return {"source": setting.source, "layout": layout, "compile": setting.compile, "role": role}
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -150,17 +132,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-batches", type=int, default=30, help="batches per loader row")
     parser.add_argument("--csv", type=Path, default=Path("outputs/bench/results.csv"))
     return parser.parse_args(argv)
-
-
-def median_run(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The run with the median throughput, with the spread of all runs added."""
-    ordered = sorted(runs, key=lambda run: run["images_per_s"])
-    chosen = dict(ordered[(len(ordered) - 1) // 2])
-    chosen["repeats"] = len(runs)
-    chosen["spread"] = (ordered[-1]["images_per_s"] - ordered[0]["images_per_s"]) / chosen[
-        "images_per_s"
-    ]
-    return chosen
 
 
 def benchmark_model(
@@ -284,59 +255,6 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         print(line)
     print(f"\nAppended {len(rows)} rows to {args.csv}")
     return rows
-
-
-def summary(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """The ratios the performance goals are stated in."""
-    lines = []
-    for model in dict.fromkeys(row["model"] for row in rows if row["kind"] == "speed"):
-        speed = [row for row in rows if row["model"] == model and row["kind"] == "speed"]
-        for row in speed:
-            if row["loop"] != "lightning" or row["source"] != "memory" or row["compile"]:
-                continue
-            plain = next(
-                (
-                    r
-                    for r in speed
-                    if r["loop"] == "plain"
-                    and r["precision"] == row["precision"]
-                    and r["layout"] == row["layout"]
-                ),
-                None,
-            )
-            if plain:
-                ratio = row["images_per_s"] / plain["images_per_s"]
-                lines.append(
-                    f"{model}: Lightning / plain loop, {row['precision']} {row['layout']}: "
-                    f"{ratio:.3f}x"
-                )
-        for row in speed:
-            if row["role"] != "default":
-                continue
-            what = f"{model}: default configuration ({row['precision']}, {row['layout']}"
-            if row["source"] == "memory":
-                lines.append(f"{what}): {row['vs_baseline']:.2f}x the plain fp32 NCHW loop")
-            else:
-                lines.append(
-                    f"{what}) with its DataModule: {row['vs_baseline']:.2f}x the plain fp32 NCHW "
-                    f"loop on ready-made batches; data wait {row['data_wait']:.1%} of step time"
-                )
-        for row in speed:
-            if row["compile"] is True:
-                lines.append(
-                    f"{model}: optimization.compile=true: {row['vs_baseline']:.2f}x baseline"
-                )
-        quality = {
-            row["role"]: row for row in rows if row["model"] == model and row["kind"] == "quality"
-        }
-        if {"baseline", "default"} <= quality.keys():
-            base, default = quality["baseline"], quality["default"]
-            lines.append(
-                f"{model}: after {base['steps']} training steps {base['val_metric']} "
-                f"{default['val_value']:.3f} (default) vs {base['val_value']:.3f} (fp32 NCHW "
-                f"plain): {default['val_value'] - base['val_value']:+.3f}"
-            )
-    return lines
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Benchmark results as a Markdown table (stdout) and as rows appended to a CSV file."""
+"""Benchmark results: naming and summarising rows, a Markdown table (stdout) and rows appended
+to a CSV file."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import torch
+
+from colorization.bench.measure import Setting
+from colorization.hardware import resolve_channels_last, resolve_precision
 
 # (CSV column, table header, format) for the columns shown in the table.
 TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -96,3 +102,85 @@ def append_csv(path: Path, rows: Sequence[dict[str, Any]]) -> None:
         if new:
             writer.writeheader()
         writer.writerows(rows)
+
+
+def median_run(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median throughput, with the spread of all runs added."""
+    ordered = sorted(runs, key=lambda run: run["images_per_s"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["repeats"] = len(runs)
+    chosen["spread"] = (ordered[-1]["images_per_s"] - ordered[0]["images_per_s"]) / chosen[
+        "images_per_s"
+    ]
+    return chosen
+
+
+def describe(setting: Setting, resolved: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    """Table columns naming the row; ``role`` marks the baseline and the default configuration."""
+    layout = "channels_last" if resolved["channels_last"] else "NCHW"
+    role = ""
+    if (setting.loop, resolved["precision"], layout) == ("plain", "32-true", "NCHW"):
+        role = "baseline" if setting.source == "memory" else ""
+    elif (
+        setting.loop == "lightning"
+        and not setting.compile
+        and (
+            resolved["precision"] == resolve_precision("auto", device.type)
+            and resolved["channels_last"] == resolve_channels_last("auto", device.type)
+        )
+    ):
+        role = "default"
+    return {"source": setting.source, "layout": layout, "compile": setting.compile, "role": role}
+
+
+def summary(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The ratios the performance goals are stated in."""
+    lines = []
+    for model in dict.fromkeys(row["model"] for row in rows if row["kind"] == "speed"):
+        speed = [row for row in rows if row["model"] == model and row["kind"] == "speed"]
+        for row in speed:
+            if row["loop"] != "lightning" or row["source"] != "memory" or row["compile"]:
+                continue
+            plain = next(
+                (
+                    r
+                    for r in speed
+                    if r["loop"] == "plain"
+                    and r["precision"] == row["precision"]
+                    and r["layout"] == row["layout"]
+                ),
+                None,
+            )
+            if plain:
+                ratio = row["images_per_s"] / plain["images_per_s"]
+                lines.append(
+                    f"{model}: Lightning / plain loop, {row['precision']} {row['layout']}: "
+                    f"{ratio:.3f}x"
+                )
+        for row in speed:
+            if row["role"] != "default":
+                continue
+            what = f"{model}: default configuration ({row['precision']}, {row['layout']}"
+            if row["source"] == "memory":
+                lines.append(f"{what}): {row['vs_baseline']:.2f}x the plain fp32 NCHW loop")
+            else:
+                lines.append(
+                    f"{what}) with its DataModule: {row['vs_baseline']:.2f}x the plain fp32 NCHW "
+                    f"loop on ready-made batches; data wait {row['data_wait']:.1%} of step time"
+                )
+        for row in speed:
+            if row["compile"] is True:
+                lines.append(
+                    f"{model}: optimization.compile=true: {row['vs_baseline']:.2f}x baseline"
+                )
+        quality = {
+            row["role"]: row for row in rows if row["model"] == model and row["kind"] == "quality"
+        }
+        if {"baseline", "default"} <= quality.keys():
+            base, default = quality["baseline"], quality["default"]
+            lines.append(
+                f"{model}: after {base['steps']} training steps {base['val_metric']} "
+                f"{default['val_value']:.3f} (default) vs {base['val_value']:.3f} (fp32 NCHW "
+                f"plain): {default['val_value'] - base['val_value']:+.3f}"
+            )
+    return lines

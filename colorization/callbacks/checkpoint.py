@@ -90,7 +90,8 @@ class LastCheckpoint(SafeModelCheckpoint):
         batch: Any,
         batch_idx: int,
     ) -> None:
-        super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+        # Lightning's own batch-end saving has nothing to do here (its step schedule is off), so
+        # this replaces it rather than extending it.
         step = trainer.global_step
         due = self.step_interval is not None and step > 0 and step % self.step_interval == 0
         if not due or step == self._last_step_written or trainer.fast_dev_run:

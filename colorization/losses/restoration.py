@@ -42,7 +42,7 @@ class SSIMLoss(nn.Module):
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         # Autocast would run SSIM's Gaussian filtering in bf16/fp16, where its variance terms
-        # (E[x^2] - E[x]^2) cancel catastrophically: measured SSIM 0.09 for a pair at 0.95.
+        # (E[x^2] - E[x]^2) cancel catastrophically (SSIM far below its float32 value).
         with torch.autocast(pred.device.type, enabled=False):
             ssim = structural_similarity_index_measure(
                 pred.float(), target.float(), data_range=self.data_range

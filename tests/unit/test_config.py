@@ -12,6 +12,7 @@ from colorization.config import compose, config_dir
 from colorization.train import train
 
 CONF = config_dir()
+
 # Groups whose options are whole setups or infrastructure, listed separately below.
 SPECIAL = {"hydra", "paths"}
 
@@ -27,15 +28,9 @@ def group_options() -> list[str]:
     return overrides
 
 
-def test_every_group_has_options() -> None:
-    groups = {option.split("=")[0] for option in group_options()}
-    expected = {"task", "task/hints", "data", "model", "loss", "optimizer", "scheduler"}
-    expected |= {"trainer", "callbacks", "logger", "debug", "experiment"}
-    assert expected <= groups
-
-
 # Options that only fit another task than the default one, with the settings they need.
 SEGMENTATION = ("task=segmentation",)
+
 CONTEXT = {
     "data=segmentation": SEGMENTATION,
     "loss=dice": SEGMENTATION,
@@ -45,6 +40,13 @@ CONTEXT = {
     "loss=ce": (*SEGMENTATION, "task.num_classes=4"),
     "data=flare": ("task=flare",),
 }
+
+
+def test_every_group_has_options() -> None:
+    groups = {option.split("=")[0] for option in group_options()}
+    expected = {"task", "task/hints", "data", "model", "loss", "optimizer", "scheduler"}
+    expected |= {"trainer", "callbacks", "logger", "debug", "experiment"}
+    assert expected <= groups
 
 
 @pytest.mark.parametrize("override", group_options())

@@ -1,4 +1,4 @@
-"""Every kind of bad input file gets its defined outcome before training (corpus made here)."""
+"""colorization.data.file_checks: every bad file has a defined outcome before training."""
 
 from __future__ import annotations
 
@@ -12,11 +12,8 @@ import pytest
 import torch
 from PIL import Image
 
-from colorization.data import ColorizationDataModule
-from colorization.data.colorization.crops import RandomCropDataset
 from colorization.data.file_checks import check_file, scan_images
-from colorization.data.images import Photo, load_rgb
-from colorization.train import train
+from colorization.data.images import load_rgb
 
 RNG = np.random.default_rng(0)
 
@@ -105,26 +102,3 @@ def test_a_folder_of_only_bad_files_fails_before_training(tmp_path: Path) -> Non
     Image.fromarray(rgb()[..., 0]).save(tmp_path / "b.png")
     with pytest.raises(ValueError, match="No usable images.*1 unreadable, 1 grayscale"):
         scan_images(sorted(tmp_path.iterdir()), 32, tmp_path)
-
-
-def test_training_runs_on_the_corpus(make_cfg, tmp_path: Path) -> None:
-    corpus = tmp_path / "photos"
-    make_corpus(corpus)
-    trainer, _ = train(make_cfg(f"data.root={corpus}", "debug=fdr"))
-    assert trainer.state.finished
-    dm = ColorizationDataModule(root=str(corpus), image_size=32, num_workers=0)
-    dm.setup()
-    used = {Path(p.name).name for p in dm.train_set.photos + dm.val_set.photos}
-    assert used == {"good0.jpg", "good1.jpg", "good2.jpg", "good.png", "rgba.png", "deep.png"}
-
-
-def test_a_file_that_breaks_after_the_check_does_not_stop_the_epoch(caplog) -> None:
-    def broken() -> torch.Tensor:
-        raise ValueError("Could not decode image bad.jpg: corrupt data.")
-
-    good = Photo("good", "good", lambda: torch.zeros(3, 40, 40, dtype=torch.uint8))
-    dataset = RandomCropDataset([Photo("bad", "bad", broken), good], 16, 4)
-    with caplog.at_level(logging.WARNING):
-        items = [dataset[i] for i in range(4)]
-    assert all(item["image"].shape == (3, 16, 16) for item in items)
-    assert caplog.text.count("bad.jpg") == 1  # reported once, then avoided

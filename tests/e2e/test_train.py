@@ -9,9 +9,40 @@ from pathlib import Path
 
 import pytest
 import torch
+import torchvision
 
 from colorization.train import train
 from colorization.zoo import model_names
+
+
+def test_training_with_compile_and_channels_last(make_cfg) -> None:
+    """torch.compile through the real training path (inductor on CPU here, CUDA for users)."""
+    trainer, task = train(
+        make_cfg(
+            "optimization.compile=true",
+            "optimization.channels_last=true",
+            "+trainer.fast_dev_run=1",
+        )
+    )
+    assert trainer.global_step == 1
+    assert torch.isfinite(trainer.callback_metrics["val/psnr"])
+
+
+def test_preview_gathers_images_over_batches(make_cfg, tmp_path) -> None:
+    from colorization.train import train
+
+    cfg = make_cfg(
+        "task=flare",
+        "data.scene_size=40",
+        "data.val_samples=3",
+        "callbacks.image_preview.num_images=3",
+        "task.tile_size=32",
+        "task.tile_overlap=8",
+    )
+    train(cfg)
+    grid = torchvision.io.decode_image(str(tmp_path / "previews" / "epoch_000.png"))
+    # three rows (one per validation batch of one image), three panels, 40 x 60 images
+    assert grid.shape == (3, 3 * 42 + 2, 3 * 62 + 2)
 
 
 @pytest.mark.parametrize(

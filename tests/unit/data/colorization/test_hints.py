@@ -1,3 +1,5 @@
+"""colorization.data.colorization.hints: random-pixel and geometric-patch hints."""
+
 import pytest
 import torch
 

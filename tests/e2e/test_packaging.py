@@ -1,4 +1,4 @@
-"""A plain (non-editable) install finds its configs: the wheel carries every YAML of conf/."""
+"""A built wheel carries every config and finds them after install."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from colorization.config import config_dir
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_wheel_carries_every_config_and_finds_them(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from colorization.zoo import (
 )
 
 MODELS = model_names()
+
 TINY = {"base_width": 4}
 
 

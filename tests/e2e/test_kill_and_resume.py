@@ -1,4 +1,4 @@
-"""Crash-safe resume: a named run killed with SIGKILL picks up where its checkpoint left it."""
+"""kill -9 in the middle of an epoch, then the same command again: the run resumes."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ COMMON = [
     "callbacks.last_checkpoint.every_n_train_steps=5",
     "~callbacks.progress_bar",
 ]
+
 ENV = {**os.environ, "PYTHONWARNINGS": "ignore"}
 
 

@@ -1,3 +1,5 @@
+"""colorization.data.colorization.lab: RGB <-> normalised Lab."""
+
 import torch
 
 from colorization.data.colorization.lab import normalized_lab_to_rgb, rgb_to_normalized_lab

@@ -1,0 +1,77 @@
+"""colorization.bench.probes and report: timing, memory, FLOPs, the table and the CSV."""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from colorization.bench.probes import (
+    PeakMemory,
+    TimedBatches,
+    matmul_peak_gflops,
+    train_step_gflops,
+)
+from colorization.bench.report import append_csv, markdown_table
+
+
+def test_timed_batches_adds_up_waiting_time() -> None:
+    def slow_batches():
+        for index in range(3):
+            time.sleep(0.02)
+            yield index
+
+    timed = TimedBatches(list(slow_batches()))
+    assert list(timed) == [0, 1, 2] and timed.wait_seconds < 0.01  # ready-made: no wait
+
+    class Slow:
+        def __iter__(self):
+            return slow_batches()
+
+    timed = TimedBatches(Slow())
+    assert list(timed) == [0, 1, 2]
+    assert timed.wait_seconds >= 0.06
+
+
+def test_peak_memory_sees_a_temporary_allocation() -> None:
+    with PeakMemory(torch.device("cpu"), interval=0.001) as memory:
+        block = torch.ones(64 * 2**20 // 4)  # 64 MiB, written so the pages are resident
+        time.sleep(0.05)
+        del block
+    assert 48 <= memory.peak_mib < 1024
+
+
+def test_flop_counter_counts_forward_and_backward() -> None:
+    conv = torch.nn.Conv2d(2, 3, 3, padding=1, bias=False)
+    image = torch.randn(1, 2, 8, 8, requires_grad=True)
+    forward = 2 * 2 * 3 * 9 * 8 * 8  # multiply-adds of a 3x3 conv, 2 -> 3 channels, 8x8
+    gflops = train_step_gflops(lambda: conv(image).sum().backward())
+    assert gflops * 1e9 == pytest.approx(3 * forward)  # forward, input and weight gradients
+
+
+def test_matmul_peak_is_a_positive_rate() -> None:
+    assert matmul_peak_gflops(torch.device("cpu"), torch.float32, size=128, repeats=2) > 0
+
+
+def test_report_table_and_csv_appends(tmp_path: Path) -> None:
+    rows = [
+        {"model": "unet", "loop": "plain", "images_per_s": 6.25, "data_wait": 0.01},
+        {
+            "model": "unet",
+            "loop": "lightning",
+            "images_per_s": 6.0,
+            "val_value": float("nan"),
+            "not_a_column": 1,
+        },
+    ]
+    table = markdown_table(rows)
+    assert "| unet | - | plain |" in table and "6.2" in table and "1.0%" in table
+    path = tmp_path / "results.csv"
+    append_csv(path, rows)
+    append_csv(path, rows[:1])
+    with path.open() as handle:
+        read = list(csv.DictReader(handle))
+    assert [r["loop"] for r in read] == ["plain", "lightning", "plain"]

@@ -1,0 +1,96 @@
+"""colorization.callbacks.checkpoint: atomic, finite checkpoints and the last.ckpt callback."""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+
+import pytest
+import torch
+
+from colorization.callbacks.checkpoint import LastCheckpoint, SafeModelCheckpoint
+from colorization.models import UNet
+
+
+def test_non_finite_weights_are_never_saved(tmp_path: Path) -> None:
+    module = UNet(4, 2, base_width=4, depth=1)
+    with torch.no_grad():
+        next(module.parameters()).fill_(float("nan"))
+    callback = SafeModelCheckpoint(dirpath=tmp_path)
+    trainer = types.SimpleNamespace(lightning_module=module)
+    callback._save_checkpoint(trainer, str(tmp_path / "last.ckpt"))
+    assert not list(tmp_path.iterdir())
+
+
+def test_checkpoints_are_written_atomically(tmp_path: Path) -> None:
+    written: list[str] = []
+
+    def save_checkpoint(path: str, weights_only: bool = False) -> None:
+        written.append(path)
+        Path(path).write_bytes(b"checkpoint")
+
+    trainer = types.SimpleNamespace(
+        lightning_module=UNet(4, 2, base_width=4, depth=1),
+        save_checkpoint=save_checkpoint,
+        is_global_zero=True,
+        loggers=[],
+        global_step=7,
+    )
+    SafeModelCheckpoint(dirpath=tmp_path)._save_checkpoint(trainer, str(tmp_path / "last.ckpt"))
+    assert written == [str(tmp_path / "last.ckpt.partial")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.ckpt"]
+
+
+class SaveRecorder:
+    """Stands in for ``Trainer.save_checkpoint``: writes a marker file, remembers the step."""
+
+    def __init__(self, trainer) -> None:
+        self.trainer = trainer
+        self.steps: list[int] = []
+
+    def __call__(self, path: str, weights_only: bool = False) -> None:
+        self.steps.append(self.trainer.global_step)
+        Path(path).write_bytes(b"checkpoint")
+
+
+def fake_trainer(step: int = 0):
+    trainer = types.SimpleNamespace(
+        lightning_module=UNet(4, 2, base_width=4, depth=1),
+        is_global_zero=True,
+        loggers=[],
+        global_step=step,
+        fast_dev_run=False,
+        sanity_checking=False,
+    )
+    trainer.save_checkpoint = SaveRecorder(trainer)
+    return trainer
+
+
+def test_last_checkpoint_also_writes_every_n_optimizer_steps(tmp_path: Path) -> None:
+    callback = LastCheckpoint(dirpath=str(tmp_path), every_n_train_steps=2)
+    trainer = fake_trainer()
+    # global step after each batch, with gradient accumulation over 2 batches
+    for step in (0, 1, 1, 2, 2, 3, 3, 4):
+        trainer.global_step = step
+        callback.on_train_batch_end(trainer, trainer.lightning_module, None, None, 0)
+    assert trainer.save_checkpoint.steps == [2, 4]  # once per step, never at step 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.ckpt"]
+
+
+def test_last_checkpoint_step_writes_can_be_switched_off(tmp_path: Path) -> None:
+    callback = LastCheckpoint(dirpath=str(tmp_path), every_n_train_steps=None)
+    trainer = fake_trainer(step=100)
+    callback.on_train_batch_end(trainer, trainer.lightning_module, None, None, 0)
+    assert trainer.save_checkpoint.steps == []
+    assert callback.every_n_epochs == 1  # the epoch schedule stays
+    with pytest.raises(ValueError, match="every_n_train_steps must be >= 1"):
+        LastCheckpoint(dirpath=str(tmp_path), every_n_train_steps=0)
+
+
+def test_a_step_write_does_not_replace_the_epoch_end_write(tmp_path: Path) -> None:
+    """Only the epoch-end checkpoint records a finished epoch: a step write at the same global
+    step must not make Lightning skip it."""
+    callback = LastCheckpoint(dirpath=str(tmp_path), every_n_train_steps=2)
+    trainer = fake_trainer(step=2)
+    callback.on_train_batch_end(trainer, trainer.lightning_module, None, None, 0)
+    assert callback._last_global_step_saved != 2

@@ -1,0 +1,35 @@
+"""colorization.config.validate_config: bad values stop the run at start, naming the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from colorization.config import validate_config
+from colorization.train import train
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("optimizer.lr=-0.001", "optimizer.lr"),
+        ("data.image_size=0", "data.image_size"),
+        ("task.hints.ratios=[0.01,1.5]", "task.hints.ratios"),
+        ("optimization.accumulate_grad_batches=0", "optimization.accumulate_grad_batches"),
+        ("+trainer.accumulate_grad_batches=2", "trainer.accumulate_grad_batches"),
+    ],
+)
+def test_invalid_values_fail_at_start_naming_the_key(make_cfg, override: str, key: str) -> None:
+    with pytest.raises(ValueError, match=f"Invalid config: {key}="):
+        train(make_cfg(override))
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("optimization.compile=yes", "optimization.compile=yes"),
+        ("optimization.channels_last=nhwc", "optimization.channels_last=nhwc"),
+    ],
+)
+def test_invalid_speed_options_fail_at_start(make_cfg, override: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        validate_config(make_cfg(override))

@@ -1,0 +1,126 @@
+"""colorization.lightning_compat: each use of a Lightning internal still does what we rely on.
+
+A Lightning upgrade that moves one of them fails here, by name, not inside a training run.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from packaging.specifiers import SpecifierSet
+from pytorch_lightning.callbacks import ModelCheckpoint
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from colorization.callbacks.checkpoint import SafeModelCheckpoint
+from colorization.lightning_compat import (
+    CHECKPOINT_SAVE_HOOK,
+    TESTED_LIGHTNING,
+    record_checkpoint_saved,
+    shutdown_loader_workers,
+    step_without_counting,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def tiny_trainer(tmp_path: Path, **kwargs) -> pl.Trainer:
+    return pl.Trainer(
+        accelerator="cpu",
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        **kwargs,
+    )
+
+
+def loader() -> DataLoader:
+    return DataLoader(TensorDataset(torch.randn(8, 2)), batch_size=2)
+
+
+class TwoNetworks(pl.LightningModule):
+    """Manual optimisation stepping the second optimizer with ``step_without_counting``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first, self.second = nn.Linear(2, 1), nn.Linear(2, 1)
+        self.automatic_optimization = False
+
+    def training_step(self, batch, batch_idx):
+        first, second = self.optimizers()
+        (x,) = batch
+        self.manual_backward(self.first(x).pow(2).mean() + self.second(x).pow(2).mean())
+        first.step()
+        step_without_counting(self.trainer, second.optimizer, self)
+        first.zero_grad()
+        second.zero_grad()
+
+    def configure_optimizers(self):
+        sgd = torch.optim.SGD
+        return [sgd(self.first.parameters(), lr=0.1), sgd(self.second.parameters(), lr=0.1)]
+
+
+def test_the_second_optimizer_steps_without_counting_a_global_step(tmp_path: Path) -> None:
+    module = TwoNetworks()
+    before = module.second.weight.detach().clone()
+    trainer = tiny_trainer(tmp_path, max_epochs=1, enable_checkpointing=False)
+    trainer.fit(module, train_dataloaders=loader())
+    assert trainer.global_step == 4  # 4 batches: only the first optimizer's steps count
+    assert not torch.equal(module.second.weight, before)
+
+
+class OneNetwork(pl.LightningModule):
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer = nn.Linear(2, 1)
+
+    def training_step(self, batch, batch_idx):
+        return self.layer(batch[0]).pow(2).mean()
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def test_lightning_saves_through_the_hook_that_safe_checkpoints_override(tmp_path: Path) -> None:
+    assert CHECKPOINT_SAVE_HOOK in SafeModelCheckpoint.__dict__
+    parameters = list(inspect.signature(getattr(ModelCheckpoint, CHECKPOINT_SAVE_HOOK)).parameters)
+    assert parameters == ["self", "trainer", "filepath"]
+    callback = SafeModelCheckpoint(dirpath=tmp_path, filename="last", every_n_epochs=1)
+    trainer = tiny_trainer(tmp_path, max_epochs=2, callbacks=[callback])
+    trainer.fit(OneNetwork(), train_dataloaders=loader())
+    assert (tmp_path / "last.ckpt").is_file()
+    assert not list(tmp_path.glob("*.partial"))
+    # what record_checkpoint_saved keeps up to date, as Lightning's own save does
+    assert callback._last_global_step_saved == trainer.global_step
+    assert callback._last_checkpoint_saved == str(tmp_path / "last.ckpt")
+
+
+def test_recorded_saves_stop_lightning_saving_twice_at_one_step(tmp_path: Path) -> None:
+    callback = ModelCheckpoint(dirpath=tmp_path)
+    trainer = tiny_trainer(tmp_path, max_steps=1, callbacks=[callback])
+    trainer.fit(OneNetwork(), train_dataloaders=loader())
+    record_checkpoint_saved(callback, trainer, str(tmp_path / "x.ckpt"))
+    assert callback._should_skip_saving_checkpoint(trainer)
+
+
+def test_loader_workers_shut_down(tmp_path: Path) -> None:
+    workers = DataLoader(
+        TensorDataset(torch.randn(8, 2)), batch_size=2, num_workers=1, persistent_workers=True
+    )
+    next(iter(workers))
+    processes = list(workers._iterator._workers)
+    assert processes and all(process.is_alive() for process in processes)
+    shutdown_loader_workers(workers)
+    assert not any(process.is_alive() for process in processes)
+    shutdown_loader_workers(loader())  # a loader that never started: nothing to do
+
+
+def test_installed_lightning_is_in_the_tested_range_and_pyproject_says_so() -> None:
+    assert pl.__version__ in SpecifierSet(TESTED_LIGHTNING)
+    declared = re.search(r'"pytorch-lightning([^"]*)"', (REPO / "pyproject.toml").read_text())
+    assert declared is not None and SpecifierSet(declared[1]) == SpecifierSet(TESTED_LIGHTNING)
