@@ -1,7 +1,7 @@
 """Benchmark training throughput, memory and data loading on this machine.
 
     python -m colorization.bench                       # UNet w32, 128 px, batch 8
-    python -m colorization.bench --models unet att_unet --base-width 16 --steps 30
+    python -m colorization.bench --models unet attention_unet --base-width 16 --steps 30
     python -m colorization.bench --compile             # also time optimization.compile=true
     python -m colorization.bench data.num_workers=0    # any training override (Hydra syntax)
 
