@@ -15,7 +15,6 @@ The callback and logger YAMLs write to these same paths (``${paths.output_dir}/c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -26,35 +25,19 @@ def run_dir(log_dir: str, run_name: str | None, task: str, timestamp: str) -> st
     return f"{log_dir}/{task}/runs/{timestamp}"
 
 
-@dataclass(frozen=True)
 class RunFolder:
-    root: Path
+    """The paths of one run, from its root folder."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.checkpoints = self.root / "checkpoints"
+        self.last_checkpoint = self.checkpoints / "last.ckpt"
+        self.config = self.root / ".hydra" / "config.yaml"
+        self.overrides = self.root / ".hydra" / "overrides.yaml"
+        self.tensorboard = self.root / "tensorboard"
+        self.previews = self.root / "previews"
 
     @classmethod
     def of_checkpoint(cls, checkpoint: str | Path) -> RunFolder:
         """The run a checkpoint file belongs to (``<run>/checkpoints/<name>.ckpt``)."""
         return cls(Path(checkpoint).resolve().parent.parent)
-
-    @property
-    def checkpoints(self) -> Path:
-        return self.root / "checkpoints"
-
-    @property
-    def last_checkpoint(self) -> Path:
-        return self.checkpoints / "last.ckpt"
-
-    @property
-    def config(self) -> Path:
-        return self.root / ".hydra" / "config.yaml"
-
-    @property
-    def overrides(self) -> Path:
-        return self.root / ".hydra" / "overrides.yaml"
-
-    @property
-    def tensorboard(self) -> Path:
-        return self.root / "tensorboard"
-
-    @property
-    def previews(self) -> Path:
-        return self.root / "previews"

@@ -11,29 +11,61 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 
-def checked_sizes(
-    image_size: int, batch_size: int, crop_scale: Sequence[float] | None = None
-) -> tuple[float, ...] | None:
-    """Validate the size arguments every DataModule takes (``crop_scale`` where it has one);
-    returns ``crop_scale`` as a tuple of plain floats (hyper-parameters go into checkpoints,
-    which load with ``weights_only``)."""
-    if image_size < 1:
-        raise ValueError(f"data.image_size must be a positive integer, got {image_size}.")
-    if batch_size < 1:
-        raise ValueError(f"data.batch_size must be >= 1, got {batch_size}.")
-    if crop_scale is None:
-        return None
+def checked_crop_scale(crop_scale: Sequence[float]) -> tuple[float, ...]:
+    """``crop_scale`` as a tuple of plain floats (hyper-parameters go into checkpoints, which load
+    with ``weights_only``), after checking it is an area range in (0, 1]."""
     if len(crop_scale) != 2 or not 0.0 < crop_scale[0] <= crop_scale[1] <= 1.0:
         raise ValueError(f"data.crop_scale must be [min, max] in (0, 1], got {crop_scale}.")
     return tuple(float(x) for x in crop_scale)
 
 
+def both_or_neither(first: str, first_value: Any, second: str, second_value: Any, why: str) -> None:
+    """Folder options that only make sense together (images and masks, inputs and targets)."""
+    if (first_value is None) != (second_value is None):
+        raise ValueError(f"Give both data.{first} and data.{second}, or neither{why}.")
+
+
 class ImageDataModule(pl.LightningDataModule):
-    """Subclasses save ``batch_size``, ``val_batch_size``, ``num_workers`` and ``pin_memory``
-    as hyper-parameters and build ``train_set`` / ``val_set`` in ``setup``."""
+    """The arguments every DataModule takes, checked, and saved as hyper-parameters together
+    with the subclass's own (a subclass checks its arguments, then calls this ``__init__``).
+    Subclasses build ``train_set`` / ``val_set`` in ``setup``.
+
+    Args:
+        image_size: side of the square training crops or patches.
+        batch_size / val_batch_size: loader batch sizes (val defaults to ``batch_size``).
+        num_workers: DataLoader worker processes.
+        val_fraction / split_seed: share of the data held out for validation when no separate
+            validation folder is given, and the seed that makes the split reproducible.
+        train_samples_per_epoch: training samples drawn per epoch.
+        cache: keep decoded images in memory (``None``: the subclass decides).
+        pin_memory: pinned host memory (``None``: on where CUDA is available).
+    """
 
     train_set: Dataset | None = None
     val_set: Dataset | None = None
+
+    def __init__(
+        self,
+        image_size: int = 128,
+        batch_size: int = 8,
+        val_batch_size: int | None = None,
+        num_workers: int = 2,
+        val_fraction: float = 0.1,
+        split_seed: int = 0,
+        train_samples_per_epoch: int = 512,
+        cache: bool | None = None,
+        pin_memory: bool | None = None,
+    ) -> None:
+        super().__init__()
+        if image_size < 1:
+            raise ValueError(f"data.image_size must be a positive integer, got {image_size}.")
+        if batch_size < 1:
+            raise ValueError(f"data.batch_size must be >= 1, got {batch_size}.")
+        if train_samples_per_epoch < 1:
+            raise ValueError(
+                f"data.train_samples_per_epoch must be >= 1, got {train_samples_per_epoch}."
+            )
+        self.save_hyperparameters(logger=False)
 
     @property
     def batch_size(self) -> int:

@@ -14,10 +14,7 @@ from colorization.data.colorization.lab import normalized_lab_to_rgb, rgb_to_nor
 from colorization.metrics import ImagePSNR
 from colorization.tasks.base import (
     ImageToImageTask,
-    NetworkFactory,
-    OptimizerFactory,
     PreparedBatch,
-    SchedulerFactory,
 )
 
 HINT_BACKGROUND = 0.25  # grey level of non-hinted pixels in the hint preview panel
@@ -32,36 +29,30 @@ class ColorizationTask(ImageToImageTask):
     Args:
         hints: the hint sampler (random pixels at 1/3/5 % by default, or geometric patches).
         hint_seed: validation/test hints of image ``i`` are drawn from seed ``hint_seed + i``.
-        Other args (and ``options``: accumulation, clipping, OOM recovery, loss guard,
-            memory format, compilation): see :class:`ImageToImageTask`.
+        ``args`` and ``base`` (network, loss, optimizer, scheduler, training-step options):
+            see :class:`ImageToImageTask`.
     """
 
     object_arguments = ("hints",)
 
     def __init__(
         self,
-        net: nn.Module | NetworkFactory,
-        loss: nn.Module,
-        optimizer: OptimizerFactory,
-        scheduler: SchedulerFactory | None = None,
+        *args: Any,
         hints: HintSampler | None = None,
         hint_seed: int = 0,
-        monitor: str = "val/psnr",
-        monitor_mode: str = "max",
         in_channels: int = 4,
         out_channels: int = 2,
-        **options: Any,
+        monitor: str = "val/psnr",
+        monitor_mode: str = "max",
+        **base: Any,
     ) -> None:
         super().__init__(
-            net,
-            loss,
-            optimizer,
-            scheduler,
-            monitor,
-            monitor_mode,
-            in_channels,
-            out_channels,
-            **options,
+            *args,
+            in_channels=in_channels,
+            out_channels=out_channels,
+            monitor=monitor,
+            monitor_mode=monitor_mode,
+            **base,
         )
         self.hints = hints if hints is not None else RandomPixelHints()
 

@@ -29,10 +29,8 @@ from colorization.metrics import ImagePSNR
 from colorization.tasks.adversarial import ConditionalGAN
 from colorization.tasks.base import (
     ImageToImageTask,
-    NetworkFactory,
     OptimizerFactory,
     PreparedBatch,
-    SchedulerFactory,
 )
 from colorization.tasks.tiling import tiled_apply
 
@@ -44,7 +42,7 @@ class FlareTask(ImageToImageTask):
     adversarial: pix2pix training with ``discriminator`` (a partial taking ``in_channels``)
         and ``discriminator_optimizer`` (a partial optimizer).
     lambda_reconstruction: weight of ``loss`` against the GAN term (pix2pix: 100 with L1).
-    Other args (and ``options``): see :class:`ImageToImageTask`.
+    ``args`` and ``base`` (network, loss, optimizer, ...): see :class:`ImageToImageTask`.
     """
 
     loss_help = "Use loss=l1, mse, charbonnier, ssim or l1_ssim."
@@ -53,10 +51,7 @@ class FlareTask(ImageToImageTask):
 
     def __init__(
         self,
-        net: nn.Module | NetworkFactory,
-        loss: nn.Module,
-        optimizer: OptimizerFactory,
-        scheduler: SchedulerFactory | None = None,
+        *args: Any,
         residual: bool = True,
         tile_size: int = 256,
         tile_overlap: int = 32,
@@ -64,11 +59,11 @@ class FlareTask(ImageToImageTask):
         discriminator: Callable[..., nn.Module] | None = None,
         discriminator_optimizer: OptimizerFactory | None = None,
         lambda_reconstruction: float = 100.0,
-        monitor: str = "val/psnr",
-        monitor_mode: str = "max",
         in_channels: int = 3,
         out_channels: int = 3,
-        **options: Any,
+        monitor: str = "val/psnr",
+        monitor_mode: str = "max",
+        **base: Any,
     ) -> None:
         if not 0 <= tile_overlap < tile_size:
             raise ValueError(
@@ -80,15 +75,12 @@ class FlareTask(ImageToImageTask):
                 "task.discriminator_optimizer (see conf/task/flare.yaml)."
             )
         super().__init__(
-            net,
-            loss,
-            optimizer,
-            scheduler,
-            monitor,
-            monitor_mode,
-            in_channels,
-            out_channels,
-            **options,
+            *args,
+            in_channels=in_channels,
+            out_channels=out_channels,
+            monitor=monitor,
+            monitor_mode=monitor_mode,
+            **base,
         )
         self.gan: ConditionalGAN | None = None
         self.discriminator_optimizer = discriminator_optimizer

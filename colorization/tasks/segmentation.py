@@ -32,10 +32,7 @@ from torchvision.utils import draw_segmentation_masks
 
 from colorization.tasks.base import (
     ImageToImageTask,
-    NetworkFactory,
-    OptimizerFactory,
     PreparedBatch,
-    SchedulerFactory,
 )
 
 # Overlay colours for classes 1.. (background is left as is); ignored pixels are grey.
@@ -66,7 +63,7 @@ class SegmentationTask(ImageToImageTask):
     num_classes: 2 for binary (one output channel), else one output channel per class.
     ignore_index: mask value that counts in no loss and no metric (``None``: none).
     class_names: names for per-class metrics (default ``class0``, ``class1``, ...).
-    Other args (and ``options``): see :class:`ImageToImageTask`.
+    ``args`` and ``base`` (network, loss, optimizer, ...): see :class:`ImageToImageTask`.
     """
 
     loss_kind = "segmentation"
@@ -74,18 +71,15 @@ class SegmentationTask(ImageToImageTask):
 
     def __init__(
         self,
-        net: nn.Module | NetworkFactory,
-        loss: nn.Module,
-        optimizer: OptimizerFactory,
-        scheduler: SchedulerFactory | None = None,
+        *args: Any,
         num_classes: int = 2,
         ignore_index: int | None = None,
         class_names: list[str] | None = None,
-        monitor: str = "val/dice",
-        monitor_mode: str = "max",
         in_channels: int = 3,
         out_channels: int | None = None,
-        **options: Any,
+        monitor: str = "val/dice",
+        monitor_mode: str = "max",
+        **base: Any,
     ) -> None:
         if num_classes < 2:
             raise ValueError(f"task.num_classes must be >= 2 (2 = binary), got {num_classes}.")
@@ -102,9 +96,14 @@ class SegmentationTask(ImageToImageTask):
                 f"(needs {expected}); leave task.out_channels to its default."
             )
         super().__init__(
-            net, loss, optimizer, scheduler, monitor, monitor_mode, in_channels, expected, **options
+            *args,
+            in_channels=in_channels,
+            out_channels=expected,
+            monitor=monitor,
+            monitor_mode=monitor_mode,
+            **base,
         )
-        loss.check_task(expected)
+        self.loss.check_task(expected)
 
     @property
     def binary(self) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import pytorch_lightning as pl
 import torch
+from helpers import FLARE, photo, write_image
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from PIL import Image
@@ -22,24 +23,7 @@ from colorization.resume import load_checkpoint
 from colorization.train import train
 from colorization.zoo import model_names
 
-FLARE = (
-    "task=flare",
-    "data.scene_size=48",
-    "data.val_samples=2",
-    "task.tile_size=32",
-    "task.tile_overlap=8",
-)
-
-
-def photo(height: int = 40, width: int = 56, seed: int = 0) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randint(0, 256, (3, height, width), dtype=torch.uint8, generator=generator)
-
-
 # --- paired folders --------------------------------------------------------------------------
-def write_image(path: Path, image: torch.Tensor) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(image.permute(1, 2, 0).numpy()).save(path)
 
 
 # --- training through the config -------------------------------------------------------------

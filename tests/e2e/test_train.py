@@ -55,7 +55,7 @@ def test_preview_gathers_images_over_batches(make_cfg, tmp_path) -> None:
     ids=["fp32", "bf16-mixed", "geometric-plateau-sgd"],
 )
 def test_fast_dev_run(make_cfg, overrides: tuple[str, ...]) -> None:
-    trainer, _ = train(make_cfg("debug=fdr", *overrides))
+    trainer, _ = train(make_cfg("debug=fast_dev_run", *overrides))
     assert trainer.state.finished
     assert torch.isfinite(trainer.callback_metrics["val/psnr"])
 
@@ -90,7 +90,7 @@ def test_cli_runs_from_any_directory_and_saves_the_composed_config(tmp_path: Pat
         sys.executable,
         "-m",
         "colorization.train",
-        "debug=fdr",
+        "debug=fast_dev_run",
         "print_config=false",
         "model.base_width=4",
         "model.depth=2",
@@ -112,7 +112,7 @@ def test_cli_runs_from_any_directory_and_saves_the_composed_config(tmp_path: Pat
 @pytest.mark.parametrize("name", model_names())
 def test_every_model_trains_a_step_on_colorization(make_cfg, name: str) -> None:
     extra = ("model.deep_supervision=true",) if name.startswith("nested") else ()
-    trainer, task = train(make_cfg("debug=fdr", f"model={name}", *extra))
+    trainer, task = train(make_cfg("debug=fast_dev_run", f"model={name}", *extra))
     assert trainer.state.finished
     assert task.net.__class__.__name__ == make_cfg(f"model={name}").model._target_.split(".")[-1]
     assert torch.isfinite(trainer.callback_metrics["train/loss"])

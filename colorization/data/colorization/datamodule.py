@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from colorization.data.base import ImageDataModule, checked_sizes
+from colorization.data.base import ImageDataModule, checked_crop_scale
 from colorization.data.colorization.crops import GridViewDataset, RandomCropDataset, split_photos
 from colorization.data.file_checks import BadFilePolicy, scan_images
 from colorization.data.images import Photo, find_images, photos_from_paths
@@ -18,39 +19,27 @@ class ColorizationDataModule(ImageDataModule):
         root: folder of images (searched recursively). ``None`` = the built-in sample photos.
         val_root: optional separate validation folder; otherwise ``val_fraction`` of the photos
             under ``root`` (whole photos) are held out, reproducibly by ``split_seed``.
-        image_size: side of the square crops.
-        batch_size / val_batch_size: loader batch sizes (val defaults to ``batch_size``).
-        num_workers: DataLoader worker processes.
-        train_samples_per_epoch: random crops drawn per training epoch.
         crop_scale: area fraction range of the random resized crop.
         val_grid: validation views per photo side (``None``: 2 for the built-in set, whose
             validation is only two photos, else 1 = resize + centre crop).
-        cache: keep decoded photos in memory (``None``: only for the built-in set).
         bad_files: what to do with unusable files found by the pre-training check
             (:mod:`colorization.data.file_checks`): ``skip`` them (counted in one summary line)
             or stop with an ``error`` naming them.
+        ``common``: image size, batch sizes, workers, hold-out split, samples per epoch,
+            cache, pinned memory; see :class:`~colorization.data.base.ImageDataModule`.
     """
 
     def __init__(
         self,
         root: str | None = None,
         val_root: str | None = None,
-        image_size: int = 128,
-        batch_size: int = 8,
-        val_batch_size: int | None = None,
-        num_workers: int = 2,
-        train_samples_per_epoch: int = 512,
-        val_fraction: float = 0.1,
-        split_seed: int = 0,
         crop_scale: Sequence[float] = (0.05, 1.0),
         val_grid: int | None = None,
-        cache: bool | None = None,
-        pin_memory: bool | None = None,
         bad_files: BadFilePolicy = "skip",
+        **common: Any,
     ) -> None:
-        super().__init__()
-        crop_scale = checked_sizes(image_size, batch_size, crop_scale)
-        self.save_hyperparameters(logger=False)
+        crop_scale = checked_crop_scale(crop_scale)
+        super().__init__(**common)
         self.train_set: RandomCropDataset | None = None
         self.val_set: GridViewDataset | None = None
 

@@ -8,13 +8,14 @@ validation loader's batch size defaults to 1.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
-from colorization.data.base import ImageDataModule, checked_sizes
+from colorization.data.base import ImageDataModule, both_or_neither
 from colorization.data.flare.pairs import (
     PairedImages,
     PairPatches,
@@ -35,6 +36,8 @@ class SyntheticFlareScenes(Dataset):
     Validation (``seed`` set): ``length`` images cycling through the photos, each photo whole,
     its shorter side resized to ``scene_size``, image ``i`` with a fixed flare from seed
     ``(seed, i)``.
+        ``common``: image size, batch sizes, workers, hold-out split, samples per epoch,
+            cache, pinned memory; see :class:`~colorization.data.base.ImageDataModule`.
     """
 
     def __init__(
@@ -76,16 +79,14 @@ class FlareDataModule(ImageDataModule):
         val_inputs / val_targets: optional separate validation folders; otherwise
             ``val_fraction`` of the pairs are held out, reproducibly by ``split_seed``.
         name_map: ``[word, replacement]`` turning an input name into its target's name.
-        image_size: side of the square training patches.
         scene_size: synthetic data only: the photos' scale (training crops' side, validation
             photos' shorter side).
         rotate90: random 90-degree rotations of training patches (besides both flips).
-        train_samples_per_epoch: patches per training epoch (folders: cycling through pairs).
         patches_per_image: patches cut from each decoded pair or synthetic scene (must
             divide ``batch_size``); > 1 for large photos, whose decoding dominates loading.
         val_samples: synthetic data only: fixed flared validation images (spread over the
             held-out photos).
-        cache: keep decoded pairs in memory (folders; large images need a lot of it).
+        val_batch_size: 1 by default: validation runs whole images, whose sizes differ.
     """
 
     def __init__(
@@ -95,43 +96,37 @@ class FlareDataModule(ImageDataModule):
         val_inputs: str | None = None,
         val_targets: str | None = None,
         name_map: Sequence[str] | None = None,
-        image_size: int = 128,
         scene_size: int = 256,
-        batch_size: int = 8,
         val_batch_size: int | None = 1,
-        num_workers: int = 2,
-        val_fraction: float = 0.1,
-        split_seed: int = 0,
         rotate90: bool = True,
-        train_samples_per_epoch: int = 512,
         patches_per_image: int = 1,
         val_samples: int = 16,
-        cache: bool | None = None,
-        pin_memory: bool | None = None,
+        **common: Any,
     ) -> None:
-        super().__init__()
-        if (inputs is None) != (targets is None):
+        both_or_neither(
+            "inputs",
+            inputs,
+            "targets",
+            targets,
+            " for flare composited on the built-in photos "
+            "(folders of flared images and of their clean versions)",
+        )
+        both_or_neither("val_inputs", val_inputs, "val_targets", val_targets, "")
+        if val_samples < 1:
+            raise ValueError(f"data.val_samples must be >= 1, got {val_samples}.")
+        name_map = [str(word) for word in name_map] if name_map is not None else None
+        super().__init__(val_batch_size=val_batch_size, **common)
+        hp = self.hparams
+        if inputs is None and scene_size < hp.image_size:
             raise ValueError(
-                "Give both data.inputs and data.targets (folders of flared images and of their "
-                "clean versions), or neither for flare composited on the built-in photos."
+                f"data.scene_size={scene_size} must be >= data.image_size={hp.image_size} "
+                "(patches are cut from the scenes)."
             )
-        if (val_inputs is None) != (val_targets is None):
-            raise ValueError("Give both data.val_inputs and data.val_targets, or neither.")
-        checked_sizes(image_size, batch_size)
-        if inputs is None and scene_size < image_size:
-            raise ValueError(
-                f"data.scene_size={scene_size} must be >= data.image_size="
-                f"{image_size} (patches are cut from the scenes)."
-            )
-        if train_samples_per_epoch < 1 or val_samples < 1:
-            raise ValueError("data.train_samples_per_epoch and data.val_samples must be >= 1.")
-        if patches_per_image < 1 or batch_size % patches_per_image:
+        if patches_per_image < 1 or hp.batch_size % patches_per_image:
             raise ValueError(
                 f"data.patches_per_image={patches_per_image} must be >= 1 and divide "
-                f"data.batch_size={batch_size} (a batch holds whole images' patches)."
+                f"data.batch_size={hp.batch_size} (a batch holds whole images' patches)."
             )
-        name_map = [str(word) for word in name_map] if name_map is not None else None
-        self.save_hyperparameters(logger=False)
 
     @property
     def synthetic(self) -> bool:

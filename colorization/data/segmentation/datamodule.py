@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from colorization.data.base import ImageDataModule, checked_sizes
+from colorization.data.base import ImageDataModule, both_or_neither, checked_crop_scale
 from colorization.data.sample_photos import sample_split
 from colorization.data.segmentation.masks import (
     MaskPairDataset,
@@ -29,12 +30,12 @@ class SegmentationDataModule(ImageDataModule):
             ``val_fraction`` of the pairs are held out, reproducibly by ``split_seed``.
         num_classes: 2 = binary (masks 0/1 or 0/255), more = index masks.
         ignore_index: mask value that counts nowhere (e.g. 255 borders), or ``None``.
-        image_size: side of the square training crops and validation views.
         crop_scale / rotation / vflip: training augmentation (random resized crop area range,
             rotation in degrees, vertical flips; horizontal flips always), image and mask alike.
-        train_samples_per_epoch / val_samples: scenes per epoch for the synthetic data.
+        val_samples: fixed validation scenes of the synthetic data.
         max_shapes: shapes per synthetic scene (1..max_shapes).
-        cache: keep decoded pairs in memory (``None``: only the small built-in photos).
+        ``common``: image size, batch sizes, workers, hold-out split, samples per epoch,
+            cache, pinned memory; see :class:`~colorization.data.base.ImageDataModule`.
     """
 
     def __init__(
@@ -46,31 +47,23 @@ class SegmentationDataModule(ImageDataModule):
         mask_suffix: str = "",
         num_classes: int = 2,
         ignore_index: int | None = None,
-        image_size: int = 128,
-        batch_size: int = 8,
-        val_batch_size: int | None = None,
-        num_workers: int = 2,
-        val_fraction: float = 0.1,
-        split_seed: int = 0,
         crop_scale: Sequence[float] = (0.25, 1.0),
         rotation: float = 15.0,
         vflip: bool = True,
-        train_samples_per_epoch: int = 512,
         val_samples: int = 64,
         max_shapes: int = 3,
-        cache: bool | None = None,
-        pin_memory: bool | None = None,
+        **common: Any,
     ) -> None:
-        super().__init__()
-        if (images is None) != (masks is None):
-            raise ValueError(
-                "Give both data.images and data.masks (folders of images and of their masks), "
-                "or neither for the built-in synthetic shapes."
-            )
-        if (val_images is None) != (val_masks is None):
-            raise ValueError("Give both data.val_images and data.val_masks, or neither.")
-        crop_scale = checked_sizes(image_size, batch_size, crop_scale)
-        self.save_hyperparameters(logger=False)
+        both_or_neither(
+            "images",
+            images,
+            "masks",
+            masks,
+            " for the built-in synthetic shapes (folders of images and of their masks)",
+        )
+        both_or_neither("val_images", val_images, "val_masks", val_masks, "")
+        crop_scale = checked_crop_scale(crop_scale)
+        super().__init__(**common)
 
     @property
     def synthetic(self) -> bool:

@@ -1,24 +1,10 @@
 """colorization.callbacks.preview: the preview grid."""
 
 import torch
-from torch import nn
+from helpers import batch, make_task
 
 from colorization.callbacks import ImagePreviewLogger
-from colorization.data.colorization.hints import RandomPixelHints
 from colorization.models import UNet
-from colorization.tasks import ColorizationTask
-
-
-def make_task(net: nn.Module) -> ColorizationTask:
-    return ColorizationTask(net, nn.L1Loss(), torch.optim.Adam, hints=RandomPixelHints())
-
-
-def batch(size: int = 24, count: int = 3) -> dict[str, torch.Tensor]:
-    torch.manual_seed(0)
-    return {
-        "image": torch.randint(0, 256, (count, 3, size, size), dtype=torch.uint8),
-        "index": torch.arange(count),
-    }
 
 
 def test_preview_grid_has_a_row_per_image_and_four_panels() -> None:

@@ -5,23 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import write_images
 from PIL import Image
 
 from colorization.data.images import IMAGE_EXTENSIONS, find_images, load_rgb
-
-
-def write_images(folder: Path, count: int, size: tuple[int, int] = (40, 30)) -> list[Path]:
-    """``count`` random RGB images in every supported format, some in sub-folders."""
-    rng = np.random.default_rng(0)
-    suffixes = [".png", ".jpg", ".bmp", ".tif", ".webp"]
-    paths = []
-    for i in range(count):
-        path = folder / f"sub{i % 2}" / f"img{i}{suffixes[i % len(suffixes)]}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pixels = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
-        Image.fromarray(pixels).save(path)
-        paths.append(path)
-    return paths
 
 
 def test_find_images_is_recursive_sorted_and_filters_extensions(tmp_path: Path) -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from helpers import batch, make_task
 from hydra.errors import InstantiationException
 from torch import nn
 
-from colorization.data.colorization.hints import RandomPixelHints
 from colorization.models import UNet
-from colorization.tasks import ColorizationTask
 from colorization.train import train
 
 
@@ -24,18 +23,6 @@ class ZeroAB(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.zeros_like(x[:, :2]) * self.scale
-
-
-def make_task(net: nn.Module) -> ColorizationTask:
-    return ColorizationTask(net, nn.L1Loss(), torch.optim.Adam, hints=RandomPixelHints())
-
-
-def batch(size: int = 24, count: int = 3) -> dict[str, torch.Tensor]:
-    torch.manual_seed(0)
-    return {
-        "image": torch.randint(0, 256, (count, 3, size, size), dtype=torch.uint8),
-        "index": torch.arange(count),
-    }
 
 
 def test_colorization_rejects_a_segmentation_loss(make_cfg) -> None:

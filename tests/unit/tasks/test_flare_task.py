@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import pytest
 import torch
+from helpers import FLARE, photo
 from hydra.errors import InstantiationException
 from torch import nn
 
 from colorization.data.flare.synth import add_flare
 from colorization.tasks import FlareTask
 from colorization.train import train
-
-FLARE = (
-    "task=flare",
-    "data.scene_size=48",
-    "data.val_samples=2",
-    "task.tile_size=32",
-    "task.tile_overlap=8",
-)
-
-
-def photo(height: int = 40, width: int = 56, seed: int = 0) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randint(0, 256, (3, height, width), dtype=torch.uint8, generator=generator)
 
 
 # --- the task ------------------------------------------------------------------------------

@@ -6,28 +6,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from PIL import Image
+from helpers import write_pairs
 
 from colorization.data import FlareDataModule
-from colorization.data.flare.synth import add_flare
-
-
-def photo(height: int = 40, width: int = 56, seed: int = 0) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randint(0, 256, (3, height, width), dtype=torch.uint8, generator=generator)
-
 
 # --- paired folders --------------------------------------------------------------------------
-def write_image(path: Path, image: torch.Tensor) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(image.permute(1, 2, 0).numpy()).save(path)
-
-
-def write_pairs(root: Path, names: list[str], size: tuple[int, int] = (40, 56)) -> None:
-    for index, name in enumerate(names):
-        clean = photo(*size, seed=index)
-        write_image(root / "targets" / f"{name}.png", clean)
-        write_image(root / "inputs" / f"{name}.jpg", add_flare(clean, torch.Generator()))
 
 
 def test_datamodule_needs_both_folders() -> None:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from helpers import photo
 
 from colorization.data.flare.examples import example_grid
 from colorization.data.flare.synth import FLARE_FLOOR, add_flare, composite, random_flare
-
-
-def photo(height: int = 40, width: int = 56, seed: int = 0) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randint(0, 256, (3, height, width), dtype=torch.uint8, generator=generator)
 
 
 # --- procedural flare and compositing ----------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import write_pair
 from PIL import Image
 
 from colorization.data import SegmentationDataModule
@@ -16,18 +17,7 @@ from colorization.data.segmentation.masks import (
     train_transform,
 )
 
-
 # --- folders of images and masks ------------------------------------------------------------
-def write_pair(root: Path, stem: str, size=(40, 30), values=(0, 255), suffix="_mask", ext=".png"):
-    (root / "images").mkdir(parents=True, exist_ok=True)
-    (root / "masks").mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(len(stem))
-    Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).save(
-        root / "images" / f"{stem}.jpg"
-    )
-    mask = np.full((size[1], size[0]), values[0], dtype=np.uint8)
-    mask[5:20, 10:30] = values[-1]
-    Image.fromarray(mask).save(root / "masks" / f"{stem}{suffix}{ext}")
 
 
 def folder_module(root: Path, **kwargs) -> SegmentationDataModule:

@@ -1,0 +1,129 @@
+"""Builders shared by several test files: images on disk, photos, tasks, override sets."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from colorization.data.colorization.hints import RandomPixelHints
+from colorization.data.flare.synth import add_flare
+from colorization.tasks import ColorizationTask
+
+RNG = np.random.default_rng(0)
+
+
+def rgb(height: int = 40, width: int = 48) -> np.ndarray:
+    return RNG.integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def write_png16(path: Path, pixels: np.ndarray) -> None:
+    """A 16-bit-per-channel RGB PNG (Pillow cannot write one)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    height, width, _ = pixels.shape
+    rows = b"".join(b"\x00" + pixels[y].astype(">u2").tobytes() for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def make_corpus(folder: Path) -> dict[str, tuple[str, str]]:
+    """Writes one file per case; returns name -> (expected outcome, problem prefix)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(3):
+        Image.fromarray(rgb()).save(folder / f"good{i}.jpg")
+    Image.fromarray(rgb()).save(folder / "good.png")
+    good = (folder / "good0.jpg").read_bytes()
+    (folder / "truncated.jpg").write_bytes(good[: len(good) // 2])
+    (folder / "notes.png").write_text("this is not an image")
+    Image.fromarray(np.dstack([rgb(), np.full((40, 48), 128, np.uint8)])).save(folder / "rgba.png")
+    write_png16(folder / "deep.png", RNG.integers(0, 65536, (40, 48, 3)).astype(np.uint16))
+    Image.fromarray(rgb()[..., 0]).save(folder / "gray.png")
+    Image.fromarray(rgb(10, 12)).save(folder / "tiny.png")
+    return {
+        "good0.jpg": ("kept", ""),
+        "good.png": ("kept", ""),
+        "truncated.jpg": ("skipped", "truncated"),
+        "notes.png": ("skipped", "unreadable"),
+        "rgba.png": ("converted", "alpha"),
+        "deep.png": ("converted", "16-bit"),
+        "gray.png": ("skipped", "grayscale"),
+        "tiny.png": ("skipped", "too small"),
+    }
+
+
+def write_images(folder: Path, count: int, size: tuple[int, int] = (40, 30)) -> list[Path]:
+    """``count`` random RGB images in every supported format, some in sub-folders."""
+    rng = np.random.default_rng(0)
+    suffixes = [".png", ".jpg", ".bmp", ".tif", ".webp"]
+    paths = []
+    for i in range(count):
+        path = folder / f"sub{i % 2}" / f"img{i}{suffixes[i % len(suffixes)]}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pixels = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(path)
+        paths.append(path)
+    return paths
+
+
+def photo(height: int = 40, width: int = 56, seed: int = 0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, (3, height, width), dtype=torch.uint8, generator=generator)
+
+
+def write_image(path: Path, image: torch.Tensor) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(image.permute(1, 2, 0).numpy()).save(path)
+
+
+def write_pairs(root: Path, names: list[str], size: tuple[int, int] = (40, 56)) -> None:
+    for index, name in enumerate(names):
+        clean = photo(*size, seed=index)
+        write_image(root / "targets" / f"{name}.png", clean)
+        write_image(root / "inputs" / f"{name}.jpg", add_flare(clean, torch.Generator()))
+
+
+FLARE = (
+    "task=flare",
+    "data.scene_size=48",
+    "data.val_samples=2",
+    "task.tile_size=32",
+    "task.tile_overlap=8",
+)
+
+
+def write_pair(root: Path, stem: str, size=(40, 30), values=(0, 255), suffix="_mask", ext=".png"):
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    (root / "masks").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(len(stem))
+    Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).save(
+        root / "images" / f"{stem}.jpg"
+    )
+    mask = np.full((size[1], size[0]), values[0], dtype=np.uint8)
+    mask[5:20, 10:30] = values[-1]
+    Image.fromarray(mask).save(root / "masks" / f"{stem}{suffix}{ext}")
+
+
+def make_task(net: nn.Module) -> ColorizationTask:
+    return ColorizationTask(net, nn.L1Loss(), torch.optim.Adam, hints=RandomPixelHints())
+
+
+def batch(size: int = 24, count: int = 3) -> dict[str, torch.Tensor]:
+    torch.manual_seed(0)
+    return {
+        "image": torch.randint(0, 256, (count, 3, size, size), dtype=torch.uint8),
+        "index": torch.arange(count),
+    }
