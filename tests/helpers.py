@@ -127,3 +127,15 @@ def batch(size: int = 24, count: int = 3) -> dict[str, torch.Tensor]:
         "image": torch.randint(0, 256, (count, 3, size, size), dtype=torch.uint8),
         "index": torch.arange(count),
     }
+
+
+# Not trained yet (train=false), 10 steps per epoch, last.ckpt every 2 steps, the loss guard
+# reloading it after 3 bad steps in a row, a constant learning rate of 1e-3.
+RELOAD_AFTER_3_BAD_STEPS = (
+    "train=false",
+    "data.train_samples_per_epoch=40",  # 10 steps per epoch
+    "callbacks.last_checkpoint.every_n_train_steps=2",
+    "safety.loss_guard.max_consecutive=3",
+    "scheduler=none",
+    "optimizer.lr=0.001",
+)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import pytorch_lightning as pl
 import torch
-from helpers import FLARE, photo, write_image
+from helpers import FLARE, RELOAD_AFTER_3_BAD_STEPS, photo, write_image
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from PIL import Image
@@ -169,16 +169,7 @@ def test_patches_per_image_trains_on_synthetic_flare(make_cfg) -> None:
 def test_persistent_nan_in_pix2pix_reloads_both_networks_with_lower_rates(
     flaky_loss, make_cfg, caplog
 ):
-    cfg = make_cfg(
-        *FLARE,
-        "task.adversarial=true",
-        "train=false",
-        "data.train_samples_per_epoch=40",  # 10 steps per epoch
-        "callbacks.last_checkpoint.every_n_train_steps=2",
-        "safety.loss_guard.max_consecutive=3",
-        "scheduler=none",
-        "optimizer.lr=0.001",
-    )
+    cfg = make_cfg(*FLARE, "task.adversarial=true", *RELOAD_AFTER_3_BAD_STEPS)
     trainer, task = train(cfg)
     task.loss = flaky_loss(bad_calls={5, 6, 7})
     with caplog.at_level(logging.WARNING):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import RELOAD_AFTER_3_BAD_STEPS
 
 from colorization.resume import latest_checkpoint
 from colorization.train import train
@@ -61,14 +62,7 @@ def test_persistent_nan_stops_with_likely_causes(flaky_loss, make_cfg) -> None:
 def test_persistent_nan_reloads_the_last_good_checkpoint_with_lower_lr(
     flaky_loss, make_cfg, caplog
 ) -> None:
-    cfg = make_cfg(
-        "train=false",
-        "data.train_samples_per_epoch=40",  # 10 steps per epoch
-        "callbacks.last_checkpoint.every_n_train_steps=2",
-        "safety.loss_guard.max_consecutive=3",
-        "scheduler=none",
-        "optimizer.lr=0.001",
-    )
+    cfg = make_cfg(*RELOAD_AFTER_3_BAD_STEPS)
     trainer, task = train(cfg)
     task.loss = flaky_loss(bad_calls={5, 6, 7})
     with caplog.at_level(logging.WARNING):
