@@ -14,6 +14,7 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 from torch.utils.data import DataLoader
 
 TESTED_LIGHTNING = ">=2.4,<2.7"
@@ -55,3 +56,14 @@ def shutdown_loader_workers(loader: DataLoader) -> None:
     shutdown: Callable[[], Any] | None = getattr(iterator, "_shutdown_workers", None)
     if shutdown is not None:
         shutdown()
+
+
+def request_stop(trainer: pl.Trainer) -> None:
+    """Ask the fit loop to stop at the next batch boundary, exactly as Lightning's own SIGTERM
+    handler does (its loops then raise ``SIGTERMException``, a ``SystemExit``)."""
+    trainer._signal_connector.received_sigterm = True
+
+
+def is_stop_request(error: BaseException) -> bool:
+    """Whether ``error`` is the fit loop stopping after :func:`request_stop` (or a SIGTERM)."""
+    return isinstance(error, SIGTERMException)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
 import torch
+from omegaconf import DictConfig
 
 from colorization.callbacks.checkpoint import PARTIAL_SUFFIX
 from colorization.run_folder import RunFolder
+from colorization.run_lock import pid_is_running
+from colorization.run_record import archive, check_resumable
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +31,14 @@ def latest_checkpoint(folder: str | Path) -> tuple[Path | None, dict[str, Any] |
     """The valid checkpoint in ``folder`` with the highest global step (newest file on ties).
 
     Files that do not load (truncated, corrupt, not checkpoints) are skipped with a warning;
-    leftovers of interrupted saves (``*.partial``) are removed.
+    leftovers of interrupted saves (``*.<pid>.partial``) are removed once their process is gone.
     """
     folder = Path(folder)
     if not folder.is_dir():
         return None, None
     for leftover in folder.glob(f"*{PARTIAL_SUFFIX}"):
+        if not _left_behind(leftover):
+            continue
         log.warning("Removing %s, left by a save that was interrupted.", leftover)
         leftover.unlink(missing_ok=True)
     best: tuple[tuple[int, float], Path, dict[str, Any]] | None = None
@@ -48,6 +54,34 @@ def latest_checkpoint(folder: str | Path) -> tuple[Path | None, dict[str, Any] |
     if best is None:
         return None, None
     return best[1], best[2]
+
+
+def _left_behind(partial: Path) -> bool:
+    """A partial file whose writer is gone (``<name>.<pid>.partial``; older unnamed ones too)."""
+    writer = partial.name[: -len(PARTIAL_SUFFIX)].rsplit(".", 1)[-1]
+    if not writer.isdigit():
+        return True
+    pid = int(writer)
+    return pid != os.getpid() and not pid_is_running(pid)
+
+
+def starting_checkpoint(cfg: DictConfig, run: RunFolder) -> str | None:
+    """The checkpoint this training starts from, after checking it may: ``ckpt_path`` if given;
+    for a named run its newest checkpoint, if its recorded config is compatible (else a
+    :class:`~colorization.run_record.RunError` before anything is touched); none for a fresh
+    run, or with ``resume=false``, which first moves the earlier attempt aside."""
+    if cfg.get("ckpt_path") is not None:
+        check_resumable(RunFolder.of_checkpoint(cfg.ckpt_path), cfg)
+        return str(cfg.ckpt_path)
+    if not cfg.get("run_name"):
+        return None
+    if cfg.get("resume", True) is False:
+        archive(run)
+        return None
+    if not any(run.checkpoints.glob("*.ckpt")):
+        return None
+    check_resumable(run, cfg)
+    return resume_checkpoint(run.root)
 
 
 def resume_checkpoint(run_dir: str | Path) -> str | None:

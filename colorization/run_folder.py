@@ -5,7 +5,10 @@ it again resumes; an unnamed run gets ``<log_dir>/<task>/runs/<date>_<time>``. I
 
     <run>/checkpoints/last.ckpt      newest state (every epoch and every N steps)
     <run>/checkpoints/epoch=...ckpt  best checkpoints by the task's monitored metric
-    <run>/.hydra/config.yaml         the composed config (overrides.yaml: the command line)
+    <run>/.hydra/config.yaml         the config it was first trained with (overrides.yaml: the
+                                     command line; overrides_history.yaml: each resume's)
+    <run>/.lock                      held by the process training in it
+    <run>/archive/<date>_<time>/     earlier attempts, moved there by resume=false
     <run>/tensorboard/               TensorBoard events
     <run>/previews/epoch_XXX.png     validation preview grids
 
@@ -34,8 +37,17 @@ class RunFolder:
         self.last_checkpoint = self.checkpoints / "last.ckpt"
         self.config = self.root / ".hydra" / "config.yaml"
         self.overrides = self.root / ".hydra" / "overrides.yaml"
+        self.history = self.root / ".hydra" / "overrides_history.yaml"
+        self.lock = self.root / ".lock"
+        self.archive = self.root / "archive"
         self.tensorboard = self.root / "tensorboard"
         self.previews = self.root / "previews"
+        self.csv = self.root / "csv"
+
+    @property
+    def archived_parts(self) -> list[Path]:
+        """What ``resume=false`` moves aside: everything an attempt of the run wrote."""
+        return [self.checkpoints, self.config.parent, self.tensorboard, self.previews, self.csv]
 
     @classmethod
     def of_checkpoint(cls, checkpoint: str | Path) -> RunFolder:

@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import logging
+import sys
+from contextlib import nullcontext
 from typing import Any
 
 import hydra
@@ -18,33 +20,57 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.tuner import Tuner
 
 from colorization.build import build_datamodule, build_task, build_trainer
+from colorization.callbacks.checkpoint import ensure_room_for_checkpoints
 from colorization.config import CONFIG_NAME, config_dir, print_config, validate_config
-from colorization.resume import resume_checkpoint
+from colorization.interrupt import GracefulStop
+from colorization.resume import starting_checkpoint
+from colorization.run_folder import RunFolder
+from colorization.run_lock import RunLock
+from colorization.run_record import RunError, command_line_overrides, record_start
 
 log = logging.getLogger(__name__)
 
 
 def train(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule]:
-    """Build data, model, task and trainer from ``cfg`` and fit."""
+    """Build data, model, task and trainer from ``cfg`` and fit.
+
+    While training, the run folder is locked to this job; a named run resumes only a run that
+    recorded a compatible config; SIGTERM/SIGINT stop with a checkpoint (exit 128 + signal).
+    """
     validate_config(cfg)
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
-
-    datamodule = build_datamodule(cfg)
-    trainer, loggers = build_trainer(cfg)
-    task = build_task(cfg)
-    for logger in loggers:
-        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
-
-    ckpt_path = cfg.get("ckpt_path")
-    if ckpt_path is None and cfg.get("run_name"):
-        ckpt_path = resume_checkpoint(cfg.paths.output_dir)
-    if cfg.get("tune", {}).get("batch_size") and ckpt_path is None:
-        find_batch_size(trainer, task, datamodule)
-    if cfg.get("train", True):
-        trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path)
-        report(trainer)
+    run = RunFolder(cfg.paths.output_dir)
+    training = bool(cfg.get("train", True))
+    with RunLock(run.lock) if training else nullcontext():
+        ckpt_path = starting_checkpoint(cfg, run) if training else cfg.get("ckpt_path")
+        datamodule = build_datamodule(cfg)
+        trainer, loggers = build_trainer(cfg)
+        task = build_task(cfg)
+        for logger in loggers:
+            logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+        if cfg.get("tune", {}).get("batch_size") and ckpt_path is None:
+            find_batch_size(trainer, task, datamodule)
+        if training:
+            ensure_room_for_checkpoints(task, run.checkpoints)
+            record_start(run, cfg, command_line_overrides(), resumed=ckpt_path is not None)
+            fit(trainer, task, datamodule, ckpt_path)
+            report(trainer)
     return trainer, task
+
+
+def fit(
+    trainer: pl.Trainer, task: pl.LightningModule, datamodule: Any, ckpt_path: str | None
+) -> None:
+    """``trainer.fit``; a SIGTERM or SIGINT ends it at the next batch boundary with a
+    checkpoint, and the process then exits with 128 + the signal (143, 130)."""
+    with GracefulStop(trainer) as stop:
+        try:
+            trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path)
+        except SystemExit:
+            if stop.exit_code() is not None:
+                raise SystemExit(stop.exit_code()) from None
+            raise
 
 
 def find_batch_size(trainer: pl.Trainer, task: Any, datamodule: Any) -> None:
@@ -94,7 +120,11 @@ def main(cfg: DictConfig) -> float | None:
         logging.getLogger(name).propagate = True
     if cfg.get("print_config"):
         print_config(cfg)
-    trainer, _ = train(cfg)
+    try:
+        trainer, _ = train(cfg)
+    except RunError as error:
+        log.error(str(error))
+        sys.exit(2)
     return best_score(trainer, cfg.get("optimized_metric"))
 
 

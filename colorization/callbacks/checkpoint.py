@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import shutil
+from pathlib import Path
 from typing import Any
 from weakref import proxy
 
@@ -11,10 +14,51 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
 
-from colorization.lightning_compat import record_checkpoint_saved
+from colorization.lightning_compat import is_stop_request, record_checkpoint_saved
+from colorization.run_record import RunError
 
 log = logging.getLogger(__name__)
 PARTIAL_SUFFIX = ".partial"
+# Errors that mean "this folder cannot take the file": full, over quota, read-only.
+_NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES)
+
+
+def partial_path(filepath: str) -> str:
+    """Where this process writes ``filepath`` before renaming it: ``<name>.<pid>.partial``, so
+    no process can remove or overwrite another's save in progress."""
+    return f"{filepath}.{os.getpid()}{PARTIAL_SUFFIX}"
+
+
+def is_no_room(error: BaseException) -> bool:
+    """A full, over-quota or read-only folder: an OSError saying so, or torch's zip writer
+    failing mid-file (it reports a full disk as ``unexpected pos`` / ``file write failed``)."""
+    if isinstance(error, OSError):
+        return error.errno in _NO_ROOM
+    text = str(error)
+    return "unexpected pos" in text or "file write failed" in text
+
+
+def no_room_message(folder: Path, needed: int | None = None) -> str:
+    """One line naming the folder, its free space and what is needed."""
+    try:
+        free = f"{shutil.disk_usage(folder).free / 2**20:.0f} MiB free"
+    except OSError:
+        free = "free space unknown"
+    need = f"; about {needed / 2**20:.0f} MiB are needed" if needed else ""
+    return (
+        f"Cannot write to {folder} ({free}{need}). Free some space or point paths.log_dir at "
+        "another disk; the checkpoints already written there are intact."
+    )
+
+
+def ensure_room_for_checkpoints(module: torch.nn.Module, folder: Path) -> None:
+    """Stop before training if ``folder`` cannot hold a few checkpoints of ``module`` (weights
+    and optimizer moments, roughly three times the weights each) and its logs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = sum(t.numel() * t.element_size() for t in module.state_dict().values())
+    needed = 2 * 3 * weights + 16 * 2**20
+    if shutil.disk_usage(folder).free < needed:
+        raise RunError(no_room_message(folder, needed))
 
 
 def weights_are_finite(module: torch.nn.Module) -> bool:
@@ -39,10 +83,17 @@ class SafeModelCheckpoint(ModelCheckpoint):
         if not weights_are_finite(trainer.lightning_module):
             log.warning("Not saving %s: the model weights contain NaN or inf.", filepath)
             return False
-        partial = filepath + PARTIAL_SUFFIX
-        trainer.save_checkpoint(partial, self.save_weights_only)
+        partial = partial_path(filepath)
+        try:
+            trainer.save_checkpoint(partial, self.save_weights_only)
+            if trainer.is_global_zero:
+                os.replace(partial, filepath)
+        except (OSError, RuntimeError) as error:
+            Path(partial).unlink(missing_ok=True)
+            if is_no_room(error):
+                raise RunError(no_room_message(Path(filepath).parent)) from None
+            raise
         if trainer.is_global_zero:
-            os.replace(partial, filepath)
             for logger in trainer.loggers:
                 logger.after_save_checkpoint(proxy(self))
         return True
@@ -56,7 +107,9 @@ class SafeModelCheckpoint(ModelCheckpoint):
 class LastCheckpoint(SafeModelCheckpoint):
     """``<dirpath>/last.ckpt``, rewritten at the end of every training epoch and, with
     ``every_n_train_steps``, every that many optimizer steps in between (a crash mid-epoch then
-    loses at most that many steps). One file, one callback, both schedules.
+    loses at most that many steps), and when training is stopped by SIGTERM or SIGINT (at the
+    batch boundary the stop waits for; see :mod:`colorization.interrupt`). One file, one
+    callback, every schedule.
 
     Lightning's ModelCheckpoint takes one schedule per instance; the epoch schedule is its own,
     the step schedule is added here. A step save does not stand in for the epoch-end save at the
@@ -100,3 +153,20 @@ class LastCheckpoint(SafeModelCheckpoint):
             return
         self._last_step_written = step
         self.write_checkpoint(trainer, self.format_checkpoint_name({}))
+
+    def on_exception(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
+    ) -> None:
+        if not is_stop_request(exception) or not trainer.is_global_zero:
+            return
+        path = self.format_checkpoint_name({})
+        if self.write_checkpoint(trainer, path):
+            self.interrupted_at = path
+            log.warning(
+                "Stopped at epoch %d, global step %d; saved %s. Start the same command again to "
+                "resume (a named run resumes by itself; otherwise add ckpt_path=%s).",
+                trainer.current_epoch,
+                trainer.global_step,
+                path,
+                path,
+            )

@@ -3,12 +3,16 @@ the DataLoader settings (persistent workers, pinned memory on CUDA, drop_last in
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from lightning_fabric.utilities.seed import pl_worker_init_function
 from torch.utils.data import DataLoader, Dataset
+
+from colorization.interrupt import ignore_stop_signals
 
 
 def checked_crop_scale(crop_scale: Sequence[float]) -> tuple[float, ...]:
@@ -23,6 +27,21 @@ def both_or_neither(first: str, first_value: Any, second: str, second_value: Any
     """Folder options that only make sense together (images and masks, inputs and targets)."""
     if (first_value is None) != (second_value is None):
         raise ValueError(f"Give both data.{first} and data.{second}, or neither{why}.")
+
+
+class WorkerInit:
+    """Each DataLoader worker ignores SIGTERM and SIGINT (the main process stops training and
+    shuts the workers down; see :mod:`colorization.interrupt`), then seeds itself as Lightning
+    would (``seed_everything(workers=True)``), which Lightning skips for loaders that bring their
+    own ``worker_init_fn``."""
+
+    def __init__(self, rank: int) -> None:
+        self.rank = rank
+
+    def __call__(self, worker_id: int) -> None:
+        ignore_stop_signals()
+        if int(os.environ.get("PL_SEED_WORKERS", 0)):
+            pl_worker_init_function(worker_id, rank=self.rank)
 
 
 class ImageDataModule(pl.LightningDataModule):
@@ -96,6 +115,9 @@ class ImageDataModule(pl.LightningDataModule):
             pin_memory=pin,
             drop_last=shuffle and len(dataset) >= batch_size,
             collate_fn=collate_fn,
+            worker_init_fn=WorkerInit(self.trainer.global_rank if self.trainer else 0)
+            if workers > 0
+            else None,
         )
 
     def train_dataloader(self) -> DataLoader:

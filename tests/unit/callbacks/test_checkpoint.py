@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import types
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def test_checkpoints_are_written_atomically(tmp_path: Path) -> None:
         global_step=7,
     )
     SafeModelCheckpoint(dirpath=tmp_path)._save_checkpoint(trainer, str(tmp_path / "last.ckpt"))
-    assert written == [str(tmp_path / "last.ckpt.partial")]
+    assert written == [str(tmp_path / f"last.ckpt.{os.getpid()}.partial")]  # this process's
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last.ckpt"]
 
 

@@ -1,0 +1,67 @@
+"""SIGTERM and SIGINT stop training cleanly: at the next batch boundary, with a checkpoint.
+
+What a scheduler (SLURM, ``docker stop``, a terminal's Ctrl-C) sends should not cost the work
+done so far, nor look like success. While :class:`GracefulStop` is active, the first SIGTERM or
+SIGINT asks Lightning's fit loop to stop at the next batch boundary (Lightning's own SIGTERM
+mechanism, which SLURM's auto-requeue also builds on); the last-checkpoint callback then saves
+``last.ckpt`` at that step and says how to resume, and :meth:`GracefulStop.exit_code` gives the
+conventional ``128 + signal`` for the process to exit with. A second Ctrl-C interrupts at once.
+
+DataLoader workers ignore both signals (:func:`ignore_stop_signals`, their ``worker_init_fn``):
+a signal sent to the whole process group would otherwise kill them mid-epoch, and the main
+process would fail with a worker traceback before it could save anything.
+"""
+
+from __future__ import annotations
+
+import signal
+from types import FrameType, TracebackType
+
+import pytorch_lightning as pl
+
+from colorization.lightning_compat import request_stop
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def ignore_stop_signals() -> None:
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+
+
+class GracefulStop:
+    """``with GracefulStop(trainer) as stop: trainer.fit(...)``; ``stop.received`` is the
+    signal that stopped training, if any."""
+
+    def __init__(self, trainer: pl.Trainer) -> None:
+        self.trainer = trainer
+        self.received: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.received == signal.SIGINT and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now
+        self.received = self.received or signum
+        request_stop(self.trainer)
+
+    def __enter__(self) -> GracefulStop:
+        for signum in STOP_SIGNALS:
+            try:
+                self._previous[signum] = signal.signal(signum, self._handle)
+            except ValueError:  # not the main thread: leave the signals alone
+                break
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous = {}
+
+    def exit_code(self) -> int | None:
+        """``128 + signal`` once a signal stopped training (143 for SIGTERM, 130 for SIGINT)."""
+        return None if self.received is None else 128 + int(self.received)
