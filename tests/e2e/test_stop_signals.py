@@ -1,0 +1,89 @@
+"""Processes as a scheduler sees them: a second process on a run is refused; SIGTERM (to the
+process group, as SLURM and terminals send it, or to the main process only, as ``docker stop``
+does) saves the current step and exits 143; the same command then resumes from that step."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+# Long enough (about 20 s of training on 2 CPU cores) that a second process can start and be
+# refused while the first still trains.
+STEPS_PER_EPOCH = 48
+COMMON = [
+    "print_config=false",
+    "model.base_width=8",
+    "model.depth=2",
+    "data.image_size=64",
+    "data.batch_size=4",
+    f"data.train_samples_per_epoch={4 * STEPS_PER_EPOCH}",
+    "data.num_workers=2",
+    "trainer.max_epochs=3",
+    "callbacks.last_checkpoint.every_n_train_steps=4",
+    "~callbacks.progress_bar",
+]
+ENV = {**os.environ, "PYTHONWARNINGS": "ignore"}
+
+
+def command(run_name: str) -> list[str]:
+    return [sys.executable, "-m", "colorization.train", f"run_name={run_name}", *COMMON]
+
+
+def start(cwd: Path, run_name: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        command(run_name),
+        cwd=cwd,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, like a job under a scheduler
+    )
+
+
+def wait_for(path: Path, process: subprocess.Popen, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, process.communicate()[0][-3000:]
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.2)
+
+
+def step_of(checkpoint: Path) -> int:
+    return torch.load(checkpoint, weights_only=True)["global_step"]
+
+
+@pytest.mark.parametrize(
+    "to_group",
+    [True, pytest.param(False, marks=pytest.mark.slow)],
+    ids=["process group", "main process"],
+)
+def test_sigterm_saves_the_step_exits_143_and_the_rerun_continues(tmp_path, to_group) -> None:
+    run = tmp_path / "outputs" / "job"
+    first = start(tmp_path, "job")
+    wait_for(run / "checkpoints" / "last.ckpt", first)
+
+    second = subprocess.run(command("job"), cwd=tmp_path, env=ENV, capture_output=True, text=True)
+    assert second.returncode == 2
+    assert f"is in use by process {first.pid}" in second.stdout + second.stderr
+    assert "Traceback" not in second.stderr
+
+    (os.killpg if to_group else os.kill)(first.pid, signal.SIGTERM)
+    output = first.communicate(timeout=120)[0]
+    assert first.returncode == 128 + signal.SIGTERM, output[-3000:]
+    assert "Stopped at epoch" in output and "Traceback" not in output
+    stopped_at = step_of(run / "checkpoints" / "last.ckpt")
+    assert 4 <= stopped_at < 3 * STEPS_PER_EPOCH
+    assert not (run / ".lock").exists()
+
+    rerun = subprocess.run(command("job"), cwd=tmp_path, env=ENV, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert f"global step {stopped_at})" in rerun.stdout + rerun.stderr  # "Resuming from ..."
+    assert step_of(run / "checkpoints" / "last.ckpt") == 3 * STEPS_PER_EPOCH
