@@ -7,6 +7,7 @@ package (``colorization/conf``). :func:`config_dir` finds whichever exists, so
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -80,8 +81,31 @@ MOVED_KEYS = {
 }
 
 
+def known_top_level_keys() -> set[str]:
+    """The config groups (folders of conf/) and the keys of train.yaml."""
+    groups = {path.name for path in config_dir().iterdir() if path.is_dir()}
+    main = set(OmegaConf.load(config_dir() / f"{CONFIG_NAME}.yaml")) - {"defaults"}
+    return (groups | main) - {"hydra"}
+
+
+def check_top_level_keys(cfg: DictConfig) -> None:
+    """A ``+name=...`` override whose name is no group or key (``+modle=unet``) would be
+    accepted by Hydra and silently ignored: stop instead, naming the closest group."""
+    known = known_top_level_keys()
+    for key in cfg:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(str(key), sorted(known), n=1)
+        hint = f"Did you mean {close[0]}={cfg[key]}? " if close else ""
+        raise ValueError(
+            f"Invalid config: {key} is no config group or key, so +{key}=... would be ignored. "
+            f"{hint}Groups and keys: {', '.join(sorted(known))}."
+        )
+
+
 def validate_config(cfg: DictConfig) -> None:
     """Fail at start, naming the key, for values that would only break later."""
+    check_top_level_keys(cfg)
     for old, new in MOVED_KEYS.items():
         value = OmegaConf.select(cfg, old, default=None)
         if value is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from omegaconf import OmegaConf
 from torchvision.io import write_png
 
 from colorization.build import build_task
-from colorization.data.images import find_images, load_rgb
+from colorization.data.images import find_images, load_rgb, shown
+from colorization.errors import user_error
 from colorization.resume import load_checkpoint
 from colorization.run_folder import RunFolder
 
@@ -64,17 +66,32 @@ def predict_folder(
 ) -> list[Path]:
     """Restore every image under ``inputs``; returns the PNGs written under ``outputs``."""
     inputs, outputs = Path(inputs), Path(outputs)
+    images = find_images(inputs, option="the inputs argument")
     task = task.to(device)
     written = []
-    for index, path in enumerate(find_images(inputs)):
+    for index, path in enumerate(images):
         image = load_rgb(path)[None].to(device)
         restored = task.predict_step({"input": image}, index)[0].cpu()
         target = (outputs / path.relative_to(inputs)).with_suffix(".png")
         target.parent.mkdir(parents=True, exist_ok=True)
         write_png(restored, str(target))
         written.append(target)
-        log.info("%s -> %s", path, target)
+        log.info("%s -> %s", shown(path), shown(target))
     return written
+
+
+def check_paths(checkpoint: Path, inputs: Path, outputs: Path) -> list[Path]:
+    """Every path argument checked before the model is loaded; returns the input images."""
+    if not checkpoint.is_file():
+        raise FileNotFoundError(
+            f"checkpoint: {shown(checkpoint)} is not a file. Give a .ckpt file from a run's "
+            "checkpoints/ folder."
+        )
+    if outputs.exists() and not outputs.is_dir():
+        raise FileExistsError(f"outputs: {shown(outputs)} is a file; give a folder to write into.")
+    if inputs.resolve() == outputs.resolve():
+        raise ValueError("outputs: give another folder than the inputs (images would be mixed).")
+    return find_images(inputs, option="the inputs argument")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -87,11 +104,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    task = load_task(args.checkpoint)
-    for name in ("tile_size", "tile_overlap"):
-        if getattr(args, name) is not None:
-            task.hparams[name] = getattr(args, name)
-    written = predict_folder(task, args.inputs, args.outputs, args.device)
+    try:
+        check_paths(Path(args.checkpoint), Path(args.inputs), Path(args.outputs))
+        task = load_task(args.checkpoint)
+        for name in ("tile_size", "tile_overlap"):
+            if getattr(args, name) is not None:
+                task.hparams[name] = getattr(args, name)
+        written = predict_folder(task, args.inputs, args.outputs, args.device)
+    except Exception as error:
+        problem = user_error(error)
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
+        sys.exit(2)
     print(f"Wrote {len(written)} images to {args.outputs}")
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from colorization.errors import UserError
 from colorization.run_folder import RunFolder
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ MAY_CHANGE = (
 )
 
 
-class RunError(Exception):
+class RunError(UserError):
     """A run cannot start as asked; the message says why and what to do."""
 
 

@@ -22,11 +22,12 @@ from pytorch_lightning.tuner import Tuner
 from colorization.build import build_datamodule, build_task, build_trainer
 from colorization.callbacks.checkpoint import ensure_room_for_checkpoints
 from colorization.config import CONFIG_NAME, config_dir, print_config, validate_config
+from colorization.errors import user_error
 from colorization.interrupt import GracefulStop
 from colorization.resume import starting_checkpoint
 from colorization.run_folder import RunFolder
 from colorization.run_lock import RunLock
-from colorization.run_record import RunError, command_line_overrides, record_start
+from colorization.run_record import command_line_overrides, record_start
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +123,11 @@ def main(cfg: DictConfig) -> float | None:
         print_config(cfg)
     try:
         trainer, _ = train(cfg)
-    except RunError as error:
-        log.error(str(error))
+    except Exception as error:
+        problem = user_error(error)
+        if problem is None:
+            raise
+        log.error(str(problem))
         sys.exit(2)
     return best_score(trainer, cfg.get("optimized_metric"))
 

@@ -27,6 +27,8 @@ from typing import Literal
 
 from PIL import Image
 
+from colorization.data.images import shown
+
 log = logging.getLogger(__name__)
 BadFilePolicy = Literal["skip", "error"]
 _GRAYSCALE_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
@@ -56,10 +58,13 @@ class ScanReport:
             if found:
                 kinds = Counter(c.problem.split(":")[0] for c in found)
                 listed = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
-                examples = ", ".join(c.path.name for c in found[:3])
+                examples = ", ".join(shown(c.path.name) for c in found[:3])
                 parts.append(f"{len(found)} {outcome} ({listed}; e.g. {examples})")
         details = "; ".join(parts) if parts else "all usable"
-        return f"Checked {len(self.checks)} images under {root}: {len(self.kept)} used, {details}."
+        return (
+            f"Checked {len(self.checks)} images under {shown(root)}: {len(self.kept)} used, "
+            f"{details}."
+        )
 
 
 def _truncated(header: bytes, tail: bytes, size: int) -> bool:
@@ -122,7 +127,7 @@ def scan_images(
             report.kept.append(path)
     skipped = report.by_outcome("skipped")
     if skipped and policy == "error":
-        listed = "\n".join(f"  {c.path}: {c.problem}" for c in skipped[:20])
+        listed = "\n".join(f"  {shown(c.path)}: {c.problem}" for c in skipped[:20])
         raise ValueError(
             f"{len(skipped)} unusable images under {root}:\n{listed}\n"
             "Fix or remove these files, or set data.bad_files=skip to leave them out."

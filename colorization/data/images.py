@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -9,13 +10,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 from torchvision.io import ImageReadMode, decode_image
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 # torchvision decodes these natively; PIL handles the rest (bmp, tiff).
 _TORCHVISION_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 LISTED_IN_ERRORS = 10  # files named in an error message; the rest are counted
+
+
+def shown(path: str | Path) -> str:
+    """A path as text that can always be printed and logged: bytes of a file name that are not
+    valid UTF-8 appear as ``\\xff`` escapes instead of breaking the log handler."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
 
 
 def file_listing(items: Sequence[str]) -> str:
@@ -39,41 +46,72 @@ class Photo:
     load: Callable[[], torch.Tensor]
 
 
-def find_images(root: str | Path) -> list[Path]:
-    """All image files under ``root`` (recursive, sorted). Errors name the folder and the fix."""
+def find_images(root: str | Path, option: str = "data.root") -> list[Path]:
+    """All image files under ``root`` (recursive, sorted). Errors name the folder, the option
+    that gave it (``data.root`` by default) and the fix."""
     root = Path(root).expanduser()
+    looked_for = f"searched recursively for {', '.join(IMAGE_EXTENSIONS)}"
+    samples = (
+        ", or data.root=null to use the built-in sample photos" if option == "data.root" else ""
+    )
     if not root.exists():
         raise FileNotFoundError(
-            f"Image folder {root} does not exist. Set data.root to a folder of images "
-            f"(searched recursively for {', '.join(IMAGE_EXTENSIONS)}), or data.root=null to use "
-            "the built-in sample photos."
+            f"Image folder {shown(root)} does not exist. Set {option} to a folder of images "
+            f"({looked_for}){samples}."
         )
     if not root.is_dir():
-        raise NotADirectoryError(f"data.root={root} is a file; point it at a folder of images.")
+        raise NotADirectoryError(
+            f"{option}={shown(root)} is a file; point it at a folder of images."
+        )
     paths = sorted(
         p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
     )
     if not paths:
         raise FileNotFoundError(
-            f"No images found under {root} (looked for {', '.join(IMAGE_EXTENSIONS)}, "
-            "recursively). Check data.root."
+            f"No images found under {shown(root)} ({looked_for}). Check {option}."
         )
     return paths
 
 
+# EXIF orientations that turn the stored image by 90 degrees (width and height swap).
+_QUARTER_TURNS = {5, 6, 7, 8}
+
+
+def oriented_size(image: Image.Image) -> tuple[int, int]:
+    """(width, height) as the image is shown, after its EXIF orientation (header only). Pillow
+    reports a TIFF's size upright already (its TIFF reader applies the orientation itself)."""
+    width, height = image.size
+    if image.format == "TIFF":
+        return width, height
+    turned = image.getexif().get(0x0112, 1) in _QUARTER_TURNS
+    return (height, width) if turned else (width, height)
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """The image as it is shown: its EXIF orientation applied (phone photos store it apart)."""
+    return ImageOps.exif_transpose(image)
+
+
 def load_rgb(path: str | Path) -> torch.Tensor:
-    """Decode ``path`` to a uint8 RGB tensor (3, H, W); the error names the file and the fix."""
+    """Decode ``path`` to a uint8 RGB tensor (3, H, W), upright (EXIF orientation applied);
+    the error names the file and the fix.
+
+    The file is read by Python, whatever bytes its name holds (names that are not valid UTF-8
+    too), and decoded from memory.
+    """
     path = Path(path)
     try:
         if path.suffix.lower() in _TORCHVISION_EXTENSIONS:
-            image = decode_image(str(path), mode=ImageReadMode.RGB)  # drops any alpha channel
+            data = torch.frombuffer(bytearray(path.read_bytes()), dtype=torch.uint8)
+            # RGB drops any alpha channel
+            image = decode_image(data, mode=ImageReadMode.RGB, apply_exif_orientation=True)
         else:
             with Image.open(path) as opened:
-                array = np.asarray(opened.convert("RGB"))
+                array = np.asarray(upright(opened).convert("RGB"))
             image = torch.from_numpy(array.copy()).permute(2, 0, 1).contiguous()
     except Exception as error:  # decoders raise many types; all mean "unreadable file"
         raise ValueError(
-            f"Could not decode image {path}: {error}. Re-save it as PNG/JPEG or remove it."
+            f"Could not decode image {shown(path)}: {error}. Re-save it as PNG/JPEG or remove it."
         ) from error
     if image.dtype == torch.uint16:  # 16-bit PNG: keep the 8 most significant bits
         image = (image.to(torch.int32) >> 8).to(torch.uint8)

@@ -33,3 +33,8 @@ def test_invalid_values_fail_at_start_naming_the_key(make_cfg, override: str, ke
 def test_invalid_speed_options_fail_at_start(make_cfg, override: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         validate_config(make_cfg(override))
+
+
+def test_a_misspelled_group_added_with_plus_is_not_silently_ignored(make_cfg) -> None:
+    with pytest.raises(ValueError, match=r"modle is no config group.*Did you mean model=unet\?"):
+        validate_config(make_cfg("+modle=unet"))

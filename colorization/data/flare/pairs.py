@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from colorization.data.images import file_listing, find_images, load_rgb
+from colorization.data.images import file_listing, find_images, load_rgb, oriented_size
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def check_image_pairs(pairs: Sequence[ImagePair], min_size: int) -> None:
         for path in (pair.input, pair.target):
             try:
                 with Image.open(path) as image:
-                    sizes.append(image.size)
+                    sizes.append(oriented_size(image))
             except Exception as error:  # PIL raises many types for non-images
                 unreadable.append(f"{path}: {type(error).__name__}")
         if len(sizes) < 2:

@@ -8,6 +8,7 @@ found before training starts and reported with the files and the fix.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,16 +20,50 @@ from torch.utils.data import Dataset
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from colorization.data.images import IMAGE_EXTENSIONS, file_listing, find_images, load_rgb
+from colorization.data.images import (
+    IMAGE_EXTENSIONS,
+    file_listing,
+    find_images,
+    load_rgb,
+    oriented_size,
+    shown,
+    upright,
+)
 from colorization.data.splits import holdout_split
 
 MASK_EXTENSIONS = (*IMAGE_EXTENSIONS, ".gif")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class MaskPair:
     image: Path
     mask: Path
+
+
+def detected_mask_suffix(image_stems: list[str], mask_stems: dict[str, Path]) -> str:
+    """The one suffix that names every image's mask (``car000`` -> ``car000_mask``), where the
+    images do not match their masks by name alone; ``""`` where there is none or several."""
+    if not image_stems or all(stem in mask_stems for stem in image_stems):
+        return ""
+    first = image_stems[0]
+    candidates = {m[len(first) :] for m in mask_stems if m.startswith(first) and m != first}
+    fitting = [
+        suffix
+        for suffix in sorted(candidates)
+        if all(stem + suffix in mask_stems for stem in image_stems)
+    ]
+    if len(fitting) != 1:
+        return ""
+    suffix = fitting[0]
+    example = mask_stems[first + suffix].name
+    log.info(
+        "Masks are named <image stem>%s (e.g. %s): using data.mask_suffix=%s.",
+        suffix,
+        shown(example),
+        suffix,
+    )
+    return suffix
 
 
 def pair_images_and_masks(
@@ -43,8 +78,11 @@ def pair_images_and_masks(
     found = {
         p.stem: p for p in sorted(masks_root.rglob("*")) if p.suffix.lower() in MASK_EXTENSIONS
     }
+    image_paths = find_images(images, option="data.images")
+    if not mask_suffix:
+        mask_suffix = detected_mask_suffix([path.stem for path in image_paths], found)
     pairs, missing = [], []
-    for image in find_images(images):
+    for image in image_paths:
         mask = found.get(image.stem + mask_suffix)
         if mask is None:
             missing.append(image.name)
@@ -64,7 +102,8 @@ def pair_images_and_masks(
 
 def read_mask(path: str | Path) -> np.ndarray:
     """The mask's values as a (H, W) integer array; grey-as-RGB masks use their first channel."""
-    with Image.open(path) as opened:
+    with Image.open(path) as stored:
+        opened = upright(stored)  # the same EXIF orientation as load_rgb gives its image
         if opened.mode in ("RGB", "RGBA"):
             array = np.asarray(opened.convert("RGB"))
             if not (array == array[..., :1]).all():
@@ -97,9 +136,12 @@ def check_pairs(pairs: Sequence[MaskPair], num_classes: int, ignore_index: int |
         allowed.add(ignore_index)
     for pair in pairs:
         with Image.open(pair.image) as image, Image.open(pair.mask) as mask:
-            if image.size != mask.size:
-                mismatched.append(f"{pair.image.name} {image.size} vs {pair.mask.name} {mask.size}")
-                continue
+            image_size, mask_size = oriented_size(image), oriented_size(mask)
+        if image_size != mask_size:
+            mismatched.append(
+                f"{shown(pair.image.name)} {image_size} vs {shown(pair.mask.name)} {mask_size}"
+            )
+            continue
         values = set(np.unique(read_mask(pair.mask)).tolist())
         if num_classes == 2 and ignore_index not in (1, 255) and {1, 255} <= values:
             bad_values.append(f"{pair.mask.name}: both 1 and 255")

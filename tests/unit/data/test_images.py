@@ -1,5 +1,8 @@
 """colorization.data.images: finding and decoding image files, with errors that name them."""
 
+from __future__ import annotations
+
+import os
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +11,8 @@ import torch
 from helpers import write_images
 from PIL import Image
 
-from colorization.data.images import IMAGE_EXTENSIONS, find_images, load_rgb
+from colorization.data.file_checks import scan_images
+from colorization.data.images import IMAGE_EXTENSIONS, find_images, load_rgb, oriented_size, shown
 
 
 def test_find_images_is_recursive_sorted_and_filters_extensions(tmp_path: Path) -> None:
@@ -39,3 +43,31 @@ def test_missing_and_empty_folders_give_clear_errors(tmp_path: Path) -> None:
         find_images(tmp_path / "nope")
     with pytest.raises(FileNotFoundError, match="No images found"):
         find_images(tmp_path)
+
+
+def test_exif_orientation_is_applied(tmp_path: Path) -> None:
+    """A phone photo stored sideways with EXIF orientation 6 (turn 90 degrees clockwise)."""
+    stored = np.zeros((20, 40, 3), np.uint8)  # 40 wide, 20 high as stored
+    stored[:, :5] = 255  # a white band on the stored left edge
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    for suffix in (".jpg", ".png", ".tif"):
+        path = tmp_path / f"phone{suffix}"
+        Image.fromarray(stored).save(path, exif=exif)
+        image = load_rgb(path)
+        assert image.shape == (3, 40, 20), suffix  # shown upright: 20 wide, 40 high
+        assert image[:, :5].float().mean() > 200, suffix  # the band is now on top
+        with Image.open(path) as opened:
+            assert oriented_size(opened) == (20, 40)
+
+
+def test_names_that_are_not_utf8_are_found_read_and_printable(tmp_path: Path, caplog) -> None:
+    folder = os.fsencode(tmp_path)
+    name = os.path.join(folder, b"bad\xff.png")
+    Image.fromarray(np.full((32, 32, 3), 128, np.uint8)).save(os.fsdecode(name))
+    (path,) = find_images(tmp_path)
+    assert load_rgb(path).shape == (3, 32, 32)
+    report = scan_images([path], 16, tmp_path)
+    assert report.kept == [path]
+    assert "bad\\xff.png" in shown(path)
+    shown(path).encode("utf-8")  # printable: this would raise for the raw name

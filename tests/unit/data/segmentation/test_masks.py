@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,9 @@ from PIL import Image
 
 from colorization.data import SegmentationDataModule
 from colorization.data.segmentation.masks import (
+    MaskPairDataset,
     SegmentationPairs,
+    check_pairs,
     pair_images_and_masks,
     train_transform,
 )
@@ -96,3 +99,33 @@ def test_augmentation_keeps_image_and_mask_aligned() -> None:
         inside = labels != 255
         agree = (values[inside] / 60).round() == labels[inside]
         assert agree.float().mean() > 0.9
+
+
+def test_a_single_common_mask_suffix_is_detected_and_used(tmp_path: Path, caplog) -> None:
+    """The Kaggle layout (car000.jpg / car000_mask.gif), where car0001 also starts with car000."""
+    for stem in ("car000", "car0001", "car002"):
+        write_pair(tmp_path, stem, suffix="_mask", ext=".gif")
+    with caplog.at_level(logging.INFO):
+        pairs = pair_images_and_masks(tmp_path / "images", tmp_path / "masks")
+    assert [(p.image.stem, p.mask.stem) for p in pairs] == [
+        ("car000", "car000_mask"),
+        ("car0001", "car0001_mask"),
+        ("car002", "car002_mask"),
+    ]
+    assert "using data.mask_suffix=_mask" in caplog.text
+
+
+def test_an_exif_rotated_image_pairs_with_a_mask_drawn_on_the_upright_view(tmp_path) -> None:
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 40 x 20, shown 20 x 40
+    Image.fromarray(np.zeros((20, 40, 3), np.uint8)).save(tmp_path / "images" / "a.jpg", exif=exif)
+    mask = np.zeros((40, 20), np.uint8)
+    mask[:10] = 255  # drawn on the upright view: the top quarter
+    Image.fromarray(mask).save(tmp_path / "masks" / "a.png")
+    pairs = pair_images_and_masks(tmp_path / "images", tmp_path / "masks")
+    check_pairs(pairs, num_classes=2, ignore_index=None)  # sizes agree once upright
+    dataset = MaskPairDataset(pairs, num_classes=2, ignore_index=None)
+    image, target = dataset[0]
+    assert image.shape[-2:] == target.shape[-2:] == (40, 20)
