@@ -12,6 +12,7 @@ import torch
 from lightning_fabric.utilities.seed import pl_worker_init_function
 from torch.utils.data import DataLoader, Dataset
 
+from colorization.data.images import DEFAULT_MAX_PIXELS
 from colorization.interrupt import ignore_stop_signals
 
 
@@ -58,6 +59,7 @@ class ImageDataModule(pl.LightningDataModule):
         train_samples_per_epoch: training samples drawn per epoch.
         cache: keep decoded images in memory (``None``: the subclass decides).
         pin_memory: pinned host memory (``None``: on where CUDA is available).
+        max_pixels: larger images stop at the file check (raise it to use them).
     """
 
     train_set: Dataset | None = None
@@ -74,6 +76,7 @@ class ImageDataModule(pl.LightningDataModule):
         train_samples_per_epoch: int = 512,
         cache: bool | None = None,
         pin_memory: bool | None = None,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
         super().__init__()
         if image_size < 1:

@@ -8,6 +8,7 @@ Every problem has a defined outcome, so nothing fails mid-epoch:
 | truncated file (JPEG/PNG/WebP/BMP)       | skipped                       |
 | grayscale file in a colour data set      | skipped (no colour to learn)  |
 | smaller than the crop (``image_size``)   | skipped                       |
+| more pixels than ``max_pixels``          | skipped                       |
 | RGBA / palette with transparency         | converted: alpha dropped      |
 | 16 bits per channel                      | converted: to 8 bits          |
 
@@ -27,7 +28,7 @@ from typing import Literal
 
 from PIL import Image
 
-from colorization.data.images import shown
+from colorization.data.images import DEFAULT_MAX_PIXELS, shown, too_large
 
 log = logging.getLogger(__name__)
 BadFilePolicy = Literal["skip", "error"]
@@ -86,7 +87,7 @@ def _png_bit_depth(header: bytes) -> int | None:
     return None
 
 
-def check_file(path: Path, min_size: int) -> FileCheck:
+def check_file(path: Path, min_size: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> FileCheck:
     """Check one file from its header and tail (no pixel decoding)."""
     try:
         with path.open("rb") as handle:  # one open per file: header, PIL header parse, tail
@@ -98,12 +99,16 @@ def check_file(path: Path, min_size: int) -> FileCheck:
             with Image.open(handle) as image:
                 mode, (width, height) = image.mode, image.size
                 transparent = mode == "P" and "transparency" in image.info
+    except Image.DecompressionBombError:
+        return FileCheck(path, "too large: beyond Pillow's decompression-bomb limit", "skipped")
     except Exception as error:  # PIL raises many types for non-images
         return FileCheck(path, f"unreadable: {type(error).__name__}", "skipped")
     if _truncated(header, tail, size):
         return FileCheck(path, "truncated: the file ends early", "skipped")
     if mode in _GRAYSCALE_MODES:
         return FileCheck(path, f"grayscale: mode {mode}", "skipped")
+    if problem := too_large(width, height, max_pixels):
+        return FileCheck(path, problem, "skipped")
     if min(width, height) < min_size:
         return FileCheck(path, f"too small: {width}x{height} < {min_size}", "skipped")
     if mode in ("RGBA", "PA") or transparent:
@@ -114,14 +119,18 @@ def check_file(path: Path, min_size: int) -> FileCheck:
 
 
 def scan_images(
-    paths: list[Path], min_size: int, root: str | Path, policy: BadFilePolicy = "skip"
+    paths: list[Path],
+    min_size: int,
+    root: str | Path,
+    policy: BadFilePolicy = "skip",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> ScanReport:
     """Check every file; log one summary line; raise on ``policy="error"`` or if none is left."""
     if policy not in ("skip", "error"):
         raise ValueError(f"data.bad_files must be skip or error, got {policy!r}.")
     report = ScanReport()
     for path in paths:
-        check = check_file(path, min_size)
+        check = check_file(path, min_size, max_pixels)
         report.checks.append(check)
         if check.outcome != "skipped":
             report.kept.append(path)

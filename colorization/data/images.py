@@ -92,16 +92,32 @@ def upright(image: Image.Image) -> Image.Image:
     return ImageOps.exif_transpose(image)
 
 
-def load_rgb(path: str | Path) -> torch.Tensor:
+DEFAULT_MAX_PIXELS = 50_000_000
+
+
+def too_large(width: int, height: int, max_pixels: int) -> str | None:
+    """The problem with an image of ``width`` x ``height`` above ``max_pixels``, or ``None``."""
+    if width * height <= max_pixels:
+        return None
+    return f"too large: {width}x{height} > data.max_pixels={max_pixels} (raise it to use the file)"
+
+
+def load_rgb(path: str | Path, min_side: int | None = None) -> torch.Tensor:
     """Decode ``path`` to a uint8 RGB tensor (3, H, W), upright (EXIF orientation applied);
     the error names the file and the fix.
 
     The file is read by Python, whatever bytes its name holds (names that are not valid UTF-8
-    too), and decoded from memory.
+    too), and decoded from memory. With ``min_side``, a JPEG at least twice that on its shorter
+    side is decoded at a reduced scale (1/2, 1/4 or 1/8, JPEG's own fast path) whose shorter
+    side stays at least ``min_side``: a photo far larger than the crops cut from it is not
+    decoded whole for every crop.
     """
     path = Path(path)
     try:
-        if path.suffix.lower() in _TORCHVISION_EXTENSIONS:
+        reduced = _reduced_jpeg(path, min_side) if min_side else None
+        if reduced is not None:
+            image = reduced
+        elif path.suffix.lower() in _TORCHVISION_EXTENSIONS:
             data = torch.frombuffer(bytearray(path.read_bytes()), dtype=torch.uint8)
             # RGB drops any alpha channel
             image = decode_image(data, mode=ImageReadMode.RGB, apply_exif_orientation=True)
@@ -118,6 +134,21 @@ def load_rgb(path: str | Path) -> torch.Tensor:
     return image
 
 
-def photos_from_paths(paths: list[Path]) -> list[Photo]:
-    """One lazily loaded :class:`Photo` per image file."""
-    return [Photo(name=str(path), group=str(path), load=partial(load_rgb, path)) for path in paths]
+def _reduced_jpeg(path: Path, min_side: int) -> torch.Tensor | None:
+    """A large JPEG decoded at the smallest JPEG scale that keeps ``min_side``, else ``None``."""
+    with Image.open(path) as image:
+        if image.format != "JPEG" or min(image.size) < 2 * min_side:
+            return None
+        scale = min(image.size) / min_side
+        image.draft("RGB", (int(image.size[0] / scale) + 1, int(image.size[1] / scale) + 1))
+        array = np.asarray(upright(image).convert("RGB"))
+    return torch.from_numpy(array.copy()).permute(2, 0, 1).contiguous()
+
+
+def photos_from_paths(paths: list[Path], min_side: int | None = None) -> list[Photo]:
+    """One lazily loaded :class:`Photo` per image file (large JPEGs decoded reduced to
+    ``min_side``, see :func:`load_rgb`)."""
+    return [
+        Photo(name=str(path), group=str(path), load=partial(load_rgb, path, min_side=min_side))
+        for path in paths
+    ]

@@ -11,6 +11,9 @@ from colorization.data.file_checks import BadFilePolicy, scan_images
 from colorization.data.images import Photo, find_images, photos_from_paths
 from colorization.data.sample_photos import sample_split
 
+# Large JPEGs are decoded at a reduced scale whose shorter side is still this many crop sides.
+DECODE_SIDE_PER_CROP_SIDE = 8
+
 
 class ColorizationDataModule(ImageDataModule):
     """Batches ``{"image": uint8 (B, 3, S, S), "index": (B,)}`` of RGB crops.
@@ -59,10 +62,9 @@ class ColorizationDataModule(ImageDataModule):
 
     def _checked_photos(self, root: str) -> list[Photo]:
         """The usable photos under ``root``, checked before any training starts."""
-        report = scan_images(
-            find_images(root), self.hparams.image_size, root, self.hparams.bad_files
-        )
-        return photos_from_paths(report.kept)
+        hp = self.hparams
+        report = scan_images(find_images(root), hp.image_size, root, hp.bad_files, hp.max_pixels)
+        return photos_from_paths(report.kept, min_side=DECODE_SIDE_PER_CROP_SIDE * hp.image_size)
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:

@@ -166,8 +166,8 @@ class FlareDataModule(ImageDataModule):
             train_pairs, val_pairs = holdout_split(
                 pairs, lambda pair: str(pair.input), hp.val_fraction, hp.split_seed, "pairs", fix
             )
-        check_image_pairs(train_pairs, hp.image_size)
-        check_image_pairs(val_pairs, 1)
+        check_image_pairs(train_pairs, hp.image_size, hp.max_pixels)
+        check_image_pairs(val_pairs, 1, hp.max_pixels)
         cache = bool(hp.cache)
         return PairedImages(train_pairs, cache), PairedImages(val_pairs, cache)
 

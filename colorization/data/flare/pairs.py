@@ -18,7 +18,14 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from colorization.data.images import file_listing, find_images, load_rgb, oriented_size
+from colorization.data.images import (
+    DEFAULT_MAX_PIXELS,
+    file_listing,
+    find_images,
+    load_rgb,
+    oriented_size,
+    too_large,
+)
 
 
 @dataclass(frozen=True)
@@ -76,10 +83,12 @@ def pair_inputs_and_targets(
     return pairs
 
 
-def check_image_pairs(pairs: Sequence[ImagePair], min_size: int) -> None:
-    """Every pair readable, input and target the same size, both sides >= ``min_size``; reads
-    headers only."""
-    unreadable, mismatched, small = [], [], []
+def check_image_pairs(
+    pairs: Sequence[ImagePair], min_size: int, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> None:
+    """Every pair readable, input and target the same size, both sides >= ``min_size``, at most
+    ``max_pixels``; reads headers only."""
+    unreadable, mismatched, small, large = [], [], [], []
     for pair in pairs:
         sizes = []
         for path in (pair.input, pair.target):
@@ -94,6 +103,8 @@ def check_image_pairs(pairs: Sequence[ImagePair], min_size: int) -> None:
             mismatched.append(f"{pair.input.name} {sizes[0]} vs {pair.target.name} {sizes[1]}")
         elif min(sizes[0]) < min_size:
             small.append(f"{pair.input.name} {sizes[0]}")
+        elif too_large(*sizes[0], max_pixels):
+            large.append(f"{pair.input.name} {sizes[0]}")
     if unreadable:
         raise ValueError(
             f"{len(unreadable)} paired images cannot be read:{file_listing(unreadable)}\n"
@@ -104,6 +115,11 @@ def check_image_pairs(pairs: Sequence[ImagePair], min_size: int) -> None:
             f"{len(mismatched)} input/target pairs differ in size (width, height):"
             f"{file_listing(mismatched)}\nInputs and targets must be aligned pixel for pixel: "
             "fix or remove these pairs."
+        )
+    if large:
+        raise ValueError(
+            f"{len(large)} pairs have more than data.max_pixels={max_pixels} pixels:"
+            f"{file_listing(large)}\nRaise data.max_pixels, or downscale these pairs."
         )
     if small:
         raise ValueError(

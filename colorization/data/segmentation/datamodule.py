@@ -96,7 +96,7 @@ class SegmentationDataModule(ImageDataModule):
             val_pairs = pair_images_and_masks(hp.val_images, hp.val_masks, hp.mask_suffix)
         else:
             train_pairs, val_pairs = split_pairs(pairs, hp.val_fraction, hp.split_seed)
-        check_pairs([*train_pairs, *val_pairs], hp.num_classes, hp.ignore_index)
+        check_pairs([*train_pairs, *val_pairs], hp.num_classes, hp.ignore_index, hp.max_pixels)
         cache = bool(hp.cache)
         self.train_set = SegmentationPairs(
             MaskPairDataset(train_pairs, hp.num_classes, hp.ignore_index, cache), augment

@@ -21,12 +21,14 @@ from torchvision import tv_tensors
 from torchvision.transforms import v2
 
 from colorization.data.images import (
+    DEFAULT_MAX_PIXELS,
     IMAGE_EXTENSIONS,
     file_listing,
     find_images,
     load_rgb,
     oriented_size,
     shown,
+    too_large,
     upright,
 )
 from colorization.data.splits import holdout_split
@@ -125,7 +127,12 @@ def to_class_indices(values: np.ndarray, num_classes: int, ignore_index: int | N
     return foreground
 
 
-def check_pairs(pairs: Sequence[MaskPair], num_classes: int, ignore_index: int | None) -> None:
+def check_pairs(
+    pairs: Sequence[MaskPair],
+    num_classes: int,
+    ignore_index: int | None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> None:
     """Sizes match and mask values are valid classes, for every pair, before training.
 
     Decodes every mask once (masks are small); images are only opened for their size.
@@ -137,6 +144,8 @@ def check_pairs(pairs: Sequence[MaskPair], num_classes: int, ignore_index: int |
     for pair in pairs:
         with Image.open(pair.image) as image, Image.open(pair.mask) as mask:
             image_size, mask_size = oriented_size(image), oriented_size(mask)
+        if problem := too_large(*image_size, max_pixels):
+            raise ValueError(f"{shown(pair.image)}: {problem}.")
         if image_size != mask_size:
             mismatched.append(
                 f"{shown(pair.image.name)} {image_size} vs {shown(pair.mask.name)} {mask_size}"

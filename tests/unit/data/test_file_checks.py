@@ -51,3 +51,24 @@ def test_a_folder_of_only_bad_files_fails_before_training(tmp_path: Path) -> Non
     Image.fromarray(rgb()[..., 0]).save(tmp_path / "b.png")
     with pytest.raises(ValueError, match="No usable images.*1 unreadable, 1 grayscale"):
         scan_images(sorted(tmp_path.iterdir()), 32, tmp_path)
+
+
+def test_a_huge_image_is_stopped_by_the_size_guard_with_the_option_to_raise(tmp_path) -> None:
+    huge = tmp_path / "huge.png"
+    Image.new("RGB", (12000, 12000)).save(huge, compress_level=1)  # 144 megapixels
+    check = check_file(huge, 64)
+    assert check.outcome == "skipped"
+    assert check.problem == (
+        "too large: 12000x12000 > data.max_pixels=50000000 (raise it to use the file)"
+    )
+    assert check_file(huge, 64, max_pixels=200_000_000).outcome == "kept"
+
+
+def test_a_large_jpeg_is_decoded_reduced_but_never_below_the_needed_side(tmp_path) -> None:
+    path = tmp_path / "large.jpg"
+    Image.new("RGB", (2400, 1800), (200, 30, 30)).save(path)
+    assert load_rgb(path).shape == (3, 1800, 2400)
+    reduced = load_rgb(path, min_side=400)
+    assert reduced.shape[1] >= 400 and reduced.shape[1] < 1800  # JPEG's 1/2 or 1/4 scale
+    assert reduced.shape[2] * 1800 == reduced.shape[1] * 2400  # same aspect
+    assert load_rgb(path, min_side=1000).shape == (3, 1800, 2400)  # not twice as large: whole
