@@ -8,7 +8,10 @@ while instantiating a config. ``COLORIZATION_TRACEBACK=1`` shows the full traceb
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
+from pathlib import Path
 
 USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, FileExistsError)
 
@@ -17,14 +20,45 @@ class UserError(Exception):
     """A problem with what the user asked for; the message says what to do."""
 
 
+# Errors that mean "this folder cannot take the file": full, over quota, read-only.
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES)
+
+
+def is_no_room(error: BaseException) -> bool:
+    """A full, over-quota or read-only folder: an OSError saying so, or torch's zip writer
+    failing mid-file (it reports a full disk as ``unexpected pos`` / ``file write failed``)."""
+    if isinstance(error, OSError):
+        return error.errno in NO_ROOM
+    text = str(error)
+    return isinstance(error, RuntimeError) and (
+        "unexpected pos" in text or "file write failed" in text
+    )
+
+
+def no_room_message(folder: Path, needed: int | None = None) -> str:
+    """One line naming the folder, its free space and what is needed."""
+    try:
+        free = f"{shutil.disk_usage(folder).free / 2**20:.0f} MiB free"
+    except OSError:
+        free = "free space unknown"
+    need = f"; about {needed / 2**20:.0f} MiB are needed" if needed else ""
+    return (
+        f"Cannot write to {folder} ({free}{need}). Free some space or point paths.log_dir at "
+        "another disk; the checkpoints already written there are intact."
+    )
+
+
 def user_error(error: BaseException) -> BaseException | None:
     """The user-fixable error behind ``error`` (Hydra wraps an error raised while instantiating
-    a config), or ``None`` for anything else."""
+    a config; a full disk met by a log writer becomes one naming the folder), or ``None``."""
     if os.environ.get("COLORIZATION_TRACEBACK") == "1":
         return None
-    seen = error
+    seen: BaseException | None = error
     while seen is not None:
+        if isinstance(seen, OSError) and is_no_room(seen):
+            folder = Path(seen.filename).parent if seen.filename else Path.cwd()
+            return UserError(no_room_message(folder))
         if isinstance(seen, (UserError, *USER_ERRORS)):
             return seen
-        seen = seen.__cause__
+        seen = seen.__cause__ or seen.__context__
     return None

@@ -15,10 +15,12 @@ process would fail with a worker traceback before it could save anything.
 from __future__ import annotations
 
 import signal
+import threading
 from types import FrameType, TracebackType
 
 import pytorch_lightning as pl
 
+from colorization.errors import is_no_room
 from colorization.lightning_compat import request_stop
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -44,7 +46,16 @@ class GracefulStop:
         self.received = self.received or signum
         request_stop(self.trainer)
 
+    def _thread_failed(self, failure: threading.ExceptHookArgs) -> None:
+        """A log writer's thread that finds the disk full: quiet here, the main thread reports
+        it in one line when it next writes (TensorBoard re-raises it there)."""
+        if failure.exc_value is not None and is_no_room(failure.exc_value):
+            return
+        self._previous_excepthook(failure)
+
     def __enter__(self) -> GracefulStop:
+        self._previous_excepthook = threading.excepthook
+        threading.excepthook = self._thread_failed
         for signum in STOP_SIGNALS:
             try:
                 self._previous[signum] = signal.signal(signum, self._handle)
@@ -61,6 +72,7 @@ class GracefulStop:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous = {}
+        threading.excepthook = self._previous_excepthook
 
     def exit_code(self) -> int | None:
         """``128 + signal`` once a signal stopped training (143 for SIGTERM, 130 for SIGINT)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import shutil
@@ -14,41 +13,18 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
 
+from colorization.errors import is_no_room, no_room_message
 from colorization.lightning_compat import is_stop_request, record_checkpoint_saved
 from colorization.run_record import RunError
 
 log = logging.getLogger(__name__)
 PARTIAL_SUFFIX = ".partial"
-# Errors that mean "this folder cannot take the file": full, over quota, read-only.
-_NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES)
 
 
 def partial_path(filepath: str) -> str:
     """Where this process writes ``filepath`` before renaming it: ``<name>.<pid>.partial``, so
     no process can remove or overwrite another's save in progress."""
     return f"{filepath}.{os.getpid()}{PARTIAL_SUFFIX}"
-
-
-def is_no_room(error: BaseException) -> bool:
-    """A full, over-quota or read-only folder: an OSError saying so, or torch's zip writer
-    failing mid-file (it reports a full disk as ``unexpected pos`` / ``file write failed``)."""
-    if isinstance(error, OSError):
-        return error.errno in _NO_ROOM
-    text = str(error)
-    return "unexpected pos" in text or "file write failed" in text
-
-
-def no_room_message(folder: Path, needed: int | None = None) -> str:
-    """One line naming the folder, its free space and what is needed."""
-    try:
-        free = f"{shutil.disk_usage(folder).free / 2**20:.0f} MiB free"
-    except OSError:
-        free = "free space unknown"
-    need = f"; about {needed / 2**20:.0f} MiB are needed" if needed else ""
-    return (
-        f"Cannot write to {folder} ({free}{need}). Free some space or point paths.log_dir at "
-        "another disk; the checkpoints already written there are intact."
-    )
 
 
 def ensure_room_for_checkpoints(module: torch.nn.Module, folder: Path) -> None:

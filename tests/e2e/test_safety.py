@@ -3,6 +3,7 @@ batch-size finder."""
 
 from __future__ import annotations
 
+import errno
 import logging
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 import torch
 from helpers import RELOAD_AFTER_3_BAD_STEPS
 
+from colorization.errors import UserError, user_error
 from colorization.resume import latest_checkpoint
 from colorization.train import train
 
@@ -110,3 +112,21 @@ def test_a_corrupt_newest_checkpoint_is_skipped(make_cfg, tmp_path: Path, caplog
 def test_batch_size_finder_runs_before_training(make_cfg) -> None:
     trainer, _ = train(make_cfg("tune.batch_size=true", "data.train_samples_per_epoch=32"))
     assert trainer.datamodule.batch_size >= 4
+
+
+def test_a_full_disk_met_by_the_tensorboard_writer_is_one_clear_error(
+    make_cfg, tmp_path, monkeypatch, capsys
+) -> None:
+    from tensorboard.summary.writer import event_file_writer
+
+    def full(self) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "tensorboard" / "x"))
+
+    monkeypatch.setattr(event_file_writer._AsyncWriterThread, "_run", full)
+    with pytest.raises(OSError) as failed:
+        train(make_cfg())
+    problem = user_error(failed.value)
+    assert isinstance(problem, UserError)
+    assert str(problem).startswith(f"Cannot write to {tmp_path / 'tensorboard'} (")
+    assert "Exception in thread" not in capsys.readouterr().err  # no writer-thread traceback
+    assert not list((tmp_path / "checkpoints").glob("*.partial"))
