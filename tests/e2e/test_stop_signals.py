@@ -61,11 +61,17 @@ def step_of(checkpoint: Path) -> int:
 
 
 @pytest.mark.parametrize(
-    "to_group",
-    [True, pytest.param(False, marks=pytest.mark.slow)],
-    ids=["process group", "main process"],
+    ("to_group", "signum"),
+    [
+        (True, signal.SIGTERM),
+        pytest.param(False, signal.SIGTERM, marks=pytest.mark.slow),
+        pytest.param(True, signal.SIGINT, marks=pytest.mark.slow),
+    ],
+    ids=["SIGTERM to the process group", "SIGTERM to the main process", "Ctrl-C"],
 )
-def test_sigterm_saves_the_step_exits_143_and_the_rerun_continues(tmp_path, to_group) -> None:
+def test_a_stop_signal_saves_the_step_exits_128_plus_it_and_the_rerun_continues(
+    tmp_path, to_group, signum
+) -> None:
     run = tmp_path / "outputs" / "job"
     first = start(tmp_path, "job")
     wait_for(run / "checkpoints" / "last.ckpt", first)
@@ -75,9 +81,9 @@ def test_sigterm_saves_the_step_exits_143_and_the_rerun_continues(tmp_path, to_g
     assert f"is in use by process {first.pid}" in second.stdout + second.stderr
     assert "Traceback" not in second.stderr
 
-    (os.killpg if to_group else os.kill)(first.pid, signal.SIGTERM)
+    (os.killpg if to_group else os.kill)(first.pid, signum)
     output = first.communicate(timeout=120)[0]
-    assert first.returncode == 128 + signal.SIGTERM, output[-3000:]
+    assert first.returncode == 128 + signum, output[-3000:]
     assert "Stopped at epoch" in output and "Traceback" not in output
     stopped_at = step_of(run / "checkpoints" / "last.ckpt")
     assert 4 <= stopped_at < 3 * STEPS_PER_EPOCH
@@ -87,3 +93,21 @@ def test_sigterm_saves_the_step_exits_143_and_the_rerun_continues(tmp_path, to_g
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert f"global step {stopped_at})" in rerun.stdout + rerun.stderr  # "Resuming from ..."
     assert step_of(run / "checkpoints" / "last.ckpt") == 3 * STEPS_PER_EPOCH
+
+
+def test_the_cli_refuses_another_experiment_and_a_misspelled_group_in_one_line(tmp_path) -> None:
+    tiny = [*COMMON, "data.num_workers=0", "trainer.max_epochs=1", "data.train_samples_per_epoch=8"]
+
+    def train_cli(*overrides: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "colorization.train", *tiny, *overrides]
+        return subprocess.run(command, cwd=tmp_path, env=ENV, capture_output=True, text=True)
+
+    assert train_cli("run_name=mm", "model=unet").returncode == 0
+    config = tmp_path / "outputs" / "mm" / ".hydra" / "config.yaml"
+    before = config.read_bytes()
+    refused = train_cli("run_name=mm", "model=att_unet")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "model._target_: 'colorization.models.unet.UNet' -> " in refused.stdout + refused.stderr
+    assert config.read_bytes() == before
+    typo = train_cli("+modle=unet")
+    assert typo.returncode == 2 and "Did you mean model=unet?" in typo.stdout + typo.stderr
