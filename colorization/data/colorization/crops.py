@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import torch
 from torch.utils.data import Dataset
 from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as TF
 
 from colorization.data.images import Photo
 from colorization.data.splits import holdout_split
@@ -27,23 +28,46 @@ def split_photos(
     return holdout_split(photos, lambda photo: photo.group, val_fraction, seed, "photos", fix)
 
 
+# Memory (per dataset copy, i.e. per loader worker) for photos kept downscaled after their
+# first decode.
+DOWNSCALED_BUDGET_BYTES = 256 * 2**20
+
+
 class _PhotoDataset(Dataset):
     """Shared photo access with an optional in-memory cache of decoded photos.
 
     A photo that passed the header check but still fails to decode is reported once and
-    replaced by the next photo, so a bad file never stops an epoch half-way.
+    replaced by the next photo, so a bad file never stops an epoch half-way. With ``keep_side``,
+    a photo more than twice that on its shorter side is downscaled to it once, at its first
+    decode, and kept (within :data:`DOWNSCALED_BUDGET_BYTES`): later crops of it decode nothing.
     """
 
-    def __init__(self, photos: Sequence[Photo], cache: bool) -> None:
+    def __init__(self, photos: Sequence[Photo], cache: bool, keep_side: int | None = None) -> None:
         if not photos:
             raise ValueError("A dataset needs at least one photo.")
         self.photos = list(photos)
+        self.keep_side = keep_side
         self._broken: set[int] = set()
         self._cache = [photo.load() for photo in self.photos] if cache else None
+        self._downscaled: dict[int, torch.Tensor] = {}
+        self._downscaled_bytes = 0
 
     def _photo(self, index: int) -> torch.Tensor:
         if self._cache is not None:
             return self._cache[index]
+        if index in self._downscaled:
+            return self._downscaled[index]
+        image = self._decode(index)
+        side = self.keep_side
+        if side is None or min(image.shape[-2:]) <= 2 * side:
+            return image
+        small = TF.resize(image, side, antialias=True)
+        if self._downscaled_bytes + small.numel() <= DOWNSCALED_BUDGET_BYTES:
+            self._downscaled[index] = small
+            self._downscaled_bytes += small.numel()
+        return small
+
+    def _decode(self, index: int) -> torch.Tensor:
         for offset in range(len(self.photos)):
             candidate = (index + offset) % len(self.photos)
             if candidate in self._broken:
@@ -70,8 +94,9 @@ class RandomCropDataset(_PhotoDataset):
         samples_per_epoch: int,
         scale: tuple[float, float] = (0.05, 1.0),
         cache: bool = False,
+        keep_side: int | None = None,
     ) -> None:
-        super().__init__(photos, cache)
+        super().__init__(photos, cache, keep_side)
         if samples_per_epoch < 1:
             raise ValueError(f"data.train_samples_per_epoch must be >= 1, got {samples_per_epoch}.")
         self.samples_per_epoch = samples_per_epoch

@@ -11,7 +11,8 @@ from colorization.data.file_checks import BadFilePolicy, scan_images
 from colorization.data.images import Photo, find_images, photos_from_paths
 from colorization.data.sample_photos import sample_split
 
-# Large JPEGs are decoded at a reduced scale whose shorter side is still this many crop sides.
+# Training photos are decoded (large JPEGs at a reduced scale) and kept downscaled to a shorter
+# side of this many crop sides: enough for the smallest random crops.
 DECODE_SIDE_PER_CROP_SIDE = 8
 
 
@@ -73,7 +74,13 @@ class ColorizationDataModule(ImageDataModule):
         train, val = self.photos()
         cache = self.uses_samples if hp.cache is None else hp.cache
         grid = (2 if self.uses_samples else 1) if hp.val_grid is None else hp.val_grid
+        keep_side = None if self.uses_samples else DECODE_SIDE_PER_CROP_SIDE * hp.image_size
         self.train_set = RandomCropDataset(
-            train, hp.image_size, hp.train_samples_per_epoch, tuple(hp.crop_scale), cache
+            train,
+            hp.image_size,
+            hp.train_samples_per_epoch,
+            tuple(hp.crop_scale),
+            cache,
+            keep_side=keep_side,
         )
         self.val_set = GridViewDataset(val, hp.image_size, grid, cache)

@@ -47,3 +47,17 @@ def test_grid_views_tile_the_centre_crop() -> None:
     views = GridViewDataset([photo], size=20, grid=2)
     assert len(views) == 4
     assert torch.equal(views[3]["image"], image.view(3, 40, 40)[:, 20:, 20:])
+
+
+def test_a_large_photo_is_downscaled_once_and_not_decoded_again() -> None:
+    decodes = []
+
+    def load() -> torch.Tensor:
+        decodes.append(1)
+        return torch.zeros(3, 400, 600, dtype=torch.uint8)
+
+    dataset = RandomCropDataset([Photo("big", "big", load)], 16, 8, keep_side=100)
+    items = [dataset[i] for i in range(8)]
+    assert len(decodes) == 1  # then served from the downscaled copy
+    assert dataset._downscaled[0].shape == (3, 100, 150)
+    assert all(item["image"].shape == (3, 16, 16) for item in items)
