@@ -20,7 +20,6 @@ import os
 import socket
 import time
 from pathlib import Path
-from types import TracebackType
 
 from colorization.run_record import RunError
 
@@ -54,12 +53,8 @@ def holder_is_running(holder: dict) -> bool | None:
     if holder.get("host") != socket.gethostname():
         return None
     pid = int(holder.get("pid", -1))
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not pid_is_running(pid):
         return False
-    except PermissionError:
-        return True
     recorded = holder.get("process_start")
     return recorded is None or recorded == process_start_time(pid)
 
@@ -152,10 +147,5 @@ class RunLock:
         self.acquire()
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.release()
