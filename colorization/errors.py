@@ -11,6 +11,8 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, FileExistsError)
@@ -62,3 +64,12 @@ def user_error(error: BaseException) -> BaseException | None:
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def exit_on_user_error(error: BaseException, say: Callable[[str], object]) -> None:
+    """A command's last word on ``error``: a user-fixable one is said in one line and the
+    process exits with status 2; for anything else this returns and the caller re-raises."""
+    problem = user_error(error)
+    if problem is not None:
+        say(str(problem))
+        sys.exit(2)

@@ -24,7 +24,7 @@ from torchvision.io import write_png
 
 from colorization.build import build_task
 from colorization.data.images import find_images, load_rgb, shown
-from colorization.errors import user_error
+from colorization.errors import exit_on_user_error
 from colorization.resume import load_checkpoint
 from colorization.run_folder import RunFolder
 
@@ -112,11 +112,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 task.hparams[name] = getattr(args, name)
         written = predict_folder(task, args.inputs, args.outputs, args.device)
     except Exception as error:
-        problem = user_error(error)
-        if problem is None:
-            raise
-        print(f"error: {problem}", file=sys.stderr)
-        sys.exit(2)
+        exit_on_user_error(error, lambda message: print(f"error: {message}", file=sys.stderr))
+        raise
     print(f"Wrote {len(written)} images to {args.outputs}")
 
 

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from contextlib import nullcontext
 from typing import Any
 
@@ -22,7 +21,7 @@ from pytorch_lightning.tuner import Tuner
 from colorization.build import build_datamodule, build_task, build_trainer
 from colorization.callbacks.checkpoint import ensure_room_for_checkpoints
 from colorization.config import CONFIG_NAME, config_dir, print_config, validate_config
-from colorization.errors import user_error
+from colorization.errors import exit_on_user_error
 from colorization.interrupt import GracefulStop
 from colorization.resume import starting_checkpoint
 from colorization.run_folder import RunFolder
@@ -124,11 +123,8 @@ def main(cfg: DictConfig) -> float | None:
     try:
         trainer, _ = train(cfg)
     except Exception as error:
-        problem = user_error(error)
-        if problem is None:
-            raise
-        log.error(str(problem))
-        sys.exit(2)
+        exit_on_user_error(error, log.error)
+        raise
     return best_score(trainer, cfg.get("optimized_metric"))
 
 

@@ -123,9 +123,9 @@ class LastCheckpoint(SafeModelCheckpoint):
         # this replaces it rather than extending it.
         step = trainer.global_step
         due = self.step_interval is not None and step > 0 and step % self.step_interval == 0
-        if not due or step == self._last_step_written or trainer.fast_dev_run:
+        if not due or step == self._last_step_written:
             return
-        if trainer.sanity_checking:
+        if trainer.fast_dev_run or trainer.sanity_checking:
             return
         self._last_step_written = step
         self.write_checkpoint(trainer, self.format_checkpoint_name({}))
@@ -137,7 +137,6 @@ class LastCheckpoint(SafeModelCheckpoint):
             return
         path = self.format_checkpoint_name({})
         if self.write_checkpoint(trainer, path):
-            self.interrupted_at = path
             log.warning(
                 "Stopped at epoch %d, global step %d; saved %s. Start the same command again to "
                 "resume (a named run resumes by itself; otherwise add ckpt_path=%s).",

@@ -123,8 +123,7 @@ def load_rgb(path: str | Path, min_side: int | None = None) -> torch.Tensor:
             image = decode_image(data, mode=ImageReadMode.RGB, apply_exif_orientation=True)
         else:
             with Image.open(path) as opened:
-                array = np.asarray(upright(opened).convert("RGB"))
-            image = torch.from_numpy(array.copy()).permute(2, 0, 1).contiguous()
+                image = upright_rgb_tensor(opened)
     except Exception as error:  # decoders raise many types; all mean "unreadable file"
         raise ValueError(
             f"Could not decode image {shown(path)}: {error}. Re-save it as PNG/JPEG or remove it."
@@ -134,15 +133,23 @@ def load_rgb(path: str | Path, min_side: int | None = None) -> torch.Tensor:
     return image
 
 
+def upright_rgb_tensor(image: Image.Image) -> torch.Tensor:
+    """A Pillow image decoded upright to a uint8 RGB tensor (3, H, W)."""
+    array = np.asarray(upright(image).convert("RGB"))
+    return torch.from_numpy(array.copy()).permute(2, 0, 1).contiguous()
+
+
 def _reduced_jpeg(path: Path, min_side: int) -> torch.Tensor | None:
-    """A large JPEG decoded at the smallest JPEG scale that keeps ``min_side``, else ``None``."""
+    """A large JPEG decoded at the smallest JPEG scale that keeps ``min_side``, else ``None``
+    (other files are not even opened here)."""
+    if path.suffix.lower() not in (".jpg", ".jpeg"):
+        return None
     with Image.open(path) as image:
         if image.format != "JPEG" or min(image.size) < 2 * min_side:
             return None
         scale = min(image.size) / min_side
         image.draft("RGB", (int(image.size[0] / scale) + 1, int(image.size[1] / scale) + 1))
-        array = np.asarray(upright(image).convert("RGB"))
-    return torch.from_numpy(array.copy()).permute(2, 0, 1).contiguous()
+        return upright_rgb_tensor(image)
 
 
 def photos_from_paths(paths: list[Path], min_side: int | None = None) -> list[Photo]:
