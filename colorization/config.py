@@ -12,9 +12,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from colorization.run_folder import run_dir
+
+# The Optuna sweeper (hydra/sweeper=colorization_optuna). Hydra finds plugins by scanning the
+# hydra_plugins namespace; an editable install hides that namespace from the scan (setuptools'
+# import hook lists no modules), so the sweeper and its config are registered here as well.
+from hydra.core.plugins import Plugins  # noqa: E402  isort: skip
+from hydra_plugins.colorization_optuna.sweeper import OptunaStudySweeper  # noqa: E402  isort: skip
+
+Plugins.instance().register(OptunaStudySweeper)
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 CONFIG_NAME = "train"
@@ -157,3 +167,14 @@ def print_config(cfg: DictConfig) -> None:
 
 
 register_resolvers()
+
+
+class ResolveHydraInSweeps(Callback):
+    """Makes ``${hydra:...}`` resolvable in a multirun's sweep folder.
+
+    Hydra sets its config for each job, but not before the sweeper reads ``hydra.sweep.dir``,
+    which here names the task (``${hydra:runtime.choices.task}``).
+    """
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        HydraConfig.instance().set_config(config)

@@ -27,6 +27,7 @@ from colorization.resume import starting_checkpoint
 from colorization.run_folder import RunFolder
 from colorization.run_lock import RunLock
 from colorization.run_record import command_line_overrides, record_start
+from colorization.search.pruning import search_callbacks
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def train(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule]:
     with RunLock(run.lock) if training else nullcontext():
         ckpt_path = starting_checkpoint(cfg, run) if training else cfg.get("ckpt_path")
         datamodule = build_datamodule(cfg)
-        trainer, loggers = build_trainer(cfg)
+        trainer, loggers = build_trainer(cfg, search_callbacks(cfg))
         task = build_task(cfg)
         for logger in loggers:
             logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
@@ -123,7 +124,8 @@ def main(cfg: DictConfig) -> float | None:
     try:
         trainer, _ = train(cfg)
     except Exception as error:
-        exit_on_user_error(error, log.error)
+        if OmegaConf.select(cfg, "search.trial") is None:  # a search records a trial's error
+            exit_on_user_error(error, log.error)
         raise
     return best_score(trainer, cfg.get("optimized_metric"))
 

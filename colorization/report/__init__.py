@@ -1,0 +1,1 @@
+"""Gather runs into a comparison report (``python -m colorization.report``)."""

@@ -1,0 +1,118 @@
+"""The Optuna study behind a search: opened or continued, stale trials failed, budget counted.
+
+A study lives in a storage (SQLite in the study's folder by default; any Optuna RDB URL works),
+so a search survives the process running it: starting the same command again continues the
+study. ``n_trials`` is the study's total of *finished* (complete or pruned) trials; failed trials
+are kept for the record and do not use the budget.
+
+Each trial records the worker running it (host, pid, process start). A trial still marked
+running whose worker on this host is gone (``kill -9``, a power cut) was interrupted: it is
+recorded as failed when a worker starts. A running trial of a live worker, or of a worker on
+another host, is left alone and counts towards the budget, so that N workers sharing one
+storage together run ``n_trials``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from colorization.errors import UserError
+from colorization.run_lock import holder_is_running, process_start_time
+
+log = logging.getLogger(__name__)
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+# Study user attribute holding the pruner's config, so that each trial (maybe in another
+# process) builds the same pruner for its report/should_prune calls.
+PRUNER_ATTR = "pruner"
+WORKER_ATTR = "worker"
+REASON_ATTR = "fail_reason"
+RUN_DIR_ATTR = "run_dir"
+
+
+def sqlite_url(path: os.PathLike | str) -> str:
+    return f"sqlite:///{os.fspath(path)}"
+
+
+def storage(url: str) -> optuna.storages.RDBStorage:
+    """An RDB storage; SQLite waits for another worker's write instead of failing at once."""
+    engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine)
+        except Exception as error:  # two workers creating the tables at the same moment
+            if attempt == 4 or "locked" not in str(error) and "exists" not in str(error):
+                raise
+            time.sleep(0.5 + attempt)
+    raise AssertionError("unreachable")
+
+
+def open_study(
+    name: str,
+    url: str,
+    direction: str,
+    sampler: optuna.samplers.BaseSampler | None,
+    pruner: optuna.pruners.BasePruner | None,
+    pruner_config: Mapping[str, Any] | None,
+) -> optuna.Study:
+    """Create the study or load it from ``url``; its direction must be the one asked for."""
+    if direction not in ("maximize", "minimize"):
+        raise UserError(f"hydra.sweeper.direction must be maximize or minimize, got {direction!r}.")
+    study = optuna.create_study(
+        study_name=name,
+        storage=storage(url),
+        sampler=sampler,
+        pruner=pruner,
+        direction=direction,
+        load_if_exists=True,
+    )
+    if study.direction.name.lower() != direction:
+        raise UserError(
+            f"Study {name!r} in {url} was created to {study.direction.name.lower()}, not to "
+            f"{direction}: give another hydra.sweeper.study_name."
+        )
+    study.set_user_attr(PRUNER_ATTR, dict(pruner_config) if pruner_config else None)
+    return study
+
+
+def this_worker() -> dict[str, Any]:
+    pid = os.getpid()
+    return {"host": socket.gethostname(), "pid": pid, "process_start": process_start_time(pid)}
+
+
+def fail_interrupted_trials(study: optuna.Study) -> list[int]:
+    """Record as failed the running trials whose worker on this host has died; their numbers."""
+    failed = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        worker = trial.user_attrs.get(WORKER_ATTR)
+        if worker is None or holder_is_running(worker) is not False:
+            continue
+        reason = f"interrupted: its worker (pid {worker['pid']}) ended without recording a result"
+        record_failure(study, trial, reason)
+        failed.append(trial.number)
+    return failed
+
+
+def record_failure(study: optuna.Study, trial: FrozenTrial | optuna.Trial, reason: str) -> None:
+    # Optuna's Trial(study, trial_id) is how its own integrations write to a trial by id.
+    trial_id = trial._trial_id
+    optuna.Trial(study, trial_id).set_user_attr(REASON_ATTR, reason)
+    study.tell(trial.number, state=TrialState.FAIL)
+
+
+def unused_budget(study: optuna.Study, n_trials: int) -> int:
+    """Trials still to start: ``n_trials`` minus the finished ones and those running now."""
+    trials = study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING))
+    return n_trials - len(trials)
+
+
+def finished_count(study: optuna.Study) -> int:
+    return len(study.get_trials(deepcopy=False, states=FINISHED))

@@ -1,0 +1,104 @@
+"""The end of a search: a table of every trial, the best, and the command that retrains it.
+
+Written next to the study (``trials.csv``, ``best.yaml``) and logged, so that a finished search
+can be read without Optuna; ``optuna-dashboard <storage URL>`` shows the same study live.
+"""
+
+from __future__ import annotations
+
+import csv
+import shlex
+from pathlib import Path
+from typing import Any
+
+import optuna
+import yaml
+from optuna.trial import TrialState
+
+from colorization.search.space import SearchSpace
+from colorization.search.study import REASON_ATTR, RUN_DIR_ATTR
+
+
+def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
+    rows = []
+    for trial in study.get_trials(deepcopy=False):
+        duration = trial.duration.total_seconds() if trial.duration else None
+        value = trial.value
+        if value is None and trial.state == TrialState.PRUNED and trial.intermediate_values:
+            value = trial.intermediate_values[max(trial.intermediate_values)]
+        rows.append(
+            {
+                "trial": trial.number,
+                "state": trial.state.name.lower(),
+                "value": value,
+                "epochs": len(trial.intermediate_values),
+                "duration_s": None if duration is None else round(duration, 1),
+                **{f"params.{key}": v for key, v in trial.params.items()},
+                "reason": trial.user_attrs.get(REASON_ATTR, ""),
+                "run_dir": trial.user_attrs.get(RUN_DIR_ATTR, ""),
+            }
+        )
+    return rows
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """A plain-text table (fixed columns, values shortened) for the log."""
+    if not rows:
+        return "(no trials)"
+    columns = [c for c in rows[0] if c not in ("run_dir",)]
+    for row in rows[1:]:
+        columns += [c for c in row if c not in columns and c != "run_dir"]
+
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        text = "" if value is None else str(value)
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    cells = [[cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def override_key(override: str) -> str:
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def retrain_command(
+    base_overrides: list[str], space: SearchSpace, params: dict[str, Any], epochs: int, name: str
+) -> str:
+    """``python -m colorization.train`` with the search's overrides, the best parameters and a
+    longer budget, as a named run (so that it resumes after a crash)."""
+    final = [*space.overrides(params), f"trainer.max_epochs={epochs}", f"run_name={name}_best"]
+    replaced = {override_key(o) for o in final}
+    overrides = [o for o in base_overrides if override_key(o) not in replaced] + final
+    return "python -m colorization.train " + " ".join(shlex.quote(o) for o in overrides)
+
+
+def write_summary(
+    study: optuna.Study, folder: Path, command: str | None, storage_url: str
+) -> dict[str, Any]:
+    """``trials.csv`` and ``best.yaml`` in ``folder``; returns what best.yaml holds."""
+    rows = trial_rows(study)
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    with open(folder / "trials.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    best: dict[str, Any] = {"study": study.study_name, "storage": storage_url}
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if complete:
+        trial = study.best_trial
+        best.update(
+            trial=trial.number,
+            value=float(trial.value),
+            params=dict(trial.params),
+            run_dir=trial.user_attrs.get(RUN_DIR_ATTR, ""),
+            retrain=command,
+        )
+    (folder / "best.yaml").write_text(yaml.safe_dump(best, sort_keys=False))
+    return best

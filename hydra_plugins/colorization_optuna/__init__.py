@@ -1,0 +1,5 @@
+"""Hydra sweeper ``hydra/sweeper=colorization_optuna``: an Optuna study that survives crashes.
+
+Hydra finds it in the ``hydra_plugins`` namespace package. The study logic is in
+:mod:`colorization.search`; this package is the Hydra side: its config and the sweep loop.
+"""

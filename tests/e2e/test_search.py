@@ -1,0 +1,182 @@
+"""The Optuna search end to end: a study survives kill -9, prunes and records failures, and is
+shared by two workers. Each test launches ``python -m colorization.train -m`` as a user would."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+# Trials of a few seconds: tiny network and images, two epochs of two batches.
+TINY_TRIALS = (
+    "model.base_width=4",
+    "model.depth=2",
+    "data.image_size=32",
+    "data.batch_size=4",
+    "data.train_samples_per_epoch=8",
+    "data.num_workers=0",
+    "trainer.max_epochs=2",
+    "+trainer.limit_val_batches=1",
+    "callbacks.image_preview.num_images=2",
+    "logger=csv",
+    "print_config=false",
+)
+
+
+def search_command(log_dir: Path, *overrides: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "colorization.train",
+        "-m",
+        "hparams_search=colorization_optuna",
+        f"paths.log_dir={log_dir}",
+        *TINY_TRIALS,
+        *overrides,
+    ]
+
+
+def study_folder(log_dir: Path, name: str = "colorization_optuna") -> Path:
+    return log_dir / "colorization" / "searches" / name
+
+
+def load(folder: Path, name: str = "colorization_optuna") -> optuna.Study:
+    return optuna.load_study(study_name=name, storage=f"sqlite:///{folder / 'study.db'}")
+
+
+def states(study: optuna.Study) -> list[str]:
+    return [t.state.name for t in sorted(study.trials, key=lambda t: t.number)]
+
+
+def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_a_killed_search_continues_where_it_stopped(tmp_path: Path) -> None:
+    command = search_command(tmp_path / "out", "hydra.sweeper.n_trials=3", "trainer.max_epochs=3")
+    folder = study_folder(tmp_path / "out")
+    process = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 300
+    while not (folder / "trial_0001").exists():  # trial 0 is done, trial 1 has started
+        assert process.poll() is None and time.monotonic() < deadline, "search ended early"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert states(load(folder))[:2] == ["COMPLETE", "RUNNING"]
+
+    result = run(command, tmp_path)  # the same command, again
+
+    study = load(folder)
+    assert states(study).count("COMPLETE") == 3  # n_trials counts finished trials
+    interrupted = study.trials[1]
+    assert interrupted.state == TrialState.FAIL
+    assert "interrupted" in interrupted.user_attrs["fail_reason"]
+    assert "Trial 1 was interrupted earlier" in result.stderr + result.stdout
+    assert sorted(p.name for p in folder.glob("trial_*")) == [f"trial_{i:04d}" for i in range(4)]
+    # each trial is a normal run folder; the summary names the best and how to retrain it
+    assert list((folder / "trial_0003" / "checkpoints").glob("epoch=*.ckpt"))
+    best = (folder / "best.yaml").read_text()
+    assert "python -m colorization.train hparams_search=colorization_optuna" in best
+    assert "trainer.max_epochs=80" in best and "run_name=colorization_optuna_best" in best
+    assert (folder / "trials.csv").read_text().count("\n") == 5  # header + 4 trials
+
+    # a larger n_trials extends the finished study; the same n_trials runs nothing more
+    run([*command, "hydra.sweeper.n_trials=4"], tmp_path)
+    assert states(load(folder)).count("COMPLETE") == 4
+
+
+PRUNE_AND_FAIL = """\
+# @package _global_
+# A user's own space (found through hydra.searchpath): a learning rate the optimizer refuses,
+# and a pruner that prunes every trial after its first epoch. Random sampler, seed 6 draws
+# -1, -1, 0.001, -1, 0.001; seed 2 draws -1 three times.
+defaults:
+  - override /hydra/sweeper: colorization_optuna
+hydra:
+  sweep:
+    dir: ${paths.log_dir}/${hydra:runtime.choices.task}/searches/${hydra.sweeper.study_name}
+  sweeper:
+    study_name: colorization_optuna
+    n_trials: 2
+    sampler: {_target_: optuna.samplers.RandomSampler, seed: 6}
+    pruner: {_target_: optuna.pruners.ThresholdPruner, lower: 1000}
+    params:
+      optimizer.lr: choice(-1.0, 0.001)
+"""
+
+
+def prune_and_fail_command(tmp_path: Path, *overrides: str) -> list[str]:
+    space = tmp_path / "my_conf" / "hparams_search" / "prune_and_fail.yaml"
+    space.parent.mkdir(parents=True, exist_ok=True)
+    space.write_text(PRUNE_AND_FAIL)
+    command = search_command(tmp_path / "out", f"hydra.searchpath=[file://{space.parents[1]}]")
+    command[command.index("hparams_search=colorization_optuna")] = "hparams_search=prune_and_fail"
+    return [*command, *overrides]
+
+
+def test_pruned_and_failed_trials_are_recorded_and_the_search_goes_on(tmp_path: Path) -> None:
+    run(prune_and_fail_command(tmp_path), tmp_path)
+    study = load(study_folder(tmp_path / "out"))
+    assert states(study) == ["FAIL", "FAIL", "PRUNED", "FAIL", "PRUNED"]
+    for trial in study.trials:
+        if trial.state == TrialState.FAIL:
+            assert trial.params["optimizer.lr"] == -1.0
+            assert "optimizer.lr=-1.0" in trial.user_attrs["fail_reason"]
+            assert (Path(trial.user_attrs["run_dir"]) / "failure.txt").is_file()
+        else:
+            assert list(trial.intermediate_values) == [0]  # reported epoch 0, pruned there
+    assert "pruned" in (study_folder(tmp_path / "out") / "trials.csv").read_text()
+
+
+def test_failures_in_a_row_stop_the_search_with_a_message(tmp_path: Path) -> None:
+    command = prune_and_fail_command(tmp_path, "hydra.sweeper.sampler.seed=2")
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2
+    assert "3 trials failed in a row" in result.stderr + result.stdout
+    assert states(load(study_folder(tmp_path / "out"))) == ["FAIL"] * 3
+
+
+def test_two_workers_share_one_study(tmp_path: Path) -> None:
+    command = search_command(tmp_path / "out", "hydra.sweeper.n_trials=6")
+    workers = [
+        subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    for worker in workers:
+        _, errors = worker.communicate(timeout=600)
+        assert worker.returncode == 0, errors[-3000:]
+    study = load(study_folder(tmp_path / "out"))
+    finished = [t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    # two workers may both ask for the last trial at the same moment: at most one extra
+    assert 6 <= len(finished) <= 7
+    assert len({t.user_attrs["worker"]["pid"] for t in study.trials}) == 2
+    assert len({t.number for t in study.trials}) == len(study.trials)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ("optimizer.lrr: interval(0.1, 0.2)", "'optimizer.lrr' is not a key"),
+        ("optimizer: choice(adam, sgdd)", "sgdd is not an option of config group optimizer"),
+        ("optimizer: choice()", "empty choice is not legal"),
+    ],
+)
+def test_a_bad_space_stops_before_any_trial(tmp_path: Path, params: str, message: str) -> None:
+    command = prune_and_fail_command(tmp_path)
+    space = tmp_path / "my_conf" / "hparams_search" / "prune_and_fail.yaml"
+    space.write_text(PRUNE_AND_FAIL.replace("optimizer.lr: choice(-1.0, 0.001)", params))
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert message in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+    assert not list(study_folder(tmp_path / "out").glob("trial_*"))
