@@ -11,6 +11,8 @@ it again resumes; an unnamed run gets ``<log_dir>/<task>/runs/<date>_<time>``. I
     <run>/archive/<date>_<time>/     earlier attempts, moved there by resume=false
     <run>/tensorboard/               TensorBoard events
     <run>/previews/epoch_XXX.png     validation preview grids
+    <run>/history.csv                one row per validation: metrics, images/s, training time
+    <run>/evaluation.json, .csv      test metrics (python -m colorization.evaluate)
 
 The callback and logger YAMLs write to these same paths (``${paths.output_dir}/checkpoints``,
 ...); a test composes them and checks that they agree with :class:`RunFolder`.
@@ -43,11 +45,22 @@ class RunFolder:
         self.tensorboard = self.root / "tensorboard"
         self.previews = self.root / "previews"
         self.csv = self.root / "csv"
+        self.epoch_history = self.root / "history.csv"
+        self.evaluation = self.root / "evaluation.json"
 
     @property
     def archived_parts(self) -> list[Path]:
         """What ``resume=false`` moves aside: everything an attempt of the run wrote."""
-        return [self.checkpoints, self.config.parent, self.tensorboard, self.previews, self.csv]
+        return [
+            self.checkpoints,
+            self.config.parent,
+            self.tensorboard,
+            self.previews,
+            self.csv,
+            self.epoch_history,
+            self.evaluation,
+            self.evaluation.with_suffix(".csv"),
+        ]
 
     @classmethod
     def of_checkpoint(cls, checkpoint: str | Path) -> RunFolder:

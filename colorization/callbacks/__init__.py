@@ -1,6 +1,7 @@
 """Lightning callbacks of this framework (the rest come from Lightning itself)."""
 
 from colorization.callbacks.checkpoint import LastCheckpoint, SafeModelCheckpoint
+from colorization.callbacks.history import EpochHistory
 from colorization.callbacks.preview import ImagePreviewLogger
 
-__all__ = ["ImagePreviewLogger", "LastCheckpoint", "SafeModelCheckpoint"]
+__all__ = ["EpochHistory", "ImagePreviewLogger", "LastCheckpoint", "SafeModelCheckpoint"]

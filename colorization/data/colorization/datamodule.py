@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from torch.utils.data import DataLoader
+
 from colorization.data.base import ImageDataModule, checked_crop_scale
 from colorization.data.colorization.crops import GridViewDataset, RandomCropDataset, split_photos
 from colorization.data.file_checks import BadFilePolicy, scan_images
@@ -23,6 +25,8 @@ class ColorizationDataModule(ImageDataModule):
         root: folder of images (searched recursively). ``None`` = the built-in sample photos.
         val_root: optional separate validation folder; otherwise ``val_fraction`` of the photos
             under ``root`` (whole photos) are held out, reproducibly by ``split_seed``.
+        test_root: optional test folder (``python -m colorization.evaluate``), viewed as
+            validation photos are; ``None``: the test set is the validation set.
         crop_scale: area fraction range of the random resized crop.
         val_grid: validation views per photo side (``None``: 2 for the built-in set, whose
             validation is only two photos, else 1 = resize + centre crop).
@@ -37,6 +41,7 @@ class ColorizationDataModule(ImageDataModule):
         self,
         root: str | None = None,
         val_root: str | None = None,
+        test_root: str | None = None,
         crop_scale: Sequence[float] = (0.05, 1.0),
         val_grid: int | None = None,
         bad_files: BadFilePolicy = "skip",
@@ -46,6 +51,7 @@ class ColorizationDataModule(ImageDataModule):
         super().__init__(**common)
         self.train_set: RandomCropDataset | None = None
         self.val_set: GridViewDataset | None = None
+        self.test_set: GridViewDataset | None = None
 
     @property
     def uses_samples(self) -> bool:
@@ -84,3 +90,12 @@ class ColorizationDataModule(ImageDataModule):
             keep_side=keep_side,
         )
         self.val_set = GridViewDataset(val, hp.image_size, grid, cache)
+        if hp.test_root is not None:
+            test = self._checked_photos(hp.test_root)
+            self.test_set = GridViewDataset(test, hp.image_size, hp.val_grid or 1, cache=False)
+
+    def test_dataloader(self) -> DataLoader:
+        if self.test_set is None:
+            return self.val_dataloader()
+        batch = self.hparams.val_batch_size or self.hparams.batch_size
+        return self._loader(self.test_set, batch, shuffle=False)

@@ -49,14 +49,15 @@ class RandomPixelHints(HintSampler):
     experiments of hint-based colorization studies (1, 3 and 5 % of the pixels).
 
     Each image draws a ratio from ``ratios`` (default 1 %, 3 % or 5 % of its pixels) and gets
-    exactly ``round(ratio * H * W)`` (at least one) hinted pixels carrying their true ab.
+    exactly ``round(ratio * H * W)`` (at least one) hinted pixels carrying their true ab; a ratio
+    of 0 gives no hints (the "grey input" setting of an evaluation).
     """
 
     def __init__(self, ratios: Sequence[float] = (0.01, 0.03, 0.05)) -> None:
         ratios = tuple(float(r) for r in ratios)
-        if not ratios or any(not 0.0 < r <= 1.0 for r in ratios):
+        if not ratios or any(not 0.0 <= r <= 1.0 for r in ratios):
             raise ValueError(
-                f"task.hints.ratios must be a non-empty list of fractions in (0, 1], got {ratios}."
+                f"task.hints.ratios must be a non-empty list of fractions in [0, 1], got {ratios}."
             )
         self.ratios = torch.tensor(ratios)
 
@@ -68,10 +69,12 @@ class RandomPixelHints(HintSampler):
         choice = _draw("rand", batch, (), generators, ab.device)
         scores = _draw("rand", batch, (pixels,), generators, ab.device)
         ratio = self.ratios.to(ab.device)[(choice * len(self.ratios)).long()]
-        counts = (ratio * pixels).round().long().clamp(1, pixels)
+        counts = (ratio * pixels).round().long().clamp(1, pixels) * (ratio > 0)
         # The k largest scores of each image mark its hints: exactly k per image, no Python loop.
-        threshold = scores.sort(dim=1, descending=True).values.gather(1, counts[:, None] - 1)
-        mask = (scores >= threshold).view(batch, 1, height, width).to(ab.dtype)
+        kth = (counts[:, None] - 1).clamp(min=0)
+        threshold = scores.sort(dim=1, descending=True).values.gather(1, kth)
+        mask = (scores >= threshold) & (counts[:, None] > 0)
+        mask = mask.view(batch, 1, height, width).to(ab.dtype)
         return ab * mask, mask
 
 
@@ -82,7 +85,8 @@ class GeometricPatchHints(HintSampler):
     p = 1/8), capped at ``max_points``; each hint is a square patch with a side drawn from
     ``patch_sizes`` that carries the patch's mean ab. Locations are ``normal`` around the centre
     (std = a quarter of the free range, clipped) or ``uniform``. Later patches overwrite earlier
-    ones where they overlap, as in the reference.
+    ones where they overlap, as in the reference. ``points`` fixes the number of hints of every
+    image instead (the "PSNR vs number of points" evaluation of that paper).
     """
 
     def __init__(
@@ -91,6 +95,7 @@ class GeometricPatchHints(HintSampler):
         patch_sizes: Sequence[int] = (1, 2, 3, 4, 5, 6, 7, 8, 9),
         location: str = "normal",
         max_points: int = 64,
+        points: int | None = None,
     ) -> None:
         if not 0.0 < p < 1.0:
             raise ValueError(f"task.hints.p must be in (0, 1), got {p}.")
@@ -100,7 +105,10 @@ class GeometricPatchHints(HintSampler):
             raise ValueError(f"task.hints.location must be normal or uniform, got {location!r}.")
         if max_points < 1:
             raise ValueError(f"task.hints.max_points must be >= 1, got {max_points}.")
+        if points is not None and not 0 <= points <= max_points:
+            raise ValueError(f"task.hints.points must be in [0, max_points], got {points}.")
         self.p = p
+        self.points = points
         self.patch_sizes = torch.tensor([int(s) for s in patch_sizes])
         self.location = location
         self.max_points = max_points
@@ -120,6 +128,8 @@ class GeometricPatchHints(HintSampler):
 
         counts = torch.floor(torch.log1p(-u_count) / math.log1p(-self.p)).long()
         counts = counts.clamp(0, slots)
+        if self.points is not None:
+            counts = torch.full_like(counts, self.points)
         used = max(int(counts.max()), 1)
         sizes = self.patch_sizes.to(device)[(u_size[:, :used] * len(self.patch_sizes)).long()]
         sizes = torch.minimum(sizes, torch.tensor(min(height, width), device=device))

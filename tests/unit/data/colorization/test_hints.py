@@ -50,10 +50,30 @@ def test_unseeded_hints_vary() -> None:
     assert not torch.equal(RandomPixelHints()(ab)[1], RandomPixelHints()(ab)[1])
 
 
-@pytest.mark.parametrize("ratios", [[0.0], [1.5], [], [-0.1, 0.5]])
+@pytest.mark.parametrize("ratios", [[1.5], [], [-0.1, 0.5]])
 def test_pixel_hints_reject_bad_ratios(ratios: list[float]) -> None:
     with pytest.raises(ValueError, match="ratios"):
         RandomPixelHints(ratios)
+
+
+def test_a_zero_ratio_gives_no_hints() -> None:
+    ab = torch.rand(3, 2, 16, 16)
+    hint_ab, mask = RandomPixelHints([0.0])(ab)
+    assert mask.sum() == 0 and hint_ab.abs().sum() == 0
+
+
+@pytest.mark.parametrize("points", [0, 1, 5])
+def test_geometric_points_fix_the_number_of_hints(points: int) -> None:
+    ab = torch.rand(4, 2, 64, 64)
+    generators = [torch.Generator().manual_seed(i) for i in range(4)]
+    _, mask = GeometricPatchHints(points=points, patch_sizes=[1], location="uniform")(
+        ab, generators
+    )
+    # 1-pixel patches: one hinted pixel per point, unless two land on the same pixel
+    counts = mask.flatten(1).sum(1)
+    assert (counts <= points).all() and (counts >= points - 1).all()
+    if points == 0:
+        assert counts.sum() == 0
 
 
 def test_geometric_patch_carries_its_mean_colour() -> None:
@@ -100,7 +120,8 @@ def test_geometric_normal_locations_cluster_at_the_centre() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"p": 0.0}, {"p": 1.0}, {"patch_sizes": [0]}, {"location": "edge"}]
+    "kwargs",
+    [{"p": 0.0}, {"p": 1.0}, {"patch_sizes": [0]}, {"location": "edge"}, {"points": 65}],
 )
 def test_geometric_rejects_bad_options(kwargs: dict) -> None:
     with pytest.raises(ValueError, match="task.hints"):

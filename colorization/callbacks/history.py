@@ -1,0 +1,99 @@
+"""One row per validation of the run in ``<run>/history.csv``: what ``colorization.report``
+reads to compare runs, whichever loggers a run used.
+
+Each row holds the epoch and step, the validation metrics, the epoch's training throughput
+(images per second, data loading included) and the training time so far
+(summed over resumed attempts; validation and start-up not counted). A resumed run keeps the
+rows of the epochs its checkpoint had finished and rewrites the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+
+
+def read_history(path: str | Path) -> list[dict[str, str]]:
+    """The rows of a history file (empty if there is none)."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def batch_images(batch: Any) -> int:
+    """Images in a batch: the first dimension of its first tensor."""
+    values = batch.values() if isinstance(batch, dict) else batch
+    if isinstance(values, torch.Tensor):
+        return int(values.shape[0])
+    return next((int(v.shape[0]) for v in values if isinstance(v, torch.Tensor)), 0)
+
+
+class EpochHistory(pl.Callback):
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self.rows: list[dict[str, Any]] = []
+        self._trained_before = 0.0  # training seconds of earlier epochs (and attempts)
+        self._epoch_start: float | None = None
+        self._epoch_seconds = 0.0
+        self._images = 0
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # After a resume, current_epoch is the first epoch still to train.
+        kept = [r for r in read_history(self.path) if int(r["epoch"]) < trainer.current_epoch]
+        self.rows = kept
+        self._trained_before = float(kept[-1]["train_seconds"]) if kept else 0.0
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._epoch_start, self._epoch_seconds, self._images = time.perf_counter(), 0.0, 0
+
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, *_: Any
+    ) -> None:
+        self._images += batch_images(batch)
+
+    def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self._epoch_start is not None:  # the training part of this epoch ends here
+            self._epoch_seconds += time.perf_counter() - self._epoch_start
+            self._epoch_start = None
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking or not trainer.is_global_zero:
+            return
+        metrics = {
+            name: round(float(value), 6)
+            for name, value in sorted(trainer.callback_metrics.items())
+            if name.startswith("val/")
+        }
+        seconds = self._epoch_seconds
+        row = {
+            "epoch": trainer.current_epoch,
+            "step": trainer.global_step,
+            "train_seconds": round(self._trained_before + seconds, 3),
+            "images_per_second": round(self._images / seconds, 2) if seconds > 0 else "",
+            **metrics,
+        }
+        self.rows = [r for r in self.rows if int(r["epoch"]) != trainer.current_epoch] + [row]
+        self._write()
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._trained_before += self._epoch_seconds
+        self._epoch_seconds = 0.0
+
+    def _write(self) -> None:
+        columns: list[str] = []
+        for row in self.rows:
+            columns += [c for c in row if c not in columns]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_suffix(".csv.partial")
+        with open(partial, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(self.rows)
+        partial.replace(self.path)

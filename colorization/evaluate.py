@@ -1,0 +1,215 @@
+"""Test a trained model and write ``evaluation.json`` and ``evaluation.csv`` into its run folder.
+
+    python -m colorization.evaluate outputs/exp1                     # best checkpoint, val photos
+    python -m colorization.evaluate outputs/exp1/checkpoints/last.ckpt data.test_root=/photos/test
+    python -m colorization.evaluate outputs/exp1 --hint-ratios 0 0.01 --hint-points 1 10
+
+The test set is the run's validation set (for the built-in photos: the two held out from
+training) unless ``data.test_root`` names a folder. Colorization is scored at each hint density
+of a fixed protocol: random pixels (``--hint-ratios``) and Zhang et al. 2017's patch hints at a
+fixed number of points (``--hint-points``), seeded per image (``task.hint_seed`` + image index)
+so every model sees the same hints; ``run_hints`` is the run's own validation hints (it equals
+what validation logged) and ``*_no_color`` the grey-image baseline. Segmentation reports Dice,
+IoU, pixel accuracy and per-class Dice; flare removal PSNR/SSIM on whole (tiled) images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import difflib
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+from colorization.build import trainer_config
+from colorization.data.colorization.hints import GeometricPatchHints, RandomPixelHints
+from colorization.errors import UserError, exit_on_user_error
+from colorization.runs import TrainedRun, load_trained_task, open_run
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RATIOS = (0.0, 0.01, 0.03, 0.05)
+DEFAULT_POINTS = (0, 1, 5, 10, 50)
+# Keys of the data config a run recorded before they existed may still be given.
+NEW_DATA_KEYS = {"data.test_root"}
+
+
+def apply_overrides(run: TrainedRun, overrides: Sequence[str]) -> list[str]:
+    """``key=value`` overrides of the run's config (data settings, tile size, ...)."""
+    applied = []
+    for override in overrides:
+        key, sep, value = override.partition("=")
+        if not sep:
+            raise UserError(f"{override!r} is not key=value (e.g. data.test_root=/photos/test).")
+        if (
+            key not in NEW_DATA_KEYS
+            and OmegaConf.select(run.config, key, default=_ABSENT) is _ABSENT
+        ):
+            keys = [k for k in _keys(run.config) if k.split(".")[0] in ("data", "task")]
+            close = difflib.get_close_matches(key, keys, n=1)
+            hint = f" Did you mean {close[0]}?" if close else ""
+            raise UserError(f"{key} is not a setting of the run's config.{hint}")
+        OmegaConf.update(run.config, key, OmegaConf.create({"v": value}).v, force_add=True)
+        applied.append(override)
+    return applied
+
+
+_ABSENT = object()
+
+
+def _keys(node: Any, prefix: str = "") -> list[str]:
+    if not OmegaConf.is_dict(node):
+        return [prefix.rstrip(".")]
+    return [k for name in node for k in _keys(node._get_node(name), f"{prefix}{name}.")]
+
+
+def hint_protocols(ratios: Sequence[float], points: Sequence[int]) -> list[tuple[str, str, Any]]:
+    """(protocol, setting, hint sampler) of the colorization test; sampler None = the run's."""
+    protocols: list[tuple[str, str, Any]] = [("run_hints", "as in validation", None)]
+    protocols += [
+        ("random_pixels", f"{ratio:.0%}", RandomPixelHints(ratios=(ratio,))) for ratio in ratios
+    ]
+    protocols += [
+        ("geometric_points", f"{n} points", GeometricPatchHints(points=n, max_points=max(64, n)))
+        for n in points
+    ]
+    return protocols
+
+
+def test_metrics(
+    task: pl.LightningModule, datamodule: pl.LightningDataModule, run: TrainedRun
+) -> dict[str, float]:
+    """``trainer.test`` with the run's precision and accelerator; the ``test/*`` metrics."""
+    settings = OmegaConf.to_container(trainer_config(run.config), resolve=True)
+    trainer = pl.Trainer(
+        accelerator=settings.get("accelerator", "auto"),
+        devices=1,
+        precision=settings.get("precision", "32-true"),
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    (results,) = trainer.test(task, datamodule=datamodule, verbose=False)
+    return {key.removeprefix("test/"): float(value) for key, value in results.items()}
+
+
+def evaluate(
+    path: str | Path,
+    overrides: Sequence[str] = (),
+    ratios: Sequence[float] = DEFAULT_RATIOS,
+    points: Sequence[int] = DEFAULT_POINTS,
+    out: str | Path | None = None,
+) -> dict[str, Any]:
+    """Evaluate the run (or checkpoint) at ``path``; returns what evaluation.json holds."""
+    started = time.perf_counter()
+    run = open_run(path)
+    applied = apply_overrides(run, overrides)
+    task = load_trained_task(run)
+    datamodule = instantiate(run.config.data)
+    protocols = (
+        hint_protocols(ratios, points)
+        if hasattr(task, "hints")
+        else [("whole_images" if task.predicts_images else "test_set", "", None)]
+    )
+    rows = []
+    run_hints = getattr(task, "hints", None)
+    for protocol, setting, sampler in protocols:
+        if hasattr(task, "hints"):
+            task.hints = sampler if sampler is not None else run_hints
+        metrics = test_metrics(task, datamodule, run)
+        rows += [
+            {"protocol": protocol, "setting": setting, "metric": name, "value": value}
+            for name, value in sorted(metrics.items())
+        ]
+        log.info("%s %s: %s", protocol, setting, _brief(metrics))
+    test_root = OmegaConf.select(run.config, "data.test_root")
+    result = {
+        "run": str(run.folder.root),
+        "checkpoint": str(run.checkpoint),
+        "task": run.task_name,
+        "test_set": test_root or "the run's validation set",
+        "overrides": applied,
+        "data": OmegaConf.to_container(run.config.data, resolve=True),
+        "hint_protocol": _protocol_note(run) if hasattr(task, "hints") else None,
+        "metrics": rows,
+        "seconds": round(time.perf_counter() - started, 1),
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+    }
+    write(result, Path(out) if out else run.folder.root)
+    return result
+
+
+def _brief(metrics: dict[str, float]) -> str:
+    shown = [k for k in ("psnr", "ssim", "dice", "iou", "psnr_no_color") if k in metrics]
+    return ", ".join(f"{k}={metrics[k]:.4f}" for k in shown or sorted(metrics)[:4])
+
+
+def _protocol_note(run: TrainedRun) -> str:
+    seed = OmegaConf.select(run.config, "task.hint_seed", default=0)
+    return (
+        f"hints of test image i drawn from seed {seed} + i; random_pixels: exactly that fraction "
+        "of pixels with their true ab; geometric_points: that many square patches (sides 1-9) "
+        "with their mean ab, centred-normal locations (Zhang et al. 2017); run_hints: the run's "
+        "own validation hints"
+    )
+
+
+def write(result: dict[str, Any], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "evaluation.json").write_text(json.dumps(result, indent=2) + "\n")
+    with open(folder / "evaluation.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["protocol", "setting", "metric", "value"])
+        writer.writeheader()
+        writer.writerows(result["metrics"])
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("run", help="a run folder (its best checkpoint) or a .ckpt file in one")
+    parser.add_argument("overrides", nargs="*", help="key=value, e.g. data.test_root=/photos")
+    parser.add_argument(
+        "--hint-ratios",
+        type=float,
+        nargs="+",
+        default=list(DEFAULT_RATIOS),
+        metavar="R",
+        help="random-pixel hint densities (fractions; default: 0 0.01 0.03 0.05)",
+    )
+    parser.add_argument(
+        "--hint-points",
+        type=int,
+        nargs="+",
+        default=list(DEFAULT_POINTS),
+        metavar="N",
+        help="numbers of geometric patch hints (default: 0 1 5 10 50)",
+    )
+    parser.add_argument("--out", help="folder for evaluation.json/.csv (default: the run folder)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for name in ("pytorch_lightning", "lightning_fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    torch.set_float32_matmul_precision("high")
+    try:
+        result = evaluate(args.run, args.overrides, args.hint_ratios, args.hint_points, args.out)
+    except Exception as error:
+        exit_on_user_error(error, lambda message: print(f"error: {message}", file=sys.stderr))
+        raise
+    print(f"Wrote evaluation.json and evaluation.csv to {args.out or result['run']}")
+
+
+if __name__ == "__main__":
+    main()

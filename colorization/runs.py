@@ -1,0 +1,109 @@
+"""A trained run, found from what a user points at: its folder, its config, its best checkpoint,
+and its task rebuilt with the trained weights (shared by ``evaluate``, ``report``, ``predict``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytorch_lightning as pl
+from omegaconf import DictConfig, OmegaConf
+
+from colorization.build import build_task
+from colorization.callbacks.history import read_history
+from colorization.data.images import shown
+from colorization.resume import load_checkpoint
+from colorization.run_folder import RunFolder
+
+_SCORE = re.compile(r"=(-?[\d.]+(?:e-?\d+)?)\.ckpt$")
+
+
+@dataclass
+class TrainedRun:
+    folder: RunFolder
+    config: DictConfig
+    checkpoint: Path | None
+
+    @property
+    def monitor(self) -> str:
+        return str(OmegaConf.select(self.config, "task.monitor", default="val/loss"))
+
+    @property
+    def maximize(self) -> bool:
+        return OmegaConf.select(self.config, "task.monitor_mode", default="min") == "max"
+
+    @property
+    def task_name(self) -> str:
+        target = str(OmegaConf.select(self.config, "task._target_", default=""))
+        return target.rsplit(".", 1)[-1].removesuffix("Task").lower() or "unknown"
+
+
+def open_run(path: str | Path) -> TrainedRun:
+    """The run of ``path``: a run folder (its best checkpoint) or a ``.ckpt`` inside one."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{shown(path)} does not exist: give a run folder (outputs/<run>) or a .ckpt file "
+            "in its checkpoints/ folder."
+        )
+    if path.is_file():
+        if path.suffix != ".ckpt":
+            raise ValueError(
+                f"{shown(path)} is not a .ckpt file; give a checkpoint or a run folder."
+            )
+        folder = RunFolder.of_checkpoint(path)
+    else:
+        folder = RunFolder(path)
+    if not folder.config.is_file():
+        raise FileNotFoundError(
+            f"No run config at {shown(folder.config)}: {shown(path)} is not a run folder (a "
+            "checkpoint must stay in <run>/checkpoints/ next to <run>/.hydra/config.yaml)."
+        )
+    config = OmegaConf.load(folder.config)
+    # Recorded as ${hydra:runtime.output_dir}; outside Hydra it is the folder the run is in now.
+    OmegaConf.update(config, "paths.output_dir", str(folder.root), force_add=True)
+    run = TrainedRun(folder, config, None)
+    run.checkpoint = path if path.is_file() else best_checkpoint(run)
+    return run
+
+
+def best_checkpoint(run: TrainedRun) -> Path | None:
+    """The checkpoint of the run's best epoch by its monitored metric (from history.csv, else
+    from the scores in the checkpoint names), else last.ckpt; None if there is none."""
+    folder = run.folder.checkpoints
+    scored = [p for p in folder.glob("epoch=*.ckpt")]
+    rows = [r for r in read_history(run.folder.epoch_history) if r.get(run.monitor)]
+    if rows:
+        best = (max if run.maximize else min)(rows, key=lambda r: float(r[run.monitor]))
+        match = [p for p in scored if p.name.startswith(f"epoch={int(best['epoch']):03d}-")]
+        if match:
+            return match[0]
+    with_score = [(float(m.group(1)), p) for p in scored if (m := _SCORE.search(p.name))]
+    if with_score:
+        return (max if run.maximize else min)(with_score)[1]
+    last = run.folder.last_checkpoint
+    return last if last.is_file() else None
+
+
+def load_trained_task(run: TrainedRun) -> pl.LightningModule:
+    """The run's task with its checkpoint's weights, in eval mode."""
+    if run.checkpoint is None:
+        raise FileNotFoundError(
+            f"{shown(run.folder.root)} has no checkpoint yet (checkpoints/ is empty): train it "
+            "first, or give a .ckpt file."
+        )
+    task = build_task(run.config)
+    try:
+        state = load_checkpoint(run.checkpoint)
+    except Exception as error:  # unpickling raises many types
+        raise ValueError(f"Could not load checkpoint {shown(run.checkpoint)}: {error}") from error
+    try:
+        task.load_state_dict(state["state_dict"])
+    except RuntimeError as error:
+        raise ValueError(
+            f"Checkpoint {shown(run.checkpoint)} does not fit the {type(task).__name__} of "
+            f"{shown(run.folder.config)} (another task or model wrote it): give a checkpoint of "
+            "this run."
+        ) from error
+    return task.eval()

@@ -1,0 +1,102 @@
+"""python -m colorization.evaluate: test metrics of a trained run, equal to validation on the
+validation set, at every hint density; and its errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import write_images
+
+from colorization.evaluate import evaluate
+from colorization.train import train
+
+TWO_EPOCHS = ("trainer.max_epochs=2", "callbacks.image_preview.num_images=2")
+
+
+def metric(result: dict, protocol: str, setting: str, name: str) -> float:
+    (value,) = [
+        row["value"]
+        for row in result["metrics"]
+        if (row["protocol"], row["setting"], row["metric"]) == (protocol, setting, name)
+    ]
+    return value
+
+
+def test_evaluation_of_the_validation_set_equals_validation(make_cfg, tmp_path: Path) -> None:
+    trainer, _ = train(make_cfg(*TWO_EPOCHS))
+    best = trainer.checkpoint_callback.best_model_score.item()
+
+    result = evaluate(tmp_path, ratios=(0.0, 0.05), points=(0, 10))
+
+    assert Path(result["checkpoint"]).name.startswith("epoch=")
+    assert metric(result, "run_hints", "as in validation", "psnr") == pytest.approx(best, abs=1e-5)
+    settings = {(row["protocol"], row["setting"]) for row in result["metrics"]}
+    assert settings == {
+        ("run_hints", "as in validation"),
+        ("random_pixels", "0%"),
+        ("random_pixels", "5%"),
+        ("geometric_points", "0 points"),
+        ("geometric_points", "10 points"),
+    }
+    # no hints is the same input whichever protocol says so; the grey baseline is beside
+    no_hints = metric(result, "random_pixels", "0%", "psnr")
+    assert metric(result, "geometric_points", "0 points", "psnr") == pytest.approx(no_hints)
+    assert metric(result, "random_pixels", "0%", "psnr_no_color") > 0
+    saved = json.loads((tmp_path / "evaluation.json").read_text())
+    assert saved["test_set"] == "the run's validation set" and "seed" in saved["hint_protocol"]
+    assert (tmp_path / "evaluation.csv").read_text().startswith("protocol,setting,metric,value")
+
+
+def test_a_test_folder_and_a_checkpoint_file(make_cfg, tmp_path: Path) -> None:
+    train(make_cfg())
+    photos = write_images(tmp_path.parent / f"{tmp_path.name}_test", 3, size=(48, 40))
+    checkpoint = tmp_path / "checkpoints" / "last.ckpt"
+    result = evaluate(checkpoint, [f"data.test_root={photos[0].parent}"], ratios=(0.01,), points=())
+    assert result["checkpoint"] == str(checkpoint)
+    assert result["test_set"] == str(photos[0].parent)
+    assert metric(result, "random_pixels", "1%", "psnr") > 0
+
+
+def test_segmentation_reports_dice_iou_accuracy_per_class(make_cfg, tmp_path: Path) -> None:
+    train(
+        make_cfg(
+            "task=segmentation", "data.val_samples=4", "data.num_classes=4", "task.num_classes=4"
+        )
+    )
+    result = evaluate(tmp_path)
+    names = {row["metric"] for row in result["metrics"]}
+    assert {"dice", "iou", "pixel_accuracy", "dice_class0", "dice_class3"} <= names
+    assert {row["protocol"] for row in result["metrics"]} == {"test_set"}
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "colorization.evaluate", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def test_errors_name_the_problem_in_one_line(make_cfg, tmp_path: Path) -> None:
+    missing = run_cli(str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+    train(make_cfg())
+    typo = run_cli(str(tmp_path), "data.test_rot=/x")
+    assert typo.returncode == 2
+    assert "data.test_rot is not a setting" in typo.stderr and "data.test_root" in typo.stderr
+
+    # a checkpoint of another task, put into this run's folder
+    other = tmp_path.parent / f"{tmp_path.name}_segmentation"
+    segmentation = make_cfg("task=segmentation", "data.val_samples=2")
+    segmentation.paths.output_dir = str(other)
+    train(segmentation)
+    foreign = tmp_path / "checkpoints" / "foreign.ckpt"
+    shutil.copy(other / "checkpoints" / "last.ckpt", foreign)
+    wrong = run_cli(str(foreign))
+    assert wrong.returncode == 2
+    assert "does not fit the ColorizationTask" in wrong.stderr
+    assert len(wrong.stderr.strip().splitlines()) == 1
