@@ -104,6 +104,9 @@ class ImageToImageTask(ManualOptimization, ABC):
     epoch_end_metrics: tuple[str, ...] = ()
     # Whether the task turns whole images into images (``python -m colorization.predict``).
     predicts_images: ClassVar[bool] = False
+    # Names of the preview panels, in order; "prediction" marks the model's output (the report's
+    # side-by-side figure puts one such column per run).
+    preview_titles: ClassVar[tuple[str, ...]] = ("input", "prediction", "target")
 
     def __init__(
         self,

@@ -34,6 +34,7 @@ class ColorizationTask(ImageToImageTask):
     """
 
     object_arguments = ("hints",)
+    preview_titles = ("grey", "hints", "prediction", "truth")
 
     def __init__(
         self,

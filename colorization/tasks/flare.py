@@ -48,6 +48,7 @@ class FlareTask(ImageToImageTask):
     loss_help = "Use loss=l1, mse, charbonnier, ssim or l1_ssim."
     object_arguments = ("discriminator", "discriminator_optimizer")
     predicts_images = True
+    preview_titles = ("flared", "prediction", "clean")
 
     def __init__(
         self,

@@ -67,6 +67,7 @@ class SegmentationTask(ImageToImageTask):
     """
 
     loss_kind = "segmentation"
+    preview_titles = ("image", "truth", "prediction")
     loss_help = "Use loss=dice, loss=ce or loss=focal (any task), loss=bce or bce_dice (binary)."
 
     def __init__(

@@ -1,0 +1,95 @@
+"""Compare runs: ``python -m colorization.report <folder> [<folder> ...] [--out DIR]``.
+
+Gathers every run under the folders (single runs, multirun folders, a search's trials, runs
+still training) and writes ``leaderboard.csv``, ``leaderboard.md``, ``curves.png``,
+``side_by_side.png`` and ``index.html`` into ``--out`` (default: ``<first folder>/report``).
+Runs that cannot be read are listed with the reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from colorization.data.images import shown
+from colorization.errors import UserError, exit_on_user_error
+from colorization.report.collect import collect, differing_keys
+from colorization.report.figures import curves, side_by_side
+from colorization.report.page import write_page
+from colorization.report.tables import leaderboard, markdown, write_csv
+
+log = logging.getLogger("colorization.report")
+
+
+def report(
+    folders: Sequence[str | Path], out: str | Path | None = None, images: int = 4
+) -> dict[str, Any]:
+    """Write the report; returns its rows, the runs left out and the side-by-side columns."""
+    folders = [Path(f) for f in folders]
+    for folder in folders:
+        if not folder.is_dir():
+            raise UserError(f"{shown(folder)} is not a folder: give folders that hold runs.")
+    records = collect(folders)
+    if not records:
+        raise UserError(
+            f"No runs under {', '.join(shown(f) for f in folders)}: a run folder holds "
+            ".hydra/config.yaml (e.g. outputs/colorization/multiruns/<date>/0)."
+        )
+    ok = [r for r in records if r.ok]
+    broken = [r for r in records if not r.ok]
+    for record in broken:
+        log.warning("Left out %s: %s", record.name, record.problem)
+    if not ok:
+        raise UserError(
+            f"None of the {len(records)} runs found has a validated epoch yet "
+            f"({broken[0].name}: {broken[0].problem}); report again once they have."
+        )
+    folder = Path(out) if out else folders[0] / "report"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows, columns = leaderboard(ok)
+    write_csv(rows, folder / "leaderboard.csv")
+    (folder / "leaderboard.md").write_text(markdown(rows, columns, broken))
+    curves(ok, folder / "curves.png")
+    figures = [("Validation curves", "curves.png")]
+    order = [r for name in (row["run"] for row in rows) for r in ok if r.name == name]
+    compared = [r for r in order if r.run.checkpoint is not None]
+    titles: list[str] = []
+    if compared:
+        keys = differing_keys(ok)
+        labels = {
+            row["run"]: "\n".join([row["run"], *(f"{k}={row[k]}" for k in keys)]) for row in rows
+        }
+        titles = side_by_side(compared, folder / "side_by_side.png", labels, images)
+        figures.append(("The same validation images through each run", "side_by_side.png"))
+    write_page(folder, rows, columns, broken, figures, folders)
+    return {"folder": folder, "rows": rows, "broken": broken, "side_by_side": titles}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m colorization.report",
+        description=__doc__.split("\n\n")[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("folders", nargs="+", help="folders holding runs (searched recursively)")
+    parser.add_argument("--out", help="report folder (default: <first folder>/report)")
+    parser.add_argument("--images", type=int, default=4, help="rows of the side-by-side figure")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for name in ("pytorch_lightning", "lightning_fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        result = report(args.folders, args.out, args.images)
+    except Exception as error:
+        exit_on_user_error(error, lambda message: print(f"error: {message}", file=sys.stderr))
+        raise
+    print((result["folder"] / "leaderboard.md").read_text())
+    print(f"Report: {result['folder'] / 'index.html'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Find runs under folders and read what the report shows of each: its config, history (best
+epoch, metrics, throughput, training time), test evaluation, size and cost.
+
+Any folder holding ``.hydra/config.yaml`` is a run: a single run, a multirun job, a study's
+trial. A run that cannot be read is kept with the reason, for the report to list.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from colorization.callbacks.history import read_history
+from colorization.run_folder import RunFolder
+from colorization.run_lock import holder_is_running
+from colorization.runs import TrainedRun, best_checkpoint
+
+# Config keys that say where and how a run was logged, not what was trained.
+NOT_COMPARED = ("paths.", "search.", "callbacks.", "logger.", "hydra.", "trainer.default_root_dir")
+NOT_COMPARED_KEYS = {"print_config", "run_name", "ckpt_path", "resume", "train", "run.dir"}
+
+
+@dataclass
+class RunRecord:
+    name: str
+    folder: Path
+    run: TrainedRun | None = None
+    history: list[dict[str, str]] = field(default_factory=list)
+    evaluation: dict[str, Any] | None = None
+    problem: str | None = None
+    running: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    @property
+    def best_row(self) -> dict[str, str] | None:
+        rows = [r for r in self.history if r.get(self.run.monitor)]
+        if not rows:
+            return None
+        return (max if self.run.maximize else min)(rows, key=lambda r: float(r[self.run.monitor]))
+
+    @property
+    def train_seconds(self) -> float | None:
+        return float(self.history[-1]["train_seconds"]) if self.history else None
+
+    @property
+    def images_per_second(self) -> float | None:
+        speeds = [float(r["images_per_second"]) for r in self.history if r["images_per_second"]]
+        return statistics.median(speeds) if speeds else None
+
+
+def find_run_folders(folder: Path) -> list[Path]:
+    """Run folders under ``folder`` (itself included), sorted; archived attempts skipped."""
+    found = [p.parent.parent for p in folder.rglob(".hydra/config.yaml")]
+    return sorted(p for p in found if "archive" not in p.relative_to(folder).parts)
+
+
+def read_run(folder: Path, name: str) -> RunRecord:
+    record = RunRecord(name=name, folder=folder)
+    paths = RunFolder(folder)
+    try:
+        config = OmegaConf.load(paths.config)
+        OmegaConf.update(config, "paths.output_dir", str(folder), force_add=True)
+        record.run = TrainedRun(paths, config, None)
+        _ = record.run.monitor
+    except Exception as error:  # a damaged YAML file raises many types
+        record.problem = f"unreadable config ({type(error).__name__}: {error})"
+        return record
+    record.run.checkpoint = best_checkpoint(record.run)
+    record.running = _is_running(paths)
+    try:
+        record.history = read_history(paths.epoch_history) or history_from_tensorboard(
+            paths.tensorboard
+        )
+    except Exception as error:
+        record.problem = f"unreadable history ({type(error).__name__}: {error})"
+        return record
+    if paths.evaluation.is_file():
+        try:
+            record.evaluation = json.loads(paths.evaluation.read_text())
+        except ValueError as error:
+            record.problem = f"unreadable evaluation.json ({error})"
+            return record
+    if record.best_row is None:
+        record.problem = (
+            "still in its first epoch" if record.running else "no validation epoch recorded"
+        )
+    return record
+
+
+def history_from_tensorboard(folder: Path) -> list[dict[str, str]]:
+    """history.csv rows rebuilt from TensorBoard events, for runs trained before history.csv
+    existed (no throughput; training time from the events' wall clock)."""
+    if not folder.is_dir():
+        return []
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    rows: dict[int, dict[str, str]] = {}
+    for events in sorted({p.parent for p in folder.rglob("events.out.tfevents.*")}):
+        accumulator = EventAccumulator(str(events), size_guidance={"scalars": 0})
+        accumulator.Reload()
+        tags = accumulator.Tags().get("scalars", [])
+        epochs = (
+            {e.step: int(e.value) for e in accumulator.Scalars("epoch")} if "epoch" in tags else {}
+        )
+        start = min((e.wall_time for t in tags for e in accumulator.Scalars(t)), default=0.0)
+        for tag in (t for t in tags if t.startswith("val/") and t != "val/preview"):
+            for event in accumulator.Scalars(tag):
+                row = rows.setdefault(
+                    event.step,
+                    {
+                        "epoch": str(epochs.get(event.step, len(rows))),
+                        "step": str(event.step),
+                        "train_seconds": f"{event.wall_time - start:.1f}",
+                        "images_per_second": "",
+                    },
+                )
+                row[tag] = str(event.value)
+    return [rows[step] for step in sorted(rows)]
+
+
+def _is_running(paths: RunFolder) -> bool:
+    try:
+        holder = json.loads(paths.lock.read_text())
+    except (OSError, ValueError):
+        return False
+    return holder_is_running(holder) is not False
+
+
+def collect(folders: list[Path]) -> list[RunRecord]:
+    """Every run under ``folders``, named by its path relative to the folder given."""
+    records = []
+    for folder in folders:
+        base = folder if folder.is_dir() else folder.parent
+        for run_folder in find_run_folders(base):
+            relative = run_folder.relative_to(base)
+            name = str(relative) if relative.parts else base.name
+            if len(folders) > 1 and relative.parts:
+                name = f"{base.name}/{relative}"
+            records.append(read_run(run_folder, name))
+    return records
+
+
+def flat_config(record: RunRecord) -> dict[str, str]:
+    container = OmegaConf.to_container(record.run.config, resolve=False)
+    flat: dict[str, str] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{prefix}{key}.")
+        else:
+            flat[prefix.rstrip(".")] = str(node)
+
+    walk(container, "")
+    return {
+        k: v
+        for k, v in flat.items()
+        if not k.startswith(NOT_COMPARED) and k not in NOT_COMPARED_KEYS
+    }
+
+
+def differing_keys(records: list[RunRecord]) -> list[str]:
+    """Config keys whose values differ between the readable runs; where the class of a part
+    differs (``model._target_``), it counts as ``model``, and only the settings all its
+    classes share are compared besides."""
+    flats = [flat_config(r) for r in records if r.run is not None]
+    if len(flats) < 2:
+        return []
+    keys = sorted({k for f in flats for k in f})
+    differing = [k for k in keys if len({f.get(k) for f in flats}) > 1]
+    targets = {k.rsplit(".", 1)[0] for k in differing if k.endswith("._target_")}
+
+    def shown(key: str) -> bool:
+        own = key.endswith("._target_") or not any(key.startswith(f"{t}.") for t in targets)
+        return own or all(key in f for f in flats)
+
+    return [k.removesuffix("._target_") for k in differing if shown(k)]
+
+
+def config_value(record: RunRecord, key: str) -> str:
+    flat = flat_config(record)
+    if key in flat:
+        try:
+            return f"{float(flat[key]):.4g}" if "." in flat[key] or "e" in flat[key] else flat[key]
+        except ValueError:
+            return flat[key]
+    target = flat.get(f"{key}._target_")
+    return target.rsplit(".", 1)[-1] if target else ""
