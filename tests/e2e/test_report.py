@@ -45,7 +45,7 @@ def test_report_compares_two_models_and_lists_a_broken_run(make_cfg, tmp_path: P
         "index.html",
     ):
         assert (folder / name).is_file(), name
-    rows = list(csv.DictReader(open(folder / "leaderboard.csv")))
+    rows = list(csv.DictReader((folder / "leaderboard.csv").read_text().splitlines()))
     assert {row["run"] for row in rows} == {"unet", "attention"}
     assert {row["model"] for row in rows} == {"UNet", "AttentionUNet"}
     for row in rows:
