@@ -3,6 +3,7 @@
     python -m colorization.evaluate outputs/exp1                     # best checkpoint, val photos
     python -m colorization.evaluate outputs/exp1/checkpoints/last.ckpt data.test_root=/photos/test
     python -m colorization.evaluate outputs/exp1 --hint-ratios 0 0.01 --hint-points 1 10
+    python -m colorization.evaluate outputs/colorization/multiruns/<date>   # every run in it
 
 The test set is the run's validation set (for the built-in photos: the two held out from
 training) unless ``data.test_root`` names a folder. Colorization is scored at each hint density
@@ -34,8 +35,10 @@ from omegaconf import OmegaConf
 
 from colorization.build import trainer_config
 from colorization.data.colorization.hints import GeometricPatchHints, RandomPixelHints
+from colorization.data.images import shown
 from colorization.errors import UserError, exit_on_user_error
-from colorization.runs import TrainedRun, load_trained_task, open_run
+from colorization.run_folder import RunFolder
+from colorization.runs import TrainedRun, find_run_folders, load_trained_task, open_run
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +182,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("run", help="a run folder (its best checkpoint) or a .ckpt file in one")
+    parser.add_argument(
+        "run", help="a run folder (its best checkpoint), a .ckpt file in one, or a folder of runs"
+    )
     parser.add_argument("overrides", nargs="*", help="key=value, e.g. data.test_root=/photos")
     parser.add_argument(
         "--hint-ratios",
@@ -204,11 +209,25 @@ def main(argv: Sequence[str] | None = None) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     torch.set_float32_matmul_precision("high")
     try:
-        result = evaluate(args.run, args.overrides, args.hint_ratios, args.hint_points, args.out)
+        runs = runs_to_evaluate(Path(args.run))
+        for run in runs:
+            log.info("Evaluating %s", run)
+            out = Path(args.out) / run.name if args.out and len(runs) > 1 else args.out
+            result = evaluate(run, args.overrides, args.hint_ratios, args.hint_points, out)
+            print(f"Wrote evaluation.json and evaluation.csv to {out or result['run']}")
     except Exception as error:
         exit_on_user_error(error, lambda message: print(f"error: {message}", file=sys.stderr))
         raise
-    print(f"Wrote evaluation.json and evaluation.csv to {args.out or result['run']}")
+
+
+def runs_to_evaluate(path: Path) -> list[Path]:
+    """``path`` itself, or the runs under it if it is a folder of runs (a multirun, a search)."""
+    if not path.is_dir() or RunFolder(path).config.is_file():
+        return [path]
+    runs = [run for run in find_run_folders(path) if RunFolder(run).checkpoints.is_dir()]
+    if not runs:
+        raise UserError(f"No trained runs under {shown(path)}: give a run folder or a .ckpt file.")
+    return runs
 
 
 if __name__ == "__main__":

@@ -39,6 +39,12 @@ class TrainedRun:
         return target.rsplit(".", 1)[-1].removesuffix("Task").lower() or "unknown"
 
 
+def find_run_folders(folder: Path) -> list[Path]:
+    """Run folders under ``folder`` (itself included), sorted; archived attempts skipped."""
+    found = [p.parent.parent for p in folder.rglob(".hydra/config.yaml")]
+    return sorted(p for p in found if "archive" not in p.relative_to(folder).parts)
+
+
 def open_run(path: str | Path) -> TrainedRun:
     """The run of ``path``: a run folder (its best checkpoint) or a ``.ckpt`` inside one."""
     path = Path(path)

@@ -18,7 +18,7 @@ from omegaconf import OmegaConf
 from colorization.callbacks.history import read_history
 from colorization.run_folder import RunFolder
 from colorization.run_lock import holder_is_running
-from colorization.runs import TrainedRun, best_checkpoint
+from colorization.runs import TrainedRun, best_checkpoint, find_run_folders
 
 # Config keys that say where and how a run was logged, not what was trained.
 NOT_COMPARED = ("paths.", "search.", "callbacks.", "logger.", "hydra.", "trainer.default_root_dir")
@@ -54,12 +54,6 @@ class RunRecord:
     def images_per_second(self) -> float | None:
         speeds = [float(r["images_per_second"]) for r in self.history if r["images_per_second"]]
         return statistics.median(speeds) if speeds else None
-
-
-def find_run_folders(folder: Path) -> list[Path]:
-    """Run folders under ``folder`` (itself included), sorted; archived attempts skipped."""
-    found = [p.parent.parent for p in folder.rglob(".hydra/config.yaml")]
-    return sorted(p for p in found if "archive" not in p.relative_to(folder).parts)
 
 
 def read_run(folder: Path, name: str) -> RunRecord:

@@ -19,4 +19,21 @@ def test_notebook_code_cells_run(notebook: Path, tmp_path: Path, monkeypatch) ->
     for cell in cells:
         if cell["cell_type"] == "code":
             exec(compile("".join(cell["source"]), str(notebook), "exec"), namespace)
+    CHECKS[notebook.name](namespace)
+
+
+def _preview_grid(namespace: dict) -> None:
     assert namespace["grid"].shape[0] == 3
+
+
+def _leaderboard_and_study(namespace: dict) -> None:
+    assert len(namespace["leaderboard"]) == 2  # the two trials of its tiny search
+    assert len(namespace["trials"]) == 2
+
+
+# What each notebook must have produced when its last cell has run.
+CHECKS = {
+    "compare_runs.ipynb": _leaderboard_and_study,
+    "explore_flare.ipynb": _preview_grid,
+    "explore_run.ipynb": _preview_grid,
+}
