@@ -211,7 +211,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         runs = runs_to_evaluate(Path(args.run))
         for run in runs:
-            log.info("Evaluating %s", run)
+            if len(runs) > 1:
+                log.info("Evaluating %s", run)
             out = Path(args.out) / run.name if args.out and len(runs) > 1 else args.out
             result = evaluate(run, args.overrides, args.hint_ratios, args.hint_points, out)
             print(f"Wrote evaluation.json and evaluation.csv to {out or result['run']}")

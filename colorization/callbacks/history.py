@@ -44,8 +44,8 @@ class EpochHistory(pl.Callback):
         self._epoch_seconds = 0.0
         self._images = 0
 
-    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        # After a resume, current_epoch is the first epoch still to train.
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # Called after a resume restored the loop: current_epoch is the first epoch to train.
         kept = [r for r in read_history(self.path) if int(r["epoch"]) < trainer.current_epoch]
         self.rows = kept
         self._trained_before = float(kept[-1]["train_seconds"]) if kept else 0.0

@@ -53,7 +53,7 @@ class RunRecord:
     @property
     def images_per_second(self) -> float | None:
         speeds = [float(r["images_per_second"]) for r in self.history if r["images_per_second"]]
-        return statistics.median(speeds) if speeds else None
+        return round(statistics.median(speeds), 2) if speeds else None
 
 
 def read_run(folder: Path, name: str) -> RunRecord:

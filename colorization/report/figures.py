@@ -43,7 +43,7 @@ def curves(records: list[RunRecord], path: Path) -> None:
 def side_by_side(
     records: list[RunRecord], path: Path, labels: dict[str, str], num_images: int = 4
 ) -> list[str]:
-    """Rows: the first ``num_images`` validation images of the first run's data (with its
+    """Rows: ``num_images`` validation images spread over the first run's data (with its
     seeded hints); columns: the first run's input panels, each run's prediction (titled by
     ``labels[run name]``), the target. Runs of another task than the first are left out.
     Returns the column titles."""
@@ -51,7 +51,7 @@ def side_by_side(
     kind = type(load_trained_task(first.run))
     runs = [(r, load_trained_task(r.run)) for r in records if r.run.checkpoint is not None]
     runs = [(r, task) for r, task in runs if type(task) is kind]
-    batch = _first_images(first, num_images)
+    batch = _spread_images(first, num_images)
     titles = list(kind.preview_titles)
     slot = titles.index("prediction")
     panels_of_first = runs[0][1].preview(batch)
@@ -77,11 +77,14 @@ def side_by_side(
     return names
 
 
-def _first_images(record: RunRecord, count: int) -> dict[str, torch.Tensor]:
-    """The first ``count`` validation samples of a run's data, as one batch."""
+def _spread_images(record: RunRecord, count: int) -> dict[str, torch.Tensor]:
+    """``count`` validation samples spread evenly over a run's validation set, as one batch
+    (each keeps its index, so its hints are the seeded ones validation used)."""
     datamodule = instantiate(record.run.config.data)
     datamodule.setup("validate")
-    samples = [datamodule.val_set[i] for i in range(min(count, len(datamodule.val_set)))]
+    size = len(datamodule.val_set)
+    picked = sorted({round(i * (size - 1) / max(count - 1, 1)) for i in range(min(count, size))})
+    samples = [datamodule.val_set[i] for i in picked]
     if len({tuple(s["image"].shape) for s in samples}) > 1:  # whole images of different sizes
         side = min(min(s["image"].shape[-2:]) for s in samples)
         samples = [{k: _crop(v, side) for k, v in s.items()} for s in samples]

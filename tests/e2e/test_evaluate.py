@@ -100,3 +100,18 @@ def test_errors_name_the_problem_in_one_line(make_cfg, tmp_path: Path) -> None:
     assert wrong.returncode == 2
     assert "does not fit the ColorizationTask" in wrong.stderr
     assert len(wrong.stderr.strip().splitlines()) == 1
+
+
+def test_flare_removal_is_scored_on_whole_tiled_images(make_cfg, tmp_path: Path) -> None:
+    train(
+        make_cfg(
+            "task=flare",
+            "data.scene_size=40",
+            "data.val_samples=2",
+            "task.tile_size=32",
+            "task.tile_overlap=8",
+        )
+    )
+    result = evaluate(tmp_path)
+    assert {row["protocol"] for row in result["metrics"]} == {"whole_images"}
+    assert {"psnr", "ssim", "psnr_input", "ssim_input"} <= {r["metric"] for r in result["metrics"]}
