@@ -1,4 +1,4 @@
-"""A built wheel carries every config and finds them after install."""
+"""A built wheel carries every config and the sweeper plugin, and finds them after install."""
 
 from __future__ import annotations
 
@@ -37,7 +37,11 @@ def test_wheel_carries_every_config_and_finds_them(tmp_path: Path) -> None:
         names = set(archive.namelist())
         packed = {n for n in names if n.startswith("colorization/conf/")}
         archive.extractall(tmp_path / "site")
-    modules = {p.relative_to(REPO).as_posix() for p in (REPO / "colorization").rglob("*.py")}
+    modules = {
+        p.relative_to(REPO).as_posix()
+        for package in ("colorization", "hydra_plugins")
+        for p in (REPO / package).rglob("*.py")
+    }
     assert modules <= names, f"not in the wheel: {sorted(modules - names)}"
     expected = {
         f"colorization/conf/{p.relative_to(config_dir()).as_posix()}"
@@ -57,3 +61,13 @@ def test_wheel_carries_every_config_and_finds_them(tmp_path: Path) -> None:
     found, target = result.stdout.split()
     assert Path(found) == tmp_path / "site" / "colorization" / "conf"
     assert target == "colorization.models.unet.UNet"
+
+    # Hydra finds the Optuna sweeper in the installed hydra_plugins namespace by itself
+    scan = (
+        "from hydra.core.plugins import Plugins; from hydra.plugins.sweeper import Sweeper; "
+        "print(' '.join(p.__name__ for p in Plugins.instance().discover(Sweeper)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", scan], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert "OptunaStudySweeper" in result.stdout.split(), result.stderr[-3000:]
