@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from hydra.core.utils import JobReturn, JobStatus
+from hydra.core.utils import JobReturn
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
@@ -170,28 +170,28 @@ class OptunaStudySweeper(Sweeper):
 
         from colorization.search.study import record_failure
 
-        if result.status == JobStatus.COMPLETED:
-            value = result.return_value
-            if value is None or not math.isfinite(float(value)):
-                reason = f"the run ended without a finite {self.config.get('optimized_metric')}"
-                record_failure(study, trial, reason)
-                log.warning("Trial %d failed: %s.", trial.number, reason)
-                return True
-            study.tell(trial, float(value))
-            log.info("Trial %d: %.4f %s", trial.number, value, trial.params)
-            return False
-        error = result._return_value
-        if isinstance(error, optuna.TrialPruned):
+        try:
+            value = result.return_value  # re-raises the job's error
+        except optuna.TrialPruned as pruned:
             study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-            log.info("Trial %d %s", trial.number, error)
+            log.info("Trial %d %s", trial.number, pruned)
             return False
-        reason = f"{type(error).__name__}: {error}".splitlines()[0]
-        record_failure(study, trial, reason)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        lines = traceback.format_exception(type(error), error, error.__traceback__)
-        (run_dir / "failure.txt").write_text("".join(lines))
-        log.warning("Trial %d failed: %s (traceback: %s)", trial.number, reason, run_dir)
-        return True
+        except Exception as error:
+            reason = f"{type(error).__name__}: {error}".splitlines()[0]
+            record_failure(study, trial, reason)
+            run_dir.mkdir(parents=True, exist_ok=True)
+            lines = traceback.format_exception(type(error), error, error.__traceback__)
+            (run_dir / "failure.txt").write_text("".join(lines))
+            log.warning("Trial %d failed: %s (traceback: %s)", trial.number, reason, run_dir)
+            return True
+        if value is None or not math.isfinite(float(value)):
+            reason = f"the run ended without a finite {self.config.get('optimized_metric')}"
+            record_failure(study, trial, reason)
+            log.warning("Trial %d failed: %s.", trial.number, reason)
+            return True
+        study.tell(trial, float(value))
+        log.info("Trial %d: %.4f %s", trial.number, value, trial.params)
+        return False
 
     def _summarize(
         self, study: Any, folder: Path, url: str, space: Any, base: list[str], name: str

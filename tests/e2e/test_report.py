@@ -12,6 +12,7 @@ import torchvision
 
 from colorization.evaluate import evaluate
 from colorization.report.__main__ import report
+from colorization.run_lock import RunLock
 from colorization.train import train
 
 
@@ -34,7 +35,9 @@ def test_report_compares_two_models_and_lists_a_broken_run(make_cfg, tmp_path: P
         (runs / "unet/.hydra/config.yaml").read_text()
     )
 
-    result = report([runs], images=2)
+    # a run still training: its lock is held by a live process (this one)
+    with RunLock(runs / "attention" / ".lock"):
+        result = report([runs], images=2)
 
     folder = runs / "report"
     for name in (
@@ -52,6 +55,8 @@ def test_report_compares_two_models_and_lists_a_broken_run(make_cfg, tmp_path: P
         assert float(row["best val/psnr"]) > 0 and int(row["epochs"]) == 2
         assert float(row["params (M)"]) > 0 and float(row["GFLOPs"]) > 0
         assert float(row["img/s"]) > 0 and float(row["train time (s)"]) > 0
+    status = {row["run"]: row["status"] for row in rows}
+    assert status == {"unet": "finished", "attention": "running"}
     unet = next(row for row in rows if row["run"] == "unet")
     assert float(unet["test psnr @1%"]) > 0
     assert {r.name: r.problem for r in result["broken"]} == {
