@@ -59,7 +59,6 @@ def open_study(
     name: str,
     url: str,
     direction: str,
-    sampler: optuna.samplers.BaseSampler | None,
     pruner: optuna.pruners.BasePruner | None,
     pruner_config: Mapping[str, Any] | None,
 ) -> optuna.Study:
@@ -69,7 +68,6 @@ def open_study(
     study = optuna.create_study(
         study_name=name,
         storage=storage(url),
-        sampler=sampler,
         pruner=pruner,
         direction=direction,
         load_if_exists=True,
@@ -81,6 +79,23 @@ def open_study(
         )
     study.set_user_attr(PRUNER_ATTR, dict(pruner_config) if pruner_config else None)
     return study
+
+
+def seeded_sampler(config: Mapping[str, Any] | None, study: optuna.Study) -> Any:
+    """The configured sampler for the next trial.
+
+    A seeded sampler restarted with its seed would draw again the parameters it drew before a
+    crash (the random start-up trials of TPE, say), so its seed is offset by the study's number
+    of trials: reproducible for the same history, new draws for each trial.
+    """
+    if not config:
+        return None
+    from hydra.utils import instantiate
+
+    seed = config.get("seed")
+    if seed is None:
+        return instantiate(config)
+    return instantiate(config, seed=int(seed) + len(study.get_trials(deepcopy=False)))
 
 
 def this_worker() -> dict[str, Any]:

@@ -109,7 +109,6 @@ class OptunaStudySweeper(Sweeper):
             name,
             url,
             s["direction"],
-            instantiate(self.sampler_config) if self.sampler_config else None,
             instantiate(pruner_config) if pruner_config else None,
             pruner_config,
         )
@@ -125,7 +124,10 @@ class OptunaStudySweeper(Sweeper):
         )
         failures_in_a_row = 0
         while (budget := studies.unused_budget(study, s["n_trials"])) > 0:
-            trials = [study.ask(space.distributions) for _ in range(min(s["n_jobs"], budget))]
+            trials = []
+            for _ in range(min(s["n_jobs"], budget)):
+                study.sampler = studies.seeded_sampler(self.sampler_config, study) or study.sampler
+                trials.append(study.ask(space.distributions))
             batch = []
             for trial in trials:
                 run_dir = folder / f"trial_{trial.number:04d}"

@@ -82,6 +82,9 @@ def test_a_killed_search_continues_where_it_stopped(tmp_path: Path) -> None:
     assert interrupted.state == TrialState.FAIL
     assert "interrupted" in interrupted.user_attrs["fail_reason"]
     assert "Trial 1 was interrupted earlier" in result.stderr + result.stdout
+    # the seeded sampler does not draw again what it drew before the kill
+    drawn = [tuple(sorted(t.params.items())) for t in study.trials]
+    assert len(set(drawn)) == len(drawn)
     assert sorted(p.name for p in folder.glob("trial_*")) == [f"trial_{i:04d}" for i in range(4)]
     # each trial is a normal run folder; the summary names the best and how to retrain it
     assert list((folder / "trial_0003" / "checkpoints").glob("epoch=*.ckpt"))
@@ -98,8 +101,9 @@ def test_a_killed_search_continues_where_it_stopped(tmp_path: Path) -> None:
 PRUNE_AND_FAIL = """\
 # @package _global_
 # A user's own space (found through hydra.searchpath): a learning rate the optimizer refuses,
-# and a pruner that prunes every trial after its first epoch. Random sampler, seed 6 draws
-# -1, -1, 0.001, -1, 0.001; seed 2 draws -1 three times.
+# and a pruner that prunes every trial after its first epoch. A random sampler seeded 10 (the
+# sweeper offsets the seed by the trials so far) draws -1, -1, 0.001, -1, 0.001; seeded 28, -1
+# three times.
 defaults:
   - override /hydra/sweeper: colorization_optuna
 hydra:
@@ -108,7 +112,7 @@ hydra:
   sweeper:
     study_name: colorization_optuna
     n_trials: 2
-    sampler: {_target_: optuna.samplers.RandomSampler, seed: 6}
+    sampler: {_target_: optuna.samplers.RandomSampler, seed: 10}
     pruner: {_target_: optuna.pruners.ThresholdPruner, lower: 1000}
     params:
       optimizer.lr: choice(-1.0, 0.001)
@@ -139,7 +143,7 @@ def test_pruned_and_failed_trials_are_recorded_and_the_search_goes_on(tmp_path: 
 
 
 def test_failures_in_a_row_stop_the_search_with_a_message(tmp_path: Path) -> None:
-    command = prune_and_fail_command(tmp_path, "hydra.sweeper.sampler.seed=2")
+    command = prune_and_fail_command(tmp_path, "hydra.sweeper.sampler.seed=28")
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert result.returncode == 2
     assert "3 trials failed in a row" in result.stderr + result.stdout
