@@ -58,6 +58,17 @@ def shutdown_loader_workers(loader: DataLoader) -> None:
         shutdown()
 
 
+def shut_down_fit_loaders(trainer: pl.Trainer) -> None:
+    """Stop every loader worker of a ``fit`` that ended by an exception.
+
+    Lightning tears down only the loop active when the error came: an error raised during
+    validation (a pruned search trial, a failing metric) leaves the training loader's persistent
+    workers alive. They ignore SIGTERM (see ``colorization.interrupt``), so the interpreter would
+    then wait for them forever at exit; a search would pile them up trial after trial.
+    """
+    trainer.fit_loop.teardown()
+
+
 def request_stop(trainer: pl.Trainer) -> None:
     """Ask the fit loop to stop at the next batch boundary, exactly as Lightning's own SIGTERM
     handler does (its loops then raise ``SIGTERMException``, a ``SystemExit``)."""

@@ -23,6 +23,7 @@ from colorization.callbacks.checkpoint import ensure_room_for_checkpoints
 from colorization.config import CONFIG_NAME, config_dir, print_config, validate_config
 from colorization.errors import exit_on_user_error
 from colorization.interrupt import GracefulStop
+from colorization.lightning_compat import shut_down_fit_loaders
 from colorization.resume import starting_checkpoint
 from colorization.run_folder import RunFolder
 from colorization.run_lock import RunLock
@@ -69,8 +70,12 @@ def fit(
         try:
             trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path)
         except SystemExit:
+            shut_down_fit_loaders(trainer)
             if stop.exit_code() is not None:
                 raise SystemExit(stop.exit_code()) from None
+            raise
+        except BaseException:
+            shut_down_fit_loaders(trainer)
             raise
 
 

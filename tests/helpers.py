@@ -7,6 +7,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import pytorch_lightning as pl
 import torch
 from PIL import Image
 from torch import nn
@@ -139,3 +140,11 @@ RELOAD_AFTER_3_BAD_STEPS = (
     "scheduler=none",
     "optimizer.lr=0.001",
 )
+
+
+class RaiseInValidation(pl.Callback):
+    """Raises at the end of the first validation epoch, as a pruned search trial does."""
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.sanity_checking:
+            raise RuntimeError("raised at the end of validation")

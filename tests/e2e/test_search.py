@@ -54,8 +54,8 @@ def states(study: optuna.Study) -> list[str]:
     return [t.state.name for t in sorted(study.trials, key=lambda t: t.number)]
 
 
-def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
+def run(command: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
@@ -129,7 +129,8 @@ def prune_and_fail_command(tmp_path: Path, *overrides: str) -> list[str]:
 
 
 def test_pruned_and_failed_trials_are_recorded_and_the_search_goes_on(tmp_path: Path) -> None:
-    run(prune_and_fail_command(tmp_path), tmp_path)
+    # with loader workers: a pruned trial must stop them, or the search never exits
+    run(prune_and_fail_command(tmp_path, "data.num_workers=2"), tmp_path, timeout=300)
     study = load(study_folder(tmp_path / "out"))
     assert states(study) == ["FAIL", "FAIL", "PRUNED", "FAIL", "PRUNED"]
     for trial in study.trials:

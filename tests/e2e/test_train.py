@@ -116,3 +116,15 @@ def test_every_model_trains_a_step_on_colorization(make_cfg, name: str) -> None:
     assert trainer.state.finished
     assert task.net.__class__.__name__ == make_cfg(f"model={name}").model._target_.split(".")[-1]
     assert torch.isfinite(trainer.callback_metrics["train/loss"])
+
+
+def test_an_error_during_validation_stops_every_loader_worker(make_cfg) -> None:
+    """Lightning tears down only the loop that was running: the training loader's persistent
+    workers, which ignore SIGTERM, would outlive the run and hang the interpreter at exit."""
+    import multiprocessing
+
+    before = set(multiprocessing.active_children())
+    cfg = make_cfg("data.num_workers=2", "+callbacks.boom._target_=helpers.RaiseInValidation")
+    with pytest.raises(RuntimeError, match="raised at the end of validation"):
+        train(cfg)
+    assert not [p for p in multiprocessing.active_children() if p not in before and p.is_alive()]
