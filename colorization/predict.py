@@ -95,7 +95,9 @@ def check_paths(checkpoint: Path, inputs: Path, outputs: Path) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m colorization.predict", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("checkpoint", help="a .ckpt file inside a run folder")
     parser.add_argument("inputs", help="folder of images (searched recursively)")
     parser.add_argument("outputs", help="folder for the restored PNGs")

@@ -81,7 +81,9 @@ def reference_table() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m colorization.models", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--in-channels", type=int, default=4)
     parser.add_argument("--out-channels", type=int, default=2)
