@@ -16,18 +16,21 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
+from sqlalchemy.exc import SQLAlchemyError
 
 from colorization.errors import UserError
 from colorization.run_lock import holder_is_running, process_start_time
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 # Study user attribute holding the pruner's config, so that each trial (maybe in another
@@ -45,13 +48,20 @@ def sqlite_url(path: os.PathLike | str) -> str:
 def storage(url: str) -> optuna.storages.RDBStorage:
     """An RDB storage; SQLite waits for another worker's write instead of failing at once."""
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    for attempt in range(5):
+    return _retried(lambda: optuna.storages.RDBStorage(url, engine_kwargs=engine))
+
+
+def _retried(make: Callable[[], T], attempts: int = 6) -> T:
+    """``make()``, tried again a few times when the database refuses: workers that start
+    together race to create the same tables and study (a unique-constraint or lock error for
+    all but one of them)."""
+    for attempt in range(attempts):
         try:
-            return optuna.storages.RDBStorage(url, engine_kwargs=engine)
-        except Exception as error:  # two workers creating the tables at the same moment
-            if attempt == 4 or "locked" not in str(error) and "exists" not in str(error):
+            return make()
+        except SQLAlchemyError:
+            if attempt == attempts - 1:
                 raise
-            time.sleep(0.5 + attempt)
+            time.sleep(0.2 + attempt * 0.5 + random.random() * 0.5)
     raise AssertionError("unreachable")
 
 
@@ -65,12 +75,11 @@ def open_study(
     """Create the study or load it from ``url``; its direction must be the one asked for."""
     if direction not in ("maximize", "minimize"):
         raise UserError(f"hydra.sweeper.direction must be maximize or minimize, got {direction!r}.")
-    study = optuna.create_study(
-        study_name=name,
-        storage=storage(url),
-        pruner=pruner,
-        direction=direction,
-        load_if_exists=True,
+    rdb = storage(url)
+    study = _retried(
+        lambda: optuna.create_study(
+            study_name=name, storage=rdb, pruner=pruner, direction=direction, load_if_exists=True
+        )
     )
     if study.direction.name.lower() != direction:
         raise UserError(
