@@ -46,6 +46,7 @@ DEFAULT_RATIOS = (0.0, 0.01, 0.03, 0.05)
 DEFAULT_POINTS = (0, 1, 5, 10, 50)
 # Keys of the data config a run recorded before they existed may still be given.
 NEW_DATA_KEYS = {"data.test_root"}
+_ABSENT = object()
 
 
 def apply_overrides(run: TrainedRun, overrides: Sequence[str]) -> list[str]:
@@ -66,9 +67,6 @@ def apply_overrides(run: TrainedRun, overrides: Sequence[str]) -> list[str]:
         OmegaConf.update(run.config, key, OmegaConf.create({"v": value}).v, force_add=True)
         applied.append(override)
     return applied
-
-
-_ABSENT = object()
 
 
 def _keys(node: Any, prefix: str = "") -> list[str]:

@@ -19,14 +19,11 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
-from omegaconf import OmegaConf
 from torchvision.io import write_png
 
-from colorization.build import build_task
 from colorization.data.images import find_images, load_rgb, shown
 from colorization.errors import exit_on_user_error
-from colorization.resume import load_checkpoint
-from colorization.run_folder import RunFolder
+from colorization.runs import build_run_task, load_weights, open_run
 
 log = logging.getLogger(__name__)
 
@@ -40,23 +37,14 @@ def load_task(checkpoint: str | Path) -> pl.LightningModule:
             f"Checkpoint {checkpoint} does not exist. Give a .ckpt file from a run's checkpoints/ "
             "folder."
         )
-    config = RunFolder.of_checkpoint(checkpoint).config
-    if not config.is_file():
-        raise FileNotFoundError(
-            f"No run config at {config}: the checkpoint must stay in its run folder "
-            "(<run>/checkpoints/<name>.ckpt next to <run>/.hydra/config.yaml)."
-        )
-    task = build_task(OmegaConf.load(config))
+    run = open_run(checkpoint)
+    task = build_run_task(run)
     if not task.predicts_images:
         raise ValueError(
             f"{type(task).__name__} has no image prediction; python -m colorization.predict "
             "serves restoration tasks (task=flare)."
         )
-    try:
-        state = load_checkpoint(checkpoint)
-    except Exception as error:  # unpickling raises many types
-        raise ValueError(f"Could not load checkpoint {checkpoint}: {error}") from error
-    task.load_state_dict(state["state_dict"])
+    load_weights(run, task)
     return task.eval()
 
 

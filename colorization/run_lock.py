@@ -59,6 +59,14 @@ def holder_is_running(holder: dict) -> bool | None:
     return recorded is None or recorded == process_start_time(pid)
 
 
+def read_holder(lock: str | Path) -> dict:
+    """What a lock file says of the process holding it (empty: no lock, or unreadable)."""
+    try:
+        return json.loads(Path(lock).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def pid_is_running(pid: int) -> bool:
     """Whether a process of this host with ``pid`` runs (for per-process partial files)."""
     try:
@@ -86,12 +94,6 @@ class RunLock:
             "process_start": process_start_time(pid),
         }
 
-    def _read_holder(self) -> dict:
-        try:
-            return json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return {}
-
     def acquire(self) -> None:
         if follows_a_job():
             return
@@ -109,7 +111,7 @@ class RunLock:
         raise RunError(f"Could not take the lock {self.path}: other processes keep taking it.")
 
     def _take_over_or_refuse(self) -> None:
-        holder = self._read_holder()
+        holder = read_holder(self.path)
         if not holder:  # being written this instant, or an empty leftover
             age = time.time() - self.path.stat().st_mtime if self.path.exists() else 0
             if age < 5:
@@ -139,7 +141,7 @@ class RunLock:
         )
 
     def release(self) -> None:
-        if self.held and self._read_holder().get("pid") == os.getpid():
+        if self.held and read_holder(self.path).get("pid") == os.getpid():
             self.path.unlink(missing_ok=True)
         self.held = False
 

@@ -62,16 +62,32 @@ def open_run(path: str | Path) -> TrainedRun:
     else:
         folder = RunFolder(path)
     if not folder.config.is_file():
-        raise FileNotFoundError(
-            f"No run config at {shown(folder.config)}: {shown(path)} is not a run folder (a "
-            "checkpoint must stay in <run>/checkpoints/ next to <run>/.hydra/config.yaml)."
+        where = (
+            "the checkpoint must stay in its run folder (<run>/checkpoints/<name>.ckpt next to "
+            "<run>/.hydra/config.yaml)"
+            if path.is_file()
+            else f"{shown(path)} is not a run folder (give outputs/<run>, or a .ckpt in it)"
         )
-    config = OmegaConf.load(folder.config)
-    # Recorded as ${hydra:runtime.output_dir}; outside Hydra it is the folder the run is in now.
-    OmegaConf.update(config, "paths.output_dir", str(folder.root), force_add=True)
-    run = TrainedRun(folder, config, None)
+        raise FileNotFoundError(f"No run config at {shown(folder.config)}: {where}.")
+    run = TrainedRun(folder, run_config(folder), None)
     run.checkpoint = path if path.is_file() else best_checkpoint(run)
     return run
+
+
+def run_config(folder: RunFolder) -> DictConfig:
+    """The config a run recorded, its ``paths.output_dir`` (recorded as
+    ``${hydra:runtime.output_dir}``) set to the folder the run is in now, outside Hydra."""
+    config = OmegaConf.load(folder.config)
+    OmegaConf.update(config, "paths.output_dir", str(folder.root), force_add=True)
+    return config
+
+
+def best_row(rows: list[dict[str, str]], monitor: str, maximize: bool) -> dict[str, str] | None:
+    """The history.csv row with the best value of ``monitor`` (None if no row has it)."""
+    rows = [r for r in rows if r.get(monitor)]
+    if not rows:
+        return None
+    return (max if maximize else min)(rows, key=lambda r: float(r[monitor]))
 
 
 def best_checkpoint(run: TrainedRun) -> Path | None:
@@ -79,9 +95,8 @@ def best_checkpoint(run: TrainedRun) -> Path | None:
     from the scores in the checkpoint names), else last.ckpt; None if there is none."""
     folder = run.folder.checkpoints
     scored = [p for p in folder.glob("epoch=*.ckpt")]
-    rows = [r for r in read_history(run.folder.epoch_history) if r.get(run.monitor)]
-    if rows:
-        best = (max if run.maximize else min)(rows, key=lambda r: float(r[run.monitor]))
+    best = best_row(read_history(run.folder.epoch_history), run.monitor, run.maximize)
+    if best is not None:
         match = [p for p in scored if p.name.startswith(f"epoch={int(best['epoch']):03d}-")]
         if match:
             return match[0]
@@ -94,12 +109,23 @@ def best_checkpoint(run: TrainedRun) -> Path | None:
 
 def load_trained_task(run: TrainedRun) -> pl.LightningModule:
     """The run's task with its checkpoint's weights, in eval mode."""
+    task = build_run_task(run)
+    load_weights(run, task)
+    return task.eval()
+
+
+def build_run_task(run: TrainedRun) -> pl.LightningModule:
+    """The run's task as configured, before its weights are loaded."""
     if run.checkpoint is None:
         raise FileNotFoundError(
             f"{shown(run.folder.root)} has no checkpoint yet (checkpoints/ is empty): train it "
             "first, or give a .ckpt file."
         )
-    task = build_task(run.config)
+    return build_task(run.config)
+
+
+def load_weights(run: TrainedRun, task: pl.LightningModule) -> None:
+    """Load the run's checkpoint into ``task``; a checkpoint of another task or model says so."""
     try:
         state = load_checkpoint(run.checkpoint)
     except Exception as error:  # unpickling raises many types
@@ -112,4 +138,3 @@ def load_trained_task(run: TrainedRun) -> pl.LightningModule:
             f"{shown(run.folder.config)} (another task or model wrote it): give a checkpoint of "
             "this run."
         ) from error
-    return task.eval()

@@ -69,13 +69,10 @@ def fit(
     with GracefulStop(trainer) as stop:
         try:
             trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path)
-        except SystemExit:
+        except BaseException as error:
             shut_down_fit_loaders(trainer)
-            if stop.exit_code() is not None:
+            if isinstance(error, SystemExit) and stop.exit_code() is not None:
                 raise SystemExit(stop.exit_code()) from None
-            raise
-        except BaseException:
-            shut_down_fit_loaders(trainer)
             raise
 
 

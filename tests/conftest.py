@@ -12,23 +12,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import TINY
 from omegaconf import DictConfig
 from torch import nn
 
 from colorization.config import compose
-
-# Tiny but real: every test run trains the same code paths as a user's run, only smaller.
-TINY = (
-    "model.base_width=4",
-    "model.depth=2",
-    "data.image_size=32",
-    "data.batch_size=4",
-    "data.train_samples_per_epoch=8",
-    "data.num_workers=0",
-    "trainer.max_epochs=1",
-    "trainer.accelerator=cpu",
-    "print_config=false",
-)
 
 
 @pytest.fixture

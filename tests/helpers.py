@@ -18,6 +18,20 @@ from colorization.tasks import ColorizationTask
 
 RNG = np.random.default_rng(0)
 
+# Tiny but real: every test run trains the same code paths as a user's run, only smaller
+# (the make_cfg fixture's overrides; tests that start a command use them too).
+TINY = (
+    "model.base_width=4",
+    "model.depth=2",
+    "data.image_size=32",
+    "data.batch_size=4",
+    "data.train_samples_per_epoch=8",
+    "data.num_workers=0",
+    "trainer.max_epochs=1",
+    "trainer.accelerator=cpu",
+    "print_config=false",
+)
+
 
 def rgb(height: int = 40, width: int = 48) -> np.ndarray:
     return RNG.integers(0, 256, (height, width, 3), dtype=np.uint8)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import statistics
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,8 @@ from omegaconf import OmegaConf
 
 from colorization.callbacks.history import read_history
 from colorization.run_folder import RunFolder
-from colorization.run_lock import holder_is_running
-from colorization.runs import TrainedRun, best_checkpoint, find_run_folders
+from colorization.run_lock import holder_is_running, read_holder
+from colorization.runs import TrainedRun, best_checkpoint, best_row, find_run_folders, run_config
 
 # Config keys that say where and how a run was logged, not what was trained.
 NOT_COMPARED = ("paths.", "search.", "callbacks.", "logger.", "hydra.", "trainer.default_root_dir")
@@ -41,10 +42,28 @@ class RunRecord:
 
     @property
     def best_row(self) -> dict[str, str] | None:
-        rows = [r for r in self.history if r.get(self.run.monitor)]
-        if not rows:
-            return None
-        return (max if self.run.maximize else min)(rows, key=lambda r: float(r[self.run.monitor]))
+        return best_row(self.history, self.run.monitor, self.run.maximize)
+
+    @cached_property
+    def flat_config(self) -> dict[str, str]:
+        """The run's config as ``dotted.key -> value``, without the keys that say where and how
+        it was logged."""
+        container = OmegaConf.to_container(self.run.config, resolve=False)
+        flat: dict[str, str] = {}
+
+        def walk(node: Any, prefix: str) -> None:
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    walk(value, f"{prefix}{key}.")
+            else:
+                flat[prefix.rstrip(".")] = str(node)
+
+        walk(container, "")
+        return {
+            k: v
+            for k, v in flat.items()
+            if not k.startswith(NOT_COMPARED) and k not in NOT_COMPARED_KEYS
+        }
 
     @property
     def train_seconds(self) -> float | None:
@@ -60,9 +79,7 @@ def read_run(folder: Path, name: str) -> RunRecord:
     record = RunRecord(name=name, folder=folder)
     paths = RunFolder(folder)
     try:
-        config = OmegaConf.load(paths.config)
-        OmegaConf.update(config, "paths.output_dir", str(folder), force_add=True)
-        record.run = TrainedRun(paths, config, None)
+        record.run = TrainedRun(paths, run_config(paths), None)
         _ = record.run.monitor
     except Exception as error:  # a damaged YAML file raises many types
         record.problem = f"unreadable config ({type(error).__name__}: {error})"
@@ -121,11 +138,8 @@ def history_from_tensorboard(folder: Path) -> list[dict[str, str]]:
 
 
 def _is_running(paths: RunFolder) -> bool:
-    try:
-        holder = json.loads(paths.lock.read_text())
-    except (OSError, ValueError):
-        return False
-    return holder_is_running(holder) is not False
+    holder = read_holder(paths.lock)
+    return bool(holder) and holder_is_running(holder) is not False
 
 
 def collect(folders: list[Path]) -> list[RunRecord]:
@@ -142,30 +156,11 @@ def collect(folders: list[Path]) -> list[RunRecord]:
     return records
 
 
-def flat_config(record: RunRecord) -> dict[str, str]:
-    container = OmegaConf.to_container(record.run.config, resolve=False)
-    flat: dict[str, str] = {}
-
-    def walk(node: Any, prefix: str) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                walk(value, f"{prefix}{key}.")
-        else:
-            flat[prefix.rstrip(".")] = str(node)
-
-    walk(container, "")
-    return {
-        k: v
-        for k, v in flat.items()
-        if not k.startswith(NOT_COMPARED) and k not in NOT_COMPARED_KEYS
-    }
-
-
 def differing_keys(records: list[RunRecord]) -> list[str]:
     """Config keys whose values differ between the readable runs; where the class of a part
     differs (``model._target_``), it counts as ``model``, and only the settings all its
     classes share are compared besides."""
-    flats = [flat_config(r) for r in records if r.run is not None]
+    flats = [r.flat_config for r in records if r.run is not None]
     if len(flats) < 2:
         return []
     keys = sorted({k for f in flats for k in f})
@@ -180,7 +175,7 @@ def differing_keys(records: list[RunRecord]) -> list[str]:
 
 
 def config_value(record: RunRecord, key: str) -> str:
-    flat = flat_config(record)
+    flat = record.flat_config
     if key in flat:
         try:
             return f"{float(flat[key]):.4g}" if "." in flat[key] or "e" in flat[key] else flat[key]

@@ -48,8 +48,8 @@ def side_by_side(
     ``labels[run name]``), the target. Runs of another task than the first are left out.
     Returns the column titles."""
     first = records[0]
-    kind = type(load_trained_task(first.run))
     runs = [(r, load_trained_task(r.run)) for r in records if r.run.checkpoint is not None]
+    kind = type(runs[0][1])
     runs = [(r, task) for r, task in runs if type(task) is kind]
     batch = _spread_images(first, num_images)
     titles = list(kind.preview_titles)

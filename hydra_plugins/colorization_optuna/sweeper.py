@@ -128,9 +128,8 @@ class OptunaStudySweeper(Sweeper):
             for _ in range(min(s["n_jobs"], budget)):
                 study.sampler = studies.seeded_sampler(self.sampler_config, study) or study.sampler
                 trials.append(study.ask(space.distributions))
-            batch = []
-            for trial in trials:
-                run_dir = folder / f"trial_{trial.number:04d}"
+            batch, run_dirs = [], [folder / f"trial_{t.number:04d}" for t in trials]
+            for trial, run_dir in zip(trials, run_dirs, strict=True):
                 trial.set_user_attr(studies.WORKER_ATTR, studies.this_worker())
                 trial.set_user_attr(studies.RUN_DIR_ATTR, str(run_dir))
                 batch.append(
@@ -150,8 +149,8 @@ class OptunaStudySweeper(Sweeper):
                     studies.record_failure(study, trial, "interrupted (the search was stopped)")
                 raise
             self.job_index += len(batch)
-            for trial, result in zip(trials, results, strict=True):
-                failed = self._record(study, trial, result, folder / f"trial_{trial.number:04d}")
+            for trial, result, run_dir in zip(trials, results, run_dirs, strict=True):
+                failed = self._record(study, trial, result, run_dir)
                 failures_in_a_row = failures_in_a_row + 1 if failed else 0
             if failures_in_a_row >= s["max_failures"]:
                 write_summary(study, folder, None, url)

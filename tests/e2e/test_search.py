@@ -12,21 +12,16 @@ from pathlib import Path
 
 import optuna
 import pytest
+from helpers import TINY
 from optuna.trial import TrialState
 
-# Trials of a few seconds: tiny network and images, two epochs of two batches.
+# Trials of a few seconds: the tiny runs of the other tests, two epochs of two batches.
 TINY_TRIALS = (
-    "model.base_width=4",
-    "model.depth=2",
-    "data.image_size=32",
-    "data.batch_size=4",
-    "data.train_samples_per_epoch=8",
-    "data.num_workers=0",
+    *TINY,
     "trainer.max_epochs=2",
     "+trainer.limit_val_batches=1",
     "callbacks.image_preview.num_images=2",
     "logger=csv",
-    "print_config=false",
 )
 
 
