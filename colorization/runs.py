@@ -13,6 +13,8 @@ from omegaconf import DictConfig, OmegaConf
 from colorization.build import build_task
 from colorization.callbacks.history import read_history
 from colorization.data.images import shown
+from colorization.inference.network import TaskNetwork, TorchNetwork
+from colorization.inference.spec import spec_from_config
 from colorization.resume import load_checkpoint
 from colorization.run_folder import RunFolder
 
@@ -138,3 +140,13 @@ def load_weights(run: TrainedRun, task: pl.LightningModule) -> None:
             f"{shown(run.folder.config)} (another task or model wrote it): give a checkpoint of "
             "this run."
         ) from error
+
+
+def trained_network(path: str | Path, device: str = "cpu") -> TorchNetwork:
+    """The network of a run (a run folder: its best checkpoint; or a ``.ckpt`` in one) as
+    prediction and export use it, with the spec read from the run's config."""
+    run = open_run(path)
+    spec = spec_from_config(run.config)
+    task = load_trained_task(run)
+    residual = bool(task.hparams.get("residual", False))
+    return TorchNetwork(TaskNetwork(task.net, residual=residual), spec, device)

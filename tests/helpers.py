@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from omegaconf import OmegaConf
 from PIL import Image
 from torch import nn
 
@@ -162,3 +163,15 @@ class RaiseInValidation(pl.Callback):
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.sanity_checking:
             raise RuntimeError("raised at the end of validation")
+
+
+def train_run(folder: Path, *overrides: str) -> Path:
+    """Train a tiny run into ``folder`` (its config recorded as Hydra does); returns the folder."""
+    from colorization.config import compose
+    from colorization.train import train
+
+    cfg = compose([*TINY, *overrides], output_dir=folder)
+    train(cfg)
+    (folder / ".hydra").mkdir(exist_ok=True)
+    OmegaConf.save(cfg, folder / ".hydra" / "config.yaml")
+    return folder

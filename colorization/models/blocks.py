@@ -255,10 +255,12 @@ def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple
 
     Returns the padded tensor and the original (H, W) so the caller can crop back. This is what
     lets any input size (e.g. 37x53) pass through a network with ``depth`` 2x down-samplings.
+    While exporting (ONNX with dynamic height and width) the pad is always recorded, so the
+    exported graph pads whatever size it is given, not only the size of the example input.
     """
     height, width = x.shape[-2:]
     pad_h = (-height) % multiple
     pad_w = (-width) % multiple
-    if pad_h or pad_w:
+    if torch.compiler.is_exporting() or pad_h or pad_w:
         x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
     return x, (height, width)

@@ -25,6 +25,7 @@ from torch import nn
 from torchmetrics import Metric
 from torchmetrics.image import StructuralSimilarityIndexMeasure
 
+from colorization.inference.tiling import tiled_apply
 from colorization.metrics import ImagePSNR
 from colorization.tasks.adversarial import ConditionalGAN
 from colorization.tasks.base import (
@@ -32,7 +33,6 @@ from colorization.tasks.base import (
     OptimizerFactory,
     PreparedBatch,
 )
-from colorization.tasks.tiling import tiled_apply
 
 
 class FlareTask(ImageToImageTask):

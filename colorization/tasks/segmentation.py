@@ -28,16 +28,12 @@ from torchmetrics.classification import (
     MulticlassF1Score,
     MulticlassJaccardIndex,
 )
-from torchvision.utils import draw_segmentation_masks
 
+from colorization.inference.segment import class_overlay, labels_from_logits
 from colorization.tasks.base import (
     ImageToImageTask,
     PreparedBatch,
 )
-
-# Overlay colours for classes 1.. (background is left as is); ignored pixels are grey.
-PALETTE = ["#ff4040", "#40c040", "#4080ff", "#ffc000", "#c040ff", "#00c0c0", "#ff80c0", "#a0a000"]
-IGNORED_COLOR = "#808080"
 
 
 def output_channels(num_classes: int) -> int:
@@ -145,9 +141,7 @@ class SegmentationTask(ImageToImageTask):
 
     def predict_labels(self, pred: torch.Tensor) -> torch.Tensor:
         """(B, H, W) class indices from logits."""
-        if self.binary:
-            return (pred[:, 0] > 0).long()
-        return pred.argmax(dim=1)
+        return labels_from_logits(pred)
 
     def foreground(self, labels: torch.Tensor) -> torch.Tensor:
         """Class > 0 as 1, keeping ignored pixels marked."""
@@ -171,17 +165,8 @@ class SegmentationTask(ImageToImageTask):
         )
 
     def overlay(self, rgb: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Class colours over the image, half transparent (torchvision's mask drawing)."""
-        classes = list(range(1, self.hparams.num_classes))
-        colors = [PALETTE[(c - 1) % len(PALETTE)] for c in classes]
-        ignore = self.hparams.ignore_index
-        if ignore is not None:
-            classes, colors = [*classes, ignore], [*colors, IGNORED_COLOR]
-        images = []
-        for image, label in zip((rgb * 255).round().byte().cpu(), labels.cpu(), strict=True):
-            masks = torch.stack([label == c for c in classes])
-            images.append(draw_segmentation_masks(image, masks, alpha=0.5, colors=colors))
-        return torch.stack(images).float().div(255).to(rgb.device)
+        """Class colours over the image, half transparent."""
+        return class_overlay(rgb, labels, self.hparams.num_classes, self.hparams.ignore_index)
 
     def preview_panels(self, prepared: PreparedBatch, pred: torch.Tensor) -> list[torch.Tensor]:
         """input | ground-truth overlay | predicted overlay."""

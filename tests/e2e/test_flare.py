@@ -18,7 +18,6 @@ from pytorch_lightning.plugins.precision import MixedPrecision
 
 from colorization.build import build_task
 from colorization.data.flare.synth import add_flare
-from colorization.predict import load_task
 from colorization.resume import load_checkpoint
 from colorization.train import train
 from colorization.zoo import model_names
@@ -124,15 +123,6 @@ def test_predict_restores_a_folder_of_any_size_from_a_run(make_cfg, tmp_path: Pa
     assert "Wrote 2 images" in result.stdout
     assert Image.open(tmp_path / "restored" / "odd.png").size == (53, 37)
     assert Image.open(tmp_path / "restored" / "nested" / "big.png").size == (41, 70)
-
-
-def test_predict_refuses_a_task_without_image_prediction(make_cfg) -> None:
-    cfg = make_cfg("run_name=colorize")  # the default task: colorization
-    train(cfg)
-    (Path(cfg.paths.output_dir) / ".hydra").mkdir(exist_ok=True)
-    OmegaConf.save(cfg, Path(cfg.paths.output_dir) / ".hydra" / "config.yaml")
-    with pytest.raises(ValueError, match="task=flare"):
-        load_task(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt")
 
 
 def test_pix2pix_trains_both_networks_under_fp16_loss_scaling(make_cfg) -> None:

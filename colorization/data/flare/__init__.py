@@ -1,5 +1,8 @@
-"""Flare-removal data: paired folders with their checks, or procedural flare on the photos."""
+"""Flare-removal data: paired folders with their checks, or procedural flare on the photos.
 
-from colorization.data.flare.datamodule import FlareDataModule
+The DataModule is imported on first use (:mod:`colorization.lazy`)."""
+
+from colorization.lazy import lazy_attributes
 
 __all__ = ["FlareDataModule"]
+__getattr__ = lazy_attributes(__name__, {"FlareDataModule": "colorization.data.flare.datamodule"})

@@ -1,5 +1,10 @@
-"""Segmentation data: image/mask folders with their checks, or synthetic shapes on the photos."""
+"""Segmentation data: image/mask folders with their checks, or synthetic shapes on the photos.
 
-from colorization.data.segmentation.datamodule import SegmentationDataModule
+The DataModule is imported on first use (:mod:`colorization.lazy`)."""
+
+from colorization.lazy import lazy_attributes
 
 __all__ = ["SegmentationDataModule"]
+__getattr__ = lazy_attributes(
+    __name__, {"SegmentationDataModule": "colorization.data.segmentation.datamodule"}
+)

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from colorization.tasks.tiling import blend_window, tile_starts, tiled_apply
+from colorization.inference.tiling import blend_window, tile_starts, tiled_apply
 
 
 # --- tiled inference -----------------------------------------------------------------------

@@ -1,0 +1,83 @@
+"""A trained network as one function ``inputs (N, C, H, W) float32 -> outputs``, whether it runs
+in PyTorch (from a checkpoint) or in onnxruntime (from an exported file, with no checkpoint and
+no Lightning)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import torch
+from torch import nn
+
+from colorization.data.images import shown
+from colorization.inference.spec import SPEC_KEY, InferenceSpec
+
+
+class Network(Protocol):
+    spec: InferenceSpec
+
+    def __call__(self, inputs: torch.Tensor) -> torch.Tensor: ...
+
+
+class TaskNetwork(nn.Module):
+    """What a task computes at inference: the network, plus the input for a residual task
+    (flare predicts ``clean - flared``). This module is what ``colorization.export`` exports."""
+
+    def __init__(self, net: nn.Module, residual: bool = False) -> None:
+        super().__init__()
+        self.net = net
+        self.residual = residual
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        output = self.net(inputs)
+        return inputs + output if self.residual else output
+
+
+class TorchNetwork:
+    """A :class:`TaskNetwork` in eval mode on ``device``; takes and returns CPU tensors."""
+
+    def __init__(self, module: TaskNetwork, spec: InferenceSpec, device: str = "cpu") -> None:
+        self.module = module.eval().to(device)
+        self.spec = spec
+        self.device = torch.device(device)
+
+    @torch.inference_mode()
+    def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.module(inputs.to(self.device)).float().cpu()
+
+
+class OnnxNetwork:
+    """An exported network run by onnxruntime; its spec comes from the file's metadata."""
+
+    def __init__(self, path: str | Path, device: str = "cpu") -> None:
+        import onnxruntime  # imported here: checkpoints and training do not need it
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"--onnx: {shown(path)} is not a file. Export one with python -m "
+                "colorization.export <checkpoint> model.onnx."
+            )
+        providers = ["CPUExecutionProvider"]
+        if device.startswith("cuda"):
+            providers.insert(0, "CUDAExecutionProvider")
+        try:
+            self.session = onnxruntime.InferenceSession(str(path), providers=providers)
+        except Exception as error:  # onnxruntime raises its own types for every kind of bad file
+            raise ValueError(
+                f"--onnx: {shown(path)} is not a readable ONNX model ({error})."
+            ) from None
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        if SPEC_KEY not in metadata:
+            raise ValueError(
+                f"--onnx: {shown(path)} has no {SPEC_KEY} metadata: it was not written by "
+                "python -m colorization.export, so its task and normalisation are unknown."
+            )
+        self.spec = InferenceSpec.from_json(metadata[SPEC_KEY])
+        self.input_name = self.session.get_inputs()[0].name
+
+    def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
+        array = inputs.detach().float().cpu().contiguous().numpy()
+        (output,) = self.session.run(None, {self.input_name: array})
+        return torch.from_numpy(output)
