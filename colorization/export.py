@@ -75,6 +75,7 @@ def write_onnx(network: TorchNetwork, path: Path, source: str, opset: int | None
             output_names=["outputs"],
             dynamic_shapes=(DYNAMIC_AXES,),
             opset_version=opset,
+            external_data=False,  # one self-contained file (models under 2 GB)
         )
     model = onnx.load(str(path))
     onnx.helper.set_model_props(model, metadata(spec, source))

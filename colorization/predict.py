@@ -38,7 +38,7 @@ from colorization.data.images import (
 )
 from colorization.errors import exit_on_user_error
 from colorization.inference.colorize import Colorizer
-from colorization.inference.network import Network, OnnxNetwork
+from colorization.inference.network import Network, open_network
 from colorization.inference.restore import Restorer
 from colorization.inference.segment import Segmenter
 from colorization.inference.user_hints import read_hints
@@ -197,26 +197,12 @@ def check_options(task: str, args: argparse.Namespace, source: str) -> None:
 
 
 # --- the command -----------------------------------------------------------------------------
-def load_network(args: argparse.Namespace) -> tuple[Network, str]:
-    """The network and how to name it in messages."""
-    if args.onnx is not None:
-        return OnnxNetwork(args.onnx, args.device), shown(args.onnx)
-    checkpoint = Path(args.checkpoint)
-    if not checkpoint.exists():
-        raise FileNotFoundError(
-            f"checkpoint: {shown(checkpoint)} does not exist. Give a .ckpt file from a run's "
-            "checkpoints/ folder, a run folder, or --onnx model.onnx."
-        )
-    from colorization.runs import trained_network  # Lightning is imported only here
-
-    return trained_network(checkpoint, args.device), shown(checkpoint)
-
-
 def predict(args: argparse.Namespace) -> list[Path]:
     """Every input predicted; returns the files written."""
     inputs, outputs = Path(args.inputs), Path(args.outputs)
     images = input_images(inputs, outputs)
-    network, source = load_network(args)
+    network = open_network(args.checkpoint, args.onnx, args.device)
+    source = shown(args.onnx or args.checkpoint)
     check_options(network.spec.task, args, source)
     check_hint_files(images, args)
     predictor = PREDICTORS[network.spec.task](network, args)

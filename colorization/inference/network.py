@@ -81,3 +81,18 @@ class OnnxNetwork:
         array = inputs.detach().float().cpu().contiguous().numpy()
         (output,) = self.session.run(None, {self.input_name: array})
         return torch.from_numpy(output)
+
+
+def open_network(checkpoint: str | Path | None, onnx: str | Path | None, device: str) -> Network:
+    """The network of a checkpoint (or run folder), or of an exported ONNX file."""
+    if onnx is not None:
+        return OnnxNetwork(onnx, device)
+    checkpoint = Path(str(checkpoint))
+    if not checkpoint.exists():
+        raise FileNotFoundError(
+            f"checkpoint: {shown(checkpoint)} does not exist. Give a .ckpt file from a run's "
+            "checkpoints/ folder, a run folder, or --onnx model.onnx."
+        )
+    from colorization.runs import trained_network  # Lightning is imported only here
+
+    return trained_network(checkpoint, device)

@@ -4,7 +4,9 @@
   colour (paint dots or strokes on a transparent layer in any editor; anti-aliased edges below
   half opacity are ignored).
 - **JSON**: points ``{"x": 10, "y": 20, "rgb": [255, 0, 0]}`` (or ``"hex": "#ff0000"``), either
-  as a list or as ``{"radius": 2, "points": [...]}``; a point's own ``"radius"`` wins. A point
+  as a list or as ``{"radius": 2, "points": [...]}``; a point's own ``"radius"`` wins. The
+  object may name the ``"width"`` and ``"height"`` of the photo the points were placed on
+  (the app writes them); a photo of another size is then refused. A point
   of radius r hints the square of side 2r + 1 around it (Zhang et al. 2017 use square patches),
   clipped to the photo; later points overwrite earlier ones. x and y are pixel columns and rows
   of the photo as it is shown (EXIF orientation applied), from the top-left corner. The app
@@ -145,7 +147,8 @@ def rasterize(points: list[HintPoint], height: int, width: int) -> Hints:
     return hints
 
 
-def read_points(path: Path) -> list[HintPoint]:
+def read_points(path: Path, height: int, width: int) -> list[HintPoint]:
+    """The points of a JSON hint file, checked against a photo of ``height`` x ``width``."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
@@ -153,7 +156,16 @@ def read_points(path: Path) -> list[HintPoint]:
             f"{shown(path)} is not valid JSON (line {error.lineno}, column {error.colno}: "
             f"{error.msg})."
         ) from None
-    return parse_points(data, shown(path))
+    points = parse_points(data, shown(path))
+    if isinstance(data, dict) and "width" in data and "height" in data:
+        placed_on = (data["width"], data["height"])
+        if placed_on != (width, height):
+            raise ValueError(
+                f"{shown(path)} was made on a {placed_on[0]} x {placed_on[1]} photo, but this "
+                f"one is {width} x {height}: give the hints of this photo."
+            )
+    check_inside(points, height, width, shown(path))
+    return points
 
 
 def read_hint_image(path: Path, height: int, width: int) -> Hints:
@@ -186,14 +198,13 @@ def read_hints(path: str | Path, height: int, width: int) -> Hints:
     if suffix == ".png":
         return read_hint_image(path, height, width)
     if suffix == ".json":
-        points = read_points(path)
-        check_inside(points, height, width, shown(path))
-        return rasterize(points, height, width)
+        return rasterize(read_points(path, height, width), height, width)
     raise ValueError(
         f"--hints: {shown(path)} is neither .png (an RGBA hint layer) nor .json (hint points)."
     )
 
 
-def points_json(points: list[HintPoint]) -> str:
-    """The JSON file ``read_hints`` reads back (the app's download)."""
-    return json.dumps({"points": [p.as_json() for p in points]}, indent=1) + "\n"
+def points_json(points: list[HintPoint], height: int, width: int) -> str:
+    """The JSON file ``read_hints`` reads back, for a photo of ``height`` x ``width``."""
+    data = {"width": width, "height": height, "points": [p.as_json() for p in points]}
+    return json.dumps(data, indent=1) + "\n"

@@ -1,4 +1,4 @@
-"""python -m colorization.predict: errors before any work."""
+"""python -m colorization.predict: arguments and paths checked before any work."""
 
 from __future__ import annotations
 
@@ -8,16 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from colorization.predict import load_task
-
-
-def test_predict_explains_a_checkpoint_outside_its_run(tmp_path: Path) -> None:
-    checkpoint = tmp_path / "model.ckpt"
-    checkpoint.write_bytes(b"")
-    with pytest.raises(FileNotFoundError, match="must stay in its run folder"):
-        load_task(checkpoint)
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        load_task(tmp_path / "missing.ckpt")
+from colorization.predict import input_images, parse_arguments
 
 
 def run_predict(*arguments: str) -> subprocess.CompletedProcess:
@@ -31,13 +22,43 @@ def test_bad_paths_are_named_in_one_line_before_the_model_loads(tmp_path: Path) 
     checkpoint.write_bytes(b"not even a checkpoint: loading it would fail differently")
     (tmp_path / "images").mkdir()
     (tmp_path / "a_file.png").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("")
     cases = [
         ((str(tmp_path / "missing.ckpt"), str(tmp_path), "out"), "checkpoint: "),
         ((str(checkpoint), str(tmp_path / "nowhere"), "out"), "Set the inputs argument"),
         ((str(checkpoint), str(tmp_path / "images"), str(tmp_path / "a_file.png")), "outputs: "),
+        ((str(checkpoint), str(tmp_path / "notes.txt"), "out"), "is not an image"),
+        (("--onnx", str(tmp_path / "m.onnx"), str(tmp_path / "a_file.png"), "out"), "--onnx: "),
     ]
     for arguments, expected in cases:
         result = run_predict(*arguments)
-        assert result.returncode == 2
-        assert result.stderr.startswith("error: ") and expected in result.stderr
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("error: ") and expected in result.stderr, result.stderr
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["ckpt", "in"], "give CHECKPOINT INPUTS OUTPUTS (2 paths given)"),
+        (["--onnx", "m.onnx", "ckpt", "in", "out"], "give --onnx MODEL INPUTS OUTPUTS"),
+        (["c", "i", "o", "--hint-ratio", "0.1"], "sample from --hints-from originals"),
+        (["c", "i", "o", "--hints-from", "x", "--hint-ratio", "2"], "must be in [0, 1]"),
+        (["c", "i", "o", "--hints-from", "x", "--hint-points", "-1"], "must be >= 0"),
+        (["c", "i", "o", "--hints", "h.png", "--hints-from", "x"], "not allowed with"),
+    ],
+)
+def test_argument_mistakes_are_usage_errors(arguments, message, capsys) -> None:
+    with pytest.raises(SystemExit) as stop:
+        parse_arguments(arguments)
+    assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_two_inputs_that_would_write_the_same_output_are_refused(tmp_path: Path) -> None:
+    for name in ("a.png", "a.jpg"):
+        (tmp_path / "in" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "in" / name).write_bytes(b"")
+    with pytest.raises(ValueError, match="would both be written as a.png; rename one"):
+        input_images(tmp_path / "in", tmp_path / "out")
+    with pytest.raises(ValueError, match="another folder than the inputs"):
+        input_images(tmp_path / "in", tmp_path / "in")

@@ -1,0 +1,1 @@
+"""The interactive colorization page: ``python -m colorization.app <checkpoint>``."""

@@ -1,0 +1,110 @@
+"""Colorize your photos interactively: a local web page to place colour hints.
+
+    python -m colorization.app outputs/my_run/checkpoints/last.ckpt   # then open http://127.0.0.1:7860
+    python -m colorization.app --onnx model.onnx --port 8000
+
+Upload a photo (shown grey), click or paint colour hints on it, and the colorized photo updates;
+undo or clear hints, download the result and the hints (a JSON file that
+``python -m colorization.predict --hints`` reads). The default host 127.0.0.1 serves this
+computer only; ``--host 0.0.0.0`` serves everyone who can reach it on the network, with no login.
+``--measure`` prints the time of one update instead of serving.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+
+import torch
+
+from colorization.data.images import shown
+from colorization.errors import exit_on_user_error
+from colorization.inference.colorize import Colorizer
+from colorization.inference.network import open_network
+
+MEASURED_SIDE = 512  # --measure: a photo of this size...
+MEASURED_POINTS = 20  # ...with this many hint points
+MEASURED_REPEATS = 10
+
+
+def build_service(args: argparse.Namespace):
+    """The colorize service of the given model, and a description of the model for the page."""
+    from colorization.app.service import ColorizeService
+
+    network = open_network(args.checkpoint, args.onnx, args.device)
+    source = shown(args.onnx or args.checkpoint)
+    if network.spec.task != "colorization":
+        raise ValueError(
+            f"{source} is a {network.spec.task} model; the app colorizes. Use python -m "
+            "colorization.predict for other tasks."
+        )
+    colorizer = Colorizer(network, args.working_size)
+    model = {
+        "task": network.spec.task,
+        "model": network.spec.model.rsplit(".", 1)[-1] or "network",
+        "source": source,
+        "working_size": colorizer.working_size,
+    }
+    return ColorizeService(colorizer), model
+
+
+def measure(service) -> list[float]:
+    """Seconds per update (hints in, PNG out) for a 512 x 512 photo with 20 hint points."""
+    from skimage import data
+
+    image = torch.from_numpy(data.astronaut()).permute(2, 0, 1).contiguous()
+    photo = service.add_photo(image)
+    generator = torch.Generator().manual_seed(0)
+    xy = torch.randint(0, MEASURED_SIDE, (MEASURED_POINTS, 2), generator=generator).tolist()
+    points = [{"x": x, "y": y, "hex": "#c04020", "radius": 2} for x, y in xy]
+    service.colorize(photo["photo"], points)  # warm-up
+    times = []
+    for _ in range(MEASURED_REPEATS):
+        start = time.perf_counter()
+        service.colorize(photo["photo"], points)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m colorization.app",
+        usage="%(prog)s (CHECKPOINT | --onnx MODEL) [--host HOST] [--port PORT]",
+        description=__doc__.split("\n\n")[0],
+    )
+    parser.add_argument("checkpoint", nargs="?", help="a .ckpt file in a run folder, or the run")
+    parser.add_argument("--onnx", help="an ONNX file from python -m colorization.export")
+    parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 exposes it on the network")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--working-size", type=int, help="shorter side the network sees")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--measure", action="store_true", help="time updates, then exit")
+    args = parser.parse_args(argv)
+    if (args.checkpoint is None) == (args.onnx is None):
+        parser.error("give a checkpoint or --onnx MODEL (one of them)")
+    try:
+        service, model = build_service(args)
+    except Exception as error:
+        exit_on_user_error(error, lambda message: print(f"error: {message}", file=sys.stderr))
+        raise
+    if args.measure:
+        times = measure(service)
+        print(
+            f"{MEASURED_SIDE} px photo, {MEASURED_POINTS} hints, {model['model']} at "
+            f"{model['working_size']} px on {args.device}: median "
+            f"{statistics.median(times):.3f} s, max {max(times):.3f} s per update"
+        )
+        return
+    import uvicorn
+
+    from colorization.app.server import create_app
+
+    print(f"Serving {model['source']} on http://{args.host}:{args.port} (Ctrl-C stops)")
+    uvicorn.run(create_app(service, model), host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""The app's colorize function and its JSON API (FastAPI's test client, no browser)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import numpy as np
+import pytest
+import torch
+from fastapi.testclient import TestClient
+from helpers import photo
+from PIL import Image
+
+from colorization.app.server import create_app
+from colorization.app.service import ColorizeService, decode_data_url
+from colorization.inference.colorize import Colorizer
+from colorization.inference.spec import InferenceSpec
+
+
+class HintEcho:
+    spec = InferenceSpec("colorization", 4, 2, working_size=32)
+
+    def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
+        return inputs[:, 1:3]
+
+
+def data_url(image: torch.Tensor, fmt: str = "PNG") -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(image.permute(1, 2, 0).numpy()).save(buffer, fmt)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def decoded(url: str) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+
+
+@pytest.fixture
+def service() -> ColorizeService:
+    return ColorizeService(Colorizer(HintEcho()), max_side=64)
+
+
+def test_colorize_paints_near_the_hint_and_returns_the_hints_file(service) -> None:
+    grey = torch.full((3, 41, 57), 120, dtype=torch.uint8)
+    photo_id = service.add_photo(grey)["photo"]
+    plain = decoded(service.colorize(photo_id, [])["image"]).astype(int)
+    result = service.colorize(photo_id, [{"x": 40, "y": 20, "hex": "#00c000", "radius": 2}])
+    hinted = decoded(result["image"]).astype(int)
+    assert hinted.shape == (41, 57, 3) and result["hints"] == 1 and result["seconds"] > 0
+    assert hinted[20, 40, 1] > plain[20, 40, 1] + 20  # green near the hint
+    assert np.abs(hinted[35, 5] - plain[35, 5]).max() <= 2  # unchanged far away
+    hints_file = json.loads(result["hints_file"])
+    assert (hints_file["width"], hints_file["height"]) == (57, 41)
+    assert hints_file["points"] == [{"x": 40, "y": 20, "hex": "#00c000", "radius": 2}]
+
+
+def test_large_uploads_are_scaled_and_old_photos_forgotten(service) -> None:
+    added = service.add_photo(photo(100, 160))
+    assert (added["width"], added["height"], added["scaled_from"]) == (64, 40, [160, 100])
+    assert decoded(added["grey"]).shape[:2] == (40, 64)
+    for _ in range(8):
+        service.add_photo(photo(10, 10))
+    with pytest.raises(KeyError, match="upload it again"):
+        service.photo(added["photo"])
+
+
+def test_bad_hints_and_bad_uploads_are_explained(service) -> None:
+    photo_id = service.add_photo(photo(20, 30))["photo"]
+    with pytest.raises(ValueError, match="outside the 30 x 20 photo"):
+        service.colorize(photo_id, [{"x": 30, "y": 0, "hex": "#fff"}])
+    with pytest.raises(ValueError, match="not a colour"):
+        service.colorize(photo_id, [{"x": 1, "y": 0, "hex": "blue"}])
+    with pytest.raises(ValueError, match="not a readable image"):
+        decode_data_url("data:image/png;base64,bm90IGFuIGltYWdl")
+
+
+def test_the_api_serves_the_page_and_colorizes(service) -> None:
+    model = {"task": "colorization", "model": "HintEcho", "source": "test", "working_size": 32}
+    client = TestClient(create_app(service, model))
+    page = client.get("/")
+    assert page.status_code == 200 and 'id="hints"' in page.text
+    assert client.get("/api/model").json() == model
+    uploaded = client.post("/api/photos", json={"image": data_url(photo(30, 50), "JPEG")})
+    assert uploaded.status_code == 200 and uploaded.json()["width"] == 50
+    photo_id = uploaded.json()["photo"]
+    answer = client.post(
+        "/api/colorize", json={"photo": photo_id, "points": [{"x": 3, "y": 4, "rgb": [1, 2, 3]}]}
+    )
+    assert answer.status_code == 200 and decoded(answer.json()["image"]).shape == (30, 50, 3)
+    bad = client.post(
+        "/api/colorize", json={"photo": photo_id, "points": [{"x": 99, "y": 4, "hex": "#fff"}]}
+    )
+    assert bad.status_code == 400 and "outside" in bad.json()["detail"]
+    gone = client.post("/api/colorize", json={"photo": "nope", "points": []})
+    assert gone.status_code == 404 and "upload it again" in gone.json()["detail"]
+    junk = client.post("/api/photos", json={"image": "data:image/png;base64,AAAA"})
+    assert junk.status_code == 400 and "not a readable image" in junk.json()["detail"]

@@ -1,0 +1,87 @@
+"""What a network needs around it (the spec) from a run config and through ONNX metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import onnx
+import pytest
+import torch
+from onnx import TensorProto, helper
+
+from colorization.config import compose
+from colorization.inference.network import OnnxNetwork, TaskNetwork, open_network
+from colorization.inference.spec import SPEC_KEY, InferenceSpec, spec_from_config
+
+
+def test_the_spec_of_each_task_comes_from_the_run_config() -> None:
+    colorization = spec_from_config(compose([]))
+    assert colorization.task == "colorization" and colorization.in_channels == 4
+    assert colorization.working_size == 256  # 2 x 2 validation views of 128 px
+    assert colorization.model == "colorization.models.unet.UNet"
+    assert spec_from_config(compose(["data.root=/photos"])).working_size == 128
+    segmentation = spec_from_config(
+        compose(["task=segmentation", "task.num_classes=4", "task.class_names=[a,b,c,d]"])
+    )
+    assert (segmentation.out_channels, segmentation.num_classes) == (4, 4)
+    assert segmentation.class_names == ("a", "b", "c", "d")
+    assert spec_from_config(compose(["task=segmentation"])).out_channels == 1
+    flare = spec_from_config(compose(["task=flare"]))
+    assert (flare.tile_size, flare.tile_overlap, flare.working_size) == (256, 32, None)
+
+
+def test_the_spec_survives_json_and_refuses_what_it_does_not_know() -> None:
+    spec = InferenceSpec(
+        "segmentation", 3, 4, working_size=64, num_classes=4, class_names=("a", "b", "c", "d")
+    )
+    assert InferenceSpec.from_json(spec.to_json()) == spec
+    with pytest.raises(ValueError, match="upgrade colorization"):
+        InferenceSpec.from_json(
+            '{"task": "flare", "in_channels": 3, "out_channels": 3, "novel": 1}'
+        )
+    with pytest.raises(ValueError, match="Unknown task 'superres'"):
+        InferenceSpec("superres", 3, 3)
+
+
+def test_a_residual_task_network_adds_its_input() -> None:
+    net = torch.nn.Conv2d(3, 3, 1)
+    x = torch.rand(1, 3, 5, 7)
+    assert torch.allclose(TaskNetwork(net, residual=True)(x), x + net(x))
+    assert torch.allclose(TaskNetwork(net)(x), net(x))
+
+
+def identity_onnx(path: Path, metadata: dict[str, str]) -> Path:
+    """A hand-built ONNX identity model (no exporter needed)."""
+    shape = ["batch", 3, "height", "width"]
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["inputs"], ["outputs"])],
+        "identity",
+        [helper.make_tensor_value_info("inputs", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("outputs", TensorProto.FLOAT, shape)],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    helper.set_model_props(model, metadata)
+    onnx.save(model, str(path))
+    return path
+
+
+def test_an_onnx_file_runs_with_the_spec_of_its_metadata(tmp_path: Path) -> None:
+    spec = InferenceSpec("flare", 3, 3, tile_size=32, tile_overlap=4)
+    network = OnnxNetwork(identity_onnx(tmp_path / "m.onnx", {SPEC_KEY: spec.to_json()}))
+    assert network.spec == spec
+    x = torch.rand(2, 3, 5, 7)
+    assert torch.equal(network(x), x)
+
+
+def test_onnx_files_that_cannot_serve_are_refused_with_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="Export one with python -m colorization.export"):
+        OnnxNetwork(tmp_path / "missing.onnx")
+    (tmp_path / "junk.onnx").write_bytes(b"junk")
+    with pytest.raises(ValueError, match="junk.onnx is not a readable ONNX model"):
+        OnnxNetwork(tmp_path / "junk.onnx")
+    bare = identity_onnx(tmp_path / "bare.onnx", {})
+    with pytest.raises(ValueError, match="not written by python -m colorization.export"):
+        OnnxNetwork(bare)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        open_network(tmp_path / "missing.ckpt", None, "cpu")
