@@ -10,7 +10,7 @@ import pytest
 
 # Commands with an argparse main(argv): asked in this process (a subprocess each costs seconds
 # of imports). train is a Hydra app: asked as a user would, once.
-ARGPARSE_COMMANDS = ["evaluate", "report", "predict", "bench"]
+ARGPARSE_COMMANDS = ["evaluate", "report", "predict", "export", "app", "bench"]
 
 
 @pytest.mark.parametrize("command", ARGPARSE_COMMANDS)
@@ -44,3 +44,19 @@ def test_train_and_models_have_help(monkeypatch, capsys) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "hparams_search: colorization_optuna" in result.stdout
+
+
+def test_the_app_refuses_a_model_that_does_not_colorize(trained_runs, capsys) -> None:
+    from colorization.app.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main([str(trained_runs["segmentation"])])
+    assert exit_.value.code == 2
+    assert "is a segmentation model; the app colorizes" in capsys.readouterr().err
+
+
+def test_the_app_measures_an_update(trained_runs, capsys) -> None:
+    from colorization.app.__main__ import main
+
+    main([str(trained_runs["colorization"]), "--measure"])
+    assert "512 px photo, 20 hints, UNet at 64 px on cpu: median" in capsys.readouterr().out

@@ -47,6 +47,9 @@ def test_the_network_package_is_a_leaf(path: Path) -> None:
         ("losses", ("colorization.tasks", "colorization.data", "colorization.train")),
         ("tasks", ("colorization.train", "colorization.build", "colorization.predict")),
         ("callbacks", ("colorization.train", "colorization.build")),
+        # using a trained model needs no Lightning: no task, no training, no build
+        ("inference", ("colorization.tasks", "colorization.train", "colorization.build")),
+        ("app", ("colorization.tasks", "colorization.train", "colorization.build")),
     ],
 )
 def test_layers_do_not_reach_up(package: str, forbidden: tuple[str, ...]) -> None:
