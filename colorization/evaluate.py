@@ -10,7 +10,9 @@ training) unless ``data.test_root`` names a folder. Colorization is scored at ea
 of a fixed protocol: random pixels (``--hint-ratios``) and Zhang et al. 2017's patch hints at a
 fixed number of points (``--hint-points``), seeded per image (``task.hint_seed`` + image index)
 so every model sees the same hints; ``run_hints`` is the run's own validation hints (it equals
-what validation logged) and ``*_no_color`` the grey-image baseline. Segmentation reports Dice,
+what validation logged). Baselines without learning are scored on exactly the same hints:
+``*_no_color`` (the grey image), ``*_hint_mean`` (every pixel gets the hints' mean colour) and
+``*_levin`` (Levin et al. 2004's propagation; ``--baselines`` chooses). Segmentation reports Dice,
 IoU, pixel accuracy and per-class Dice; flare removal PSNR/SSIM on whole (tiled) images.
 """
 
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_RATIOS = (0.0, 0.01, 0.03, 0.05)
 DEFAULT_POINTS = (0, 1, 5, 10, 50)
+DEFAULT_BASELINES = ("hint_mean", "levin")
 # Keys of the data config a run recorded before they existed may still be given.
 NEW_DATA_KEYS = {"data.test_root"}
 _ABSENT = object()
@@ -112,11 +115,14 @@ def evaluate(
     ratios: Sequence[float] = DEFAULT_RATIOS,
     points: Sequence[int] = DEFAULT_POINTS,
     out: str | Path | None = None,
+    baselines: Sequence[str] = DEFAULT_BASELINES,
 ) -> dict[str, Any]:
     """Evaluate the run (or checkpoint) at ``path``; returns what evaluation.json holds."""
     started = time.perf_counter()
     run = open_run(path)
     applied = apply_overrides(run, overrides)
+    if run.task_name == "colorization":
+        OmegaConf.update(run.config, "task.baselines", list(baselines), force_add=True)
     task = load_trained_task(run)
     datamodule = instantiate(run.config.data)
     protocols = (
@@ -153,7 +159,8 @@ def evaluate(
 
 
 def _brief(metrics: dict[str, float]) -> str:
-    shown = [k for k in ("psnr", "ssim", "dice", "iou", "psnr_no_color") if k in metrics]
+    names = ("psnr", "ssim", "dice", "iou", "psnr_no_color", "psnr_levin")
+    shown = [k for k in names if k in metrics]
     return ", ".join(f"{k}={metrics[k]:.4f}" for k in shown or sorted(metrics)[:4])
 
 
@@ -202,6 +209,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         metavar="N",
         help="numbers of geometric patch hints (default: 0 1 5 10 50)",
     )
+    parser.add_argument(
+        "--baselines",
+        nargs="*",
+        default=list(DEFAULT_BASELINES),
+        metavar="NAME",
+        help="colorization baselines on the same hints: hint_mean, levin (default: both)",
+    )
     parser.add_argument("--out", help="folder for evaluation.json/.csv (default: the run folder)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -214,7 +228,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             if len(runs) > 1:
                 log.info("Evaluating %s", run)
             out = Path(args.out) / run.name if args.out and len(runs) > 1 else args.out
-            result = evaluate(run, args.overrides, args.hint_ratios, args.hint_points, out)
+            result = evaluate(
+                run, args.overrides, args.hint_ratios, args.hint_points, out, args.baselines
+            )
             print(f"Wrote evaluation.json and evaluation.csv to {out or result['run']}")
     except Exception as error:
         exit_on_user_error(error, lambda message: print(f"error: {message}", file=sys.stderr))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -9,6 +10,7 @@ from torch import nn
 from torchmetrics import Metric
 from torchmetrics.image import StructuralSimilarityIndexMeasure
 
+from colorization.data.colorization.baselines import BASELINES
 from colorization.data.colorization.hints import HintSampler, RandomPixelHints
 from colorization.data.colorization.lab import normalized_lab_to_rgb, rgb_to_normalized_lab
 from colorization.metrics import ImagePSNR
@@ -29,6 +31,9 @@ class ColorizationTask(ImageToImageTask):
     Args:
         hints: the hint sampler (random pixels at 1/3/5 % by default, or geometric patches).
         hint_seed: validation/test hints of image ``i`` are drawn from seed ``hint_seed + i``.
+        baselines: also score these colorizations without learning on the same hints
+            (``hint_mean``, ``levin``: :mod:`colorization.data.colorization.baselines`), as
+            ``psnr_<name>`` / ``ssim_<name>``; ``python -m colorization.evaluate`` turns them on.
         ``args`` and ``base`` (network, loss, optimizer, scheduler, training-step options):
             see :class:`ImageToImageTask`.
     """
@@ -41,12 +46,19 @@ class ColorizationTask(ImageToImageTask):
         *args: Any,
         hints: HintSampler | None = None,
         hint_seed: int = 0,
+        baselines: Sequence[str] = (),
         in_channels: int = 4,
         out_channels: int = 2,
         monitor: str = "val/psnr",
         monitor_mode: str = "max",
         **base: Any,
     ) -> None:
+        unknown = sorted(set(baselines) - set(BASELINES) - {"no_color"})
+        if unknown:
+            raise ValueError(
+                f"task.baselines: unknown {unknown}; choose from {sorted(set(BASELINES))}."
+            )
+        self.baselines = [name for name in baselines if name != "no_color"]  # always scored
         super().__init__(
             *args,
             in_channels=in_channels,
@@ -58,12 +70,11 @@ class ColorizationTask(ImageToImageTask):
         self.hints = hints if hints is not None else RandomPixelHints()
 
     def make_metrics(self) -> dict[str, Metric]:
-        return {
-            "psnr": ImagePSNR(),
-            "ssim": StructuralSimilarityIndexMeasure(data_range=1.0),
-            "psnr_no_color": ImagePSNR(),
-            "ssim_no_color": StructuralSimilarityIndexMeasure(data_range=1.0),
-        }
+        metrics: dict[str, Metric] = {}
+        for name in ("", "_no_color", *(f"_{b}" for b in self.baselines)):
+            metrics[f"psnr{name}"] = ImagePSNR()
+            metrics[f"ssim{name}"] = StructuralSimilarityIndexMeasure(data_range=1.0)
+        return metrics
 
     def prepare_batch(self, batch: dict[str, torch.Tensor], stage: str) -> PreparedBatch:
         rgb = batch["image"].float() / 255.0
@@ -80,13 +91,15 @@ class ColorizationTask(ImageToImageTask):
     def update_metrics(
         self, metrics: nn.ModuleDict, prepared: PreparedBatch, pred: torch.Tensor
     ) -> None:
-        rgb, lightness = prepared.extras["rgb"], prepared.extras["lightness"]
-        colored = normalized_lab_to_rgb(lightness, pred)
-        grey = normalized_lab_to_rgb(lightness, torch.zeros_like(prepared.target))
-        metrics["psnr"].update(colored, rgb)
-        metrics["ssim"].update(colored, rgb)
-        metrics["psnr_no_color"].update(grey, rgb)
-        metrics["ssim_no_color"].update(grey, rgb)
+        rgb, extras = prepared.extras["rgb"], prepared.extras
+        lightness, hint_ab, mask = extras["lightness"], extras["hint_ab"], extras["mask"]
+        predictions = {"": pred, "_no_color": torch.zeros_like(prepared.target)}
+        for name in self.baselines:
+            predictions[f"_{name}"] = BASELINES[name](lightness, hint_ab, mask)
+        for name, ab in predictions.items():
+            colored = normalized_lab_to_rgb(lightness, ab)
+            metrics[f"psnr{name}"].update(colored, rgb)
+            metrics[f"ssim{name}"].update(colored, rgb)
 
     def preview_panels(self, prepared: PreparedBatch, pred: torch.Tensor) -> list[torch.Tensor]:
         """grey input | hints (exact pixels, on a dark background) | prediction | ground truth."""

@@ -48,6 +48,12 @@ def test_evaluation_of_the_validation_set_equals_validation(make_cfg, tmp_path: 
     no_hints = metric(result, "random_pixels", "0%", "psnr")
     assert metric(result, "geometric_points", "0 points", "psnr") == pytest.approx(no_hints)
     assert metric(result, "random_pixels", "0%", "psnr_no_color") > 0
+    # baselines on the same hints: with none they are the grey image; Levin uses hints best
+    grey = metric(result, "random_pixels", "0%", "psnr_no_color")
+    assert metric(result, "random_pixels", "0%", "psnr_levin") == pytest.approx(grey)
+    assert metric(result, "random_pixels", "0%", "psnr_hint_mean") == pytest.approx(grey)
+    levin = metric(result, "random_pixels", "5%", "psnr_levin")
+    assert levin > metric(result, "random_pixels", "5%", "psnr_hint_mean") > grey
     saved = json.loads((tmp_path / "evaluation.json").read_text())
     assert saved["test_set"] == "the run's validation set" and "seed" in saved["hint_protocol"]
     assert (tmp_path / "evaluation.csv").read_text().startswith("protocol,setting,metric,value")
