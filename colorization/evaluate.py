@@ -6,14 +6,15 @@
     python -m colorization.evaluate outputs/colorization/multiruns/<date>   # every run in it
 
 The test set is the run's validation set (for the built-in photos: the two held out from
-training) unless ``data.test_root`` names a folder. Colorization is scored at each hint density
-of a fixed protocol: random pixels (``--hint-ratios``) and Zhang et al. 2017's patch hints at a
-fixed number of points (``--hint-points``), seeded per image (``task.hint_seed`` + image index)
-so every model sees the same hints; ``run_hints`` is the run's own validation hints (it equals
-what validation logged). Baselines without learning are scored on exactly the same hints:
-``*_no_color`` (the grey image), ``*_hint_mean`` (every pixel gets the hints' mean colour) and
-``*_levin`` (Levin et al. 2004's propagation; ``--baselines`` chooses). Segmentation reports Dice,
-IoU, pixel accuracy and per-class Dice; flare removal PSNR/SSIM on whole (tiled) images.
+training), the test split of a photo store (``data=photos``), or ``data.test_root``.
+Colorization is scored at each hint density of a fixed protocol: random pixels
+(``--hint-ratios``) and Zhang et al. 2017's patch hints at a fixed number of points
+(``--hint-points``), seeded per image (``task.hint_seed`` + image index) so every model sees the
+same hints; ``run_hints`` is the run's own validation hints (it equals what validation logged).
+Baselines without learning are scored on exactly the same hints: ``*_no_color`` (the grey
+image), ``*_hint_mean`` (every pixel gets the hints' mean colour) and ``*_levin`` (Levin et al.
+2004's propagation; ``--baselines`` chooses). Segmentation reports Dice, IoU, pixel accuracy and
+per-class Dice; flare removal PSNR/SSIM on whole (tiled) images.
 """
 
 from __future__ import annotations
@@ -142,6 +143,9 @@ def evaluate(
         ]
         log.info("%s %s: %s", protocol, setting, _brief(metrics))
     test_root = OmegaConf.select(run.config, "data.test_root")
+    store = OmegaConf.select(run.config, "data.store", default=None)
+    if test_root is None and store is not None:
+        test_root = f"the test split of the photo store {store}"
     result = {
         "run": str(run.folder.root),
         "checkpoint": str(run.checkpoint),

@@ -47,7 +47,17 @@ MAY_CHANGE = (
     "ckpt_path",
     "print_config",
     "optimized_metric",
+    "task.baselines",  # what evaluation scores beside the model
 )
+
+
+# Keys added by a later version, with the value that behaves as the version before did: a run
+# recorded without the key resumes as if it had recorded that value.
+ADDED_KEYS = {
+    "data.test_root": None,  # 0.3
+    "task.no_hint_rate": 0.0,  # 0.4
+    "task.baselines": [],  # 0.4
+}
 
 
 class RunError(UserError):
@@ -74,6 +84,7 @@ def config_differences(recorded: Any, current: Any) -> list[tuple[str, Any, Any]
     """``(key, recorded value, current value)`` for every key that may not change on resume."""
     old, new = flatten(recorded), flatten(current)
     missing = "(absent)"
+    old = {**{k: v for k, v in ADDED_KEYS.items() if k in new}, **old}
     return [
         (key, old.get(key, missing), new.get(key, missing))
         for key in sorted(old.keys() | new.keys())

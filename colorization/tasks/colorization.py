@@ -31,6 +31,9 @@ class ColorizationTask(ImageToImageTask):
     Args:
         hints: the hint sampler (random pixels at 1/3/5 % by default, or geometric patches).
         hint_seed: validation/test hints of image ``i`` are drawn from seed ``hint_seed + i``.
+        no_hint_rate: the fraction of training images given no hints at all (Zhang et al. 2017
+            draw 0 hints one time in 8), so that one model also colorizes without hints;
+            validation keeps its seeded hints.
         baselines: also score these colorizations without learning on the same hints
             (``hint_mean``, ``levin``: :mod:`colorization.data.colorization.baselines`), as
             ``psnr_<name>`` / ``ssim_<name>``; ``python -m colorization.evaluate`` turns them on.
@@ -46,6 +49,7 @@ class ColorizationTask(ImageToImageTask):
         *args: Any,
         hints: HintSampler | None = None,
         hint_seed: int = 0,
+        no_hint_rate: float = 0.0,
         baselines: Sequence[str] = (),
         in_channels: int = 4,
         out_channels: int = 2,
@@ -53,6 +57,10 @@ class ColorizationTask(ImageToImageTask):
         monitor_mode: str = "max",
         **base: Any,
     ) -> None:
+        if not 0.0 <= no_hint_rate <= 1.0:
+            raise ValueError(f"task.no_hint_rate must be in [0, 1], got {no_hint_rate}.")
+        # Plain types only (not Hydra's ListConfig): checkpoints load with weights_only=True.
+        baselines = [str(name) for name in baselines]
         unknown = sorted(set(baselines) - set(BASELINES) - {"no_color"})
         if unknown:
             raise ValueError(
@@ -84,6 +92,10 @@ class ColorizationTask(ImageToImageTask):
             seeds = batch["index"].tolist()
             generators = [torch.Generator().manual_seed(self.hparams.hint_seed + s) for s in seeds]
         hint_ab, mask = self.hints(ab, generators)
+        if stage == "train" and self.hparams.no_hint_rate > 0:
+            keep = torch.rand(mask.shape[0], 1, 1, 1, device=mask.device)
+            keep = (keep >= self.hparams.no_hint_rate).to(mask.dtype)
+            hint_ab, mask = hint_ab * keep, mask * keep
         inputs = torch.cat([lightness, hint_ab, mask], dim=1)
         extras = {"rgb": rgb, "lightness": lightness, "hint_ab": hint_ab, "mask": mask}
         return PreparedBatch(inputs=inputs, target=ab, extras=extras)

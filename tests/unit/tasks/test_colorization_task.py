@@ -69,3 +69,30 @@ def test_deeply_supervised_output_averages_the_head_losses() -> None:
     heads = [torch.full((1, 2, 4, 4), value) for value in (1.0, 2.0, 3.0)]
     assert task.compute_loss(heads, target).item() == pytest.approx(2.0)
     assert task.compute_loss(heads[0], target).item() == pytest.approx(1.0)
+
+
+def test_training_images_get_no_hints_at_the_configured_rate_validation_never() -> None:
+    from torch import nn
+
+    from colorization.data.colorization.hints import RandomPixelHints
+    from colorization.tasks import ColorizationTask
+
+    task = ColorizationTask(
+        nn.Conv2d(4, 2, 1),
+        nn.L1Loss(),
+        torch.optim.Adam,
+        hints=RandomPixelHints(),
+        no_hint_rate=0.25,
+    )
+    torch.manual_seed(0)
+    images = {
+        "image": torch.randint(0, 256, (400, 3, 8, 8), dtype=torch.uint8),
+        "index": torch.arange(400),
+    }
+    hinted = task.prepare_batch(images, "train").extras["mask"].flatten(1).amax(1)
+    assert abs((hinted == 0).float().mean().item() - 0.25) < 0.06
+    assert task.prepare_batch(images, "val").extras["mask"].flatten(1).amax(1).min() == 1
+    with pytest.raises(ValueError, match="no_hint_rate must be in"):
+        ColorizationTask(nn.Conv2d(4, 2, 1), nn.L1Loss(), torch.optim.Adam, no_hint_rate=2.0)
+    with pytest.raises(ValueError, match="task.baselines: unknown"):
+        ColorizationTask(nn.Conv2d(4, 2, 1), nn.L1Loss(), torch.optim.Adam, baselines=["magic"])
