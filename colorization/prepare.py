@@ -180,7 +180,7 @@ def prepare(
         else:
             seen[decoded.fingerprint] = candidate.source
             summary.kept_small += min(decoded.size) <= short_side
-            position = split_position(candidate.name)
+            position = split_position(candidate.group)
             split = split_of(position, val_fraction, test_fraction)
             index = writers[split].add(decoded.image)
             decoded.image = None  # stored: keep memory flat

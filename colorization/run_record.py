@@ -56,6 +56,7 @@ MAY_CHANGE = (
 ADDED_KEYS = {
     "data.test_root": None,  # 0.3
     "task.no_hint_rate": 0.0,  # 0.4
+    "task.hue_rotation_rate": 0.0,  # 0.4
     "task.baselines": [],  # 0.4
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,17 @@ from colorization.tasks.base import (
 HINT_BACKGROUND = 0.25  # grey level of non-hinted pixels in the hint preview panel
 
 
+def rotate_hue(ab: torch.Tensor, rate: float) -> torch.Tensor:
+    """Turn the ab of a ``rate`` fraction of the images by a uniform random angle (the same
+    chroma, another hue); the others are left as they are."""
+    batch = ab.shape[0]
+    angle = torch.rand(batch, device=ab.device) * 2 * math.pi
+    angle = angle * (torch.rand(batch, device=ab.device) < rate)
+    cos, sin = angle.cos().view(-1, 1, 1), angle.sin().view(-1, 1, 1)
+    a, b = ab[:, 0], ab[:, 1]
+    return torch.stack([a * cos - b * sin, a * sin + b * cos], dim=1)
+
+
 class ColorizationTask(ImageToImageTask):
     """Predict ab from L and user hints; scored by PSNR/SSIM on the RGB rebuilt from true L.
 
@@ -34,6 +46,9 @@ class ColorizationTask(ImageToImageTask):
         no_hint_rate: the fraction of training images given no hints at all (Zhang et al. 2017
             draw 0 hints one time in 8), so that one model also colorizes without hints;
             validation keeps its seeded hints.
+        hue_rotation_rate: the fraction of training images whose colours are turned by a random
+            angle in the ab plane (hints with them), so that the network cannot memorise which
+            colour a thing has and must spread the hinted colours.
         baselines: also score these colorizations without learning on the same hints
             (``hint_mean``, ``levin``: :mod:`colorization.data.colorization.baselines`), as
             ``psnr_<name>`` / ``ssim_<name>``; ``python -m colorization.evaluate`` turns them on.
@@ -50,6 +65,7 @@ class ColorizationTask(ImageToImageTask):
         hints: HintSampler | None = None,
         hint_seed: int = 0,
         no_hint_rate: float = 0.0,
+        hue_rotation_rate: float = 0.0,
         baselines: Sequence[str] = (),
         in_channels: int = 4,
         out_channels: int = 2,
@@ -57,8 +73,12 @@ class ColorizationTask(ImageToImageTask):
         monitor_mode: str = "max",
         **base: Any,
     ) -> None:
-        if not 0.0 <= no_hint_rate <= 1.0:
-            raise ValueError(f"task.no_hint_rate must be in [0, 1], got {no_hint_rate}.")
+        for name, rate in (
+            ("no_hint_rate", no_hint_rate),
+            ("hue_rotation_rate", hue_rotation_rate),
+        ):
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"task.{name} must be in [0, 1], got {rate}.")
         # Plain types only (not Hydra's ListConfig): checkpoints load with weights_only=True.
         baselines = [str(name) for name in baselines]
         unknown = sorted(set(baselines) - set(BASELINES) - {"no_color"})
@@ -87,6 +107,8 @@ class ColorizationTask(ImageToImageTask):
     def prepare_batch(self, batch: dict[str, torch.Tensor], stage: str) -> PreparedBatch:
         rgb = batch["image"].float() / 255.0
         lightness, ab = rgb_to_normalized_lab(rgb)
+        if stage == "train" and self.hparams.hue_rotation_rate > 0:
+            ab = rotate_hue(ab, self.hparams.hue_rotation_rate)
         generators = None
         if stage != "train":
             seeds = batch["index"].tolist()

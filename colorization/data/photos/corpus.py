@@ -24,12 +24,17 @@ SAMPLES_LICENCE = "scikit-image sample data: see skimage/data/README.txt in scik
 
 @dataclass
 class Candidate:
-    """One photo to prepare: its name (the split hashes it), source and licence."""
+    """One photo to prepare: its name, source, licence, and the scene it shows (``group``: the
+    split hashes it, so that two views of one scene land in the same split)."""
 
     name: str
     source: str
     licence: str
     load: Callable[[], torch.Tensor]
+    group: str = ""
+
+    def __post_init__(self) -> None:
+        self.group = self.group or self.name
 
 
 @dataclass
@@ -107,7 +112,13 @@ def candidates(
             found.append(Candidate(name, str(path), text, load))
     if samples:
         found += [
-            Candidate(f"skimage/{p.name}", f"skimage.data.{p.group}", SAMPLES_LICENCE, p.load)
+            Candidate(
+                f"skimage/{p.name}",
+                f"skimage.data.{p.group}",
+                SAMPLES_LICENCE,
+                p.load,
+                group=f"skimage/{p.group}",
+            )
             for p in sample_photos()
         ]
     return found

@@ -96,3 +96,15 @@ def test_training_images_get_no_hints_at_the_configured_rate_validation_never() 
         ColorizationTask(nn.Conv2d(4, 2, 1), nn.L1Loss(), torch.optim.Adam, no_hint_rate=2.0)
     with pytest.raises(ValueError, match="task.baselines: unknown"):
         ColorizationTask(nn.Conv2d(4, 2, 1), nn.L1Loss(), torch.optim.Adam, baselines=["magic"])
+
+
+def test_hue_rotation_keeps_chroma_and_turns_the_configured_share_of_images() -> None:
+    from colorization.tasks.colorization import rotate_hue
+
+    torch.manual_seed(0)
+    ab = torch.rand(400, 2, 4, 4) - 0.5
+    turned = rotate_hue(ab, 0.5)
+    assert torch.allclose(turned.norm(dim=1), ab.norm(dim=1), atol=1e-6)
+    changed = (turned - ab).flatten(1).abs().amax(1) > 1e-6
+    assert abs(changed.float().mean().item() - 0.5) < 0.08
+    assert torch.equal(rotate_hue(ab, 0.0), ab)
