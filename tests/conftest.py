@@ -30,6 +30,19 @@ def make_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
     return factory
 
 
+@pytest.fixture(scope="session")
+def photo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small photo store (``python -m colorization.prepare`` of generated photos)."""
+    from helpers import write_images
+
+    from colorization.prepare import prepare
+
+    root = tmp_path_factory.mktemp("store")
+    write_images(root / "photos", 8, size=(70, 50))
+    store, _, _ = prepare([str(root / "photos")], root / "store", short_side=48)
+    return store
+
+
 class FlakyLoss(nn.Module):
     """L1, except NaN on the training calls listed in ``bad_calls`` (counted from 0)."""
 

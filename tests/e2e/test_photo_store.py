@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import write_images
-
+from colorization.data.photos.store import PhotoStore
 from colorization.evaluate import evaluate
-from colorization.prepare import prepare
 from colorization.train import train
 
 
-def test_a_store_trains_and_evaluate_uses_its_test_split(make_cfg, tmp_path: Path) -> None:
-    write_images(tmp_path / "photos", 8, size=(70, 50))
-    store, _, counts = prepare([str(tmp_path / "photos")], tmp_path / "store", short_side=48)
+def test_a_store_trains_and_evaluate_uses_its_test_split(make_cfg, photo_store: Path) -> None:
+    store = PhotoStore(photo_store)
+    counts = {split: store.count(split) for split in ("train", "val", "test")}
     assert min(counts.values()) >= 1
-    cfg = make_cfg("data=photos", f"data.store={store}", "run_name=store")
+    cfg = make_cfg("data=photos", f"data.store={photo_store}", "run_name=store")
     trainer, _ = train(cfg)
     assert trainer.current_epoch == 1 and trainer.callback_metrics["val/psnr"] > 0
     result = evaluate(cfg.paths.output_dir, ratios=(0.01,), points=(), baselines=())
     assert result["test_set"].startswith("the test split of the photo store")
     views = trainer.datamodule.test_set
-    assert len(views) == counts["test"]
+    assert len(views) == counts["test"] * 4  # 2 x 2 views of each photo

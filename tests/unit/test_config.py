@@ -49,9 +49,16 @@ def test_every_group_has_options() -> None:
     assert expected <= groups
 
 
+# Options that need a photo store (data.store: a session fixture makes one).
+NEEDS_STORE = {"data=photos", "experiment=colorization_photos"}
+
+
 @pytest.mark.parametrize("override", group_options())
-def test_option_composes_and_builds(override: str, make_cfg) -> None:
-    cfg = make_cfg(*CONTEXT.get(override, ()), override, "train=false")
+def test_option_composes_and_builds(override: str, make_cfg, request) -> None:
+    context = CONTEXT.get(override, ())
+    if override in NEEDS_STORE:
+        context = (f"data.store={request.getfixturevalue('photo_store')}",)
+    cfg = make_cfg(*context, override, "train=false")
     trainer, task = train(cfg)
     optimizers = task.configure_optimizers()
     assert optimizers is not None
