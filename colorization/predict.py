@@ -20,6 +20,7 @@ mirrors the inputs' relative paths, as PNG at each input's full resolution:
 from __future__ import annotations
 
 import argparse
+import glob
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -98,7 +99,7 @@ def matched_file(folder: Path, name: Path, suffixes: Sequence[str], option: str)
     """The one file ``folder/<name without suffix><suffix>`` for any of ``suffixes``."""
     stem = folder / name.with_suffix("")
     found = (
-        [p for p in stem.parent.glob(f"{stem.name}.*") if p.suffix.lower() in suffixes]
+        [p for p in stem.parent.glob(f"{glob.escape(stem.name)}.*") if p.suffix.lower() in suffixes]
         if stem.parent.is_dir()
         else []
     )

@@ -19,7 +19,8 @@ from torchvision.transforms.v2 import functional as TF
 
 from colorization.data.colorization.hints import GeometricPatchHints, RandomPixelHints
 from colorization.data.colorization.lab import normalized_lab_to_rgb, rgb_to_normalized_lab
-from colorization.inference.network import Network
+from colorization.inference.network import Network, checked_spec
+from colorization.inference.spec import InferenceSpec
 from colorization.inference.user_hints import Hints
 
 OVERLAY_LIGHTNESS = 0.4  # normalised L (Lab L = 70) at which the hint overlay shows hint colours
@@ -30,6 +31,14 @@ def working_shape(height: int, width: int, short_side: int) -> tuple[int, int]:
     """(h, w) with the shorter side ``short_side`` and the photo's aspect ratio."""
     scale = short_side / min(height, width)
     return max(round(height * scale), 1), max(round(width * scale), 1)
+
+
+def chosen_working_size(given: int | None, spec: InferenceSpec) -> int:
+    """``given`` (a command-line override), else the spec's working size."""
+    size = int(given or spec.working_size or 256)
+    if size < 8:
+        raise ValueError(f"--working-size must be >= 8 pixels, got {size}.")
+    return size
 
 
 def to_uint8(rgb: torch.Tensor) -> torch.Tensor:
@@ -68,13 +77,9 @@ class Colorizer:
     """``network`` maps (N, 4, h, w) [L, hint a, hint b, mask] to (N, 2, h, w) ab."""
 
     def __init__(self, network: Network, working_size: int | None = None) -> None:
-        spec = network.spec
-        if spec.task != "colorization":
-            raise ValueError(f"This is a {spec.task} model, not a colorization one.")
+        spec = checked_spec(network, "colorization", "colorization")
         self.network = network
-        self.working_size = int(working_size or spec.working_size or 256)
-        if self.working_size < 8:
-            raise ValueError(f"--working-size must be >= 8 pixels, got {self.working_size}.")
+        self.working_size = chosen_working_size(working_size, spec)
 
     def prepare(self, image: torch.Tensor) -> PreparedPhoto:
         """``image``: uint8 (3, H, W), colour or grey (its colour is discarded)."""

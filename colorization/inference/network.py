@@ -20,6 +20,13 @@ class Network(Protocol):
     def __call__(self, inputs: torch.Tensor) -> torch.Tensor: ...
 
 
+def checked_spec(network: Network, task: str, what: str) -> InferenceSpec:
+    """The network's spec, if it is a model of ``task`` (``what`` names it in the error)."""
+    if network.spec.task != task:
+        raise ValueError(f"This is a {network.spec.task} model, not a {what} one.")
+    return network.spec
+
+
 class TaskNetwork(nn.Module):
     """What a task computes at inference: the network, plus the input for a residual task
     (flare predicts ``clean - flared``). This module is what ``colorization.export`` exports."""

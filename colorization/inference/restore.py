@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from colorization.inference.network import Network
+from colorization.inference.network import Network, checked_spec
 from colorization.inference.tiling import tiled_apply
 
 
@@ -15,9 +15,7 @@ class Restorer:
     def __init__(
         self, network: Network, tile_size: int | None = None, tile_overlap: int | None = None
     ) -> None:
-        spec = network.spec
-        if spec.task != "flare":
-            raise ValueError(f"This is a {spec.task} model, not a flare-removal one.")
+        spec = checked_spec(network, "flare", "flare-removal")
         self.network = network
         self.tile_size = int(tile_size or spec.tile_size or 256)
         if tile_overlap is None:

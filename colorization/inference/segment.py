@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from torchvision.transforms.v2 import functional as TF
 from torchvision.utils import draw_segmentation_masks
 
-from colorization.inference.colorize import working_shape
-from colorization.inference.network import Network
+from colorization.inference.colorize import chosen_working_size, working_shape
+from colorization.inference.network import Network, checked_spec
 
 # Overlay colours for classes 1.. (background is left as is); ignored pixels are grey.
 PALETTE = ["#ff4040", "#40c040", "#4080ff", "#ffc000", "#c040ff", "#00c0c0", "#ff80c0", "#a0a000"]
@@ -45,12 +45,9 @@ class Segmenter:
     """``network`` maps (N, 3, h, w) RGB in [-1, 1] to logits."""
 
     def __init__(self, network: Network, working_size: int | None = None) -> None:
-        spec = network.spec
-        if spec.task != "segmentation":
-            raise ValueError(f"This is a {spec.task} model, not a segmentation one.")
+        self.spec = checked_spec(network, "segmentation", "segmentation")
         self.network = network
-        self.spec = spec
-        self.working_size = int(working_size or spec.working_size or 256)
+        self.working_size = chosen_working_size(working_size, self.spec)
 
     def labels(self, image: torch.Tensor) -> torch.Tensor:
         """Class indices (H, W) uint8 for a uint8 RGB image (3, H, W)."""

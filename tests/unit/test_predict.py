@@ -62,3 +62,17 @@ def test_two_inputs_that_would_write_the_same_output_are_refused(tmp_path: Path)
         input_images(tmp_path / "in", tmp_path / "out")
     with pytest.raises(ValueError, match="another folder than the inputs"):
         input_images(tmp_path / "in", tmp_path / "in")
+
+
+def test_hint_files_are_matched_by_relative_path_and_name(tmp_path: Path) -> None:
+    from colorization.predict import matched_file
+
+    (tmp_path / "trip").mkdir()
+    (tmp_path / "trip" / "a[1].json").write_text("[]")  # glob characters in the name
+    assert matched_file(tmp_path, Path("trip/a[1].jpg"), (".png", ".json"), "--hints") == (
+        tmp_path / "trip" / "a[1].json"
+    )
+    assert matched_file(tmp_path, Path("other/b.jpg"), (".png", ".json"), "--hints") is None
+    (tmp_path / "trip" / "a[1].png").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"a\[1\].json, a\[1\].png all match"):
+        matched_file(tmp_path, Path("trip/a[1].jpg"), (".png", ".json"), "--hints")
