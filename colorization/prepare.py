@@ -38,6 +38,7 @@ from colorization.data.photos.corpus import (
     decode,
     split_of,
     split_position,
+    split_ranges,
 )
 from colorization.data.photos.store import (
     MANIFEST_FIELDS,
@@ -90,11 +91,7 @@ def ensure_every_split(kept: list[Kept], writers: dict[str, SplitWriter], fracti
     that split's range (taken from the largest split; deterministic)."""
     if len(kept) < 3:
         return
-    ranges = {
-        "val": (0.0, fractions[0]),
-        "test": (fractions[0], sum(fractions)),
-        "train": (sum(fractions), 1.0),
-    }
+    ranges = split_ranges(*fractions)
     for split in SPLITS:
         if any(k.split == split for k in kept):
             continue
@@ -151,7 +148,7 @@ def prepare(
 ) -> tuple[Path, Summary, dict[str, int]]:
     """Write the store; returns its folder, what was left out, and the photos per split."""
     out = Path(out).expanduser()
-    if (out / "store.json").exists() or (out.exists() and any(out.iterdir())):
+    if out.exists() and any(out.iterdir()):
         raise UserError(f"--out {shown(out)} is not empty: give a new folder (or delete it).")
     if short_side < 8 or not (0 <= val_fraction < 1 and 0 <= test_fraction < 1):
         raise UserError("Need --short-side >= 8 and fractions in [0, 1).")

@@ -14,7 +14,7 @@ from colorization.build import build_task
 from colorization.callbacks.history import read_history
 from colorization.data.images import shown
 from colorization.inference.network import TaskNetwork, TorchNetwork
-from colorization.inference.spec import spec_from_config
+from colorization.inference.spec import spec_from_config, task_name
 from colorization.resume import load_checkpoint
 from colorization.run_folder import RunFolder
 
@@ -37,8 +37,7 @@ class TrainedRun:
 
     @property
     def task_name(self) -> str:
-        target = str(OmegaConf.select(self.config, "task._target_", default=""))
-        return target.rsplit(".", 1)[-1].removesuffix("Task").lower() or "unknown"
+        return task_name(self.config) or "unknown"
 
 
 def find_run_folders(folder: Path) -> list[Path]:

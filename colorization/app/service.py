@@ -77,7 +77,7 @@ class ColorizeService:
             self.photos[photo_id] = Photo(prepared, width, height)
             while len(self.photos) > KEPT_PHOTOS:
                 self.photos.popitem(last=False)
-        grey = to_uint8((prepared.lightness[0] + 1) / 2)
+        grey = to_uint8(self.colorizer.grey(prepared))[0]
         return {
             "photo": photo_id,
             "width": width,

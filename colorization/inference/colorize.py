@@ -139,10 +139,14 @@ class Colorizer:
         ab = F.interpolate(ab, size=photo.size, mode="bilinear", align_corners=False)
         return to_uint8(normalized_lab_to_rgb(photo.lightness, ab))[0]
 
+    def grey(self, photo: PreparedPhoto) -> torch.Tensor:
+        """The photo without colour (its L, ab = 0), float (1, 3, H, W) in [0, 1]."""
+        return normalized_lab_to_rgb(photo.lightness, torch.zeros(1, 2, *photo.size))
+
     def overlay(self, photo: PreparedPhoto, hints: WorkingHints) -> torch.Tensor:
         """The hints the network got (its working grid, enlarged to full size) over the dimmed
         grey photo, uint8 (3, H, W); hint colours shown at one lightness."""
-        grey = normalized_lab_to_rgb(photo.lightness, torch.zeros(1, 2, *photo.size))
+        grey = self.grey(photo)
         ab = F.interpolate(hints.ab, size=photo.size, mode="nearest")
         mask = F.interpolate(hints.mask, size=photo.size, mode="nearest")
         colors = normalized_lab_to_rgb(torch.full_like(photo.lightness, OVERLAY_LIGHTNESS), ab)

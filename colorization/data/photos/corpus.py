@@ -32,6 +32,7 @@ class Candidate:
     licence: str
     load: Callable[[], torch.Tensor]
     group: str = ""
+    path: Path | None = None  # the file, whose header gives the original size
 
     def __post_init__(self) -> None:
         self.group = self.group or self.name
@@ -43,7 +44,6 @@ class Decoded:
     size: tuple[int, int] = (0, 0)  # (width, height) of the original
     chroma: float = 0.0
     fingerprint: int = 0
-    problem: str = ""
 
 
 def split_position(name: str) -> float:
@@ -51,10 +51,19 @@ def split_position(name: str) -> float:
     return int(hashlib.sha1(name.encode("utf-8")).hexdigest()[:12], 16) / 16**12
 
 
+def split_ranges(val_fraction: float, test_fraction: float) -> dict[str, tuple[float, float]]:
+    """The [low, high) range of split positions that each split takes."""
+    end_of_test = val_fraction + test_fraction
+    return {
+        "val": (0.0, val_fraction),
+        "test": (val_fraction, end_of_test),
+        "train": (end_of_test, 1.0),
+    }
+
+
 def split_of(position: float, val_fraction: float, test_fraction: float) -> str:
-    if position < val_fraction:
-        return "val"
-    return "test" if position < val_fraction + test_fraction else "train"
+    ranges = split_ranges(val_fraction, test_fraction)
+    return next(split for split, (low, high) in ranges.items() if low <= position < high)
 
 
 def fingerprint(image: torch.Tensor) -> int:
@@ -75,11 +84,11 @@ def chroma_p95(image: torch.Tensor) -> float:
 def decode(candidate: Candidate, short_side: int) -> Decoded:
     try:
         image = candidate.load()
-    except ValueError as error:
-        return Decoded(None, problem=str(error))
+    except ValueError:
+        return Decoded(None)
     size = (image.shape[-1], image.shape[-2])
-    if isinstance(candidate.load, partial) and candidate.load.func is load_rgb:
-        with Image.open(candidate.load.args[0]) as header:  # large JPEGs decode reduced
+    if candidate.path is not None:
+        with Image.open(candidate.path) as header:  # large JPEGs decode reduced
             size = oriented_size(header)
     if min(image.shape[-2:]) > short_side:
         image = TF.resize(image, short_side, antialias=True)
@@ -109,7 +118,7 @@ def candidates(
             name = path.relative_to(root).as_posix()
             text = licence if licence is not None else licence_near(path, root)
             load = partial(load_rgb, path, short_side)
-            found.append(Candidate(name, str(path), text, load))
+            found.append(Candidate(name, str(path), text, load, path=path))
     if samples:
         found += [
             Candidate(
