@@ -81,12 +81,13 @@ class ColorizationTask(ImageToImageTask):
                 raise ValueError(f"task.{name} must be in [0, 1], got {rate}.")
         # Plain types only (not Hydra's ListConfig): checkpoints load with weights_only=True.
         baselines = [str(name) for name in baselines]
-        unknown = sorted(set(baselines) - set(BASELINES) - {"no_color"})
+        unknown = sorted(set(baselines) - set(BASELINES))
         if unknown:
             raise ValueError(
                 f"task.baselines: unknown {unknown}; choose from {sorted(set(BASELINES))}."
             )
-        self.baselines = [name for name in baselines if name != "no_color"]  # always scored
+        # The grey image is always scored beside the model (the dashboard's do-nothing baseline).
+        self.baselines = ["no_color", *(name for name in baselines if name != "no_color")]
         super().__init__(
             *args,
             in_channels=in_channels,
@@ -99,7 +100,7 @@ class ColorizationTask(ImageToImageTask):
 
     def make_metrics(self) -> dict[str, Metric]:
         metrics: dict[str, Metric] = {}
-        for name in ("", "_no_color", *(f"_{b}" for b in self.baselines)):
+        for name in ("", *(f"_{b}" for b in self.baselines)):
             metrics[f"psnr{name}"] = ImagePSNR()
             metrics[f"ssim{name}"] = StructuralSimilarityIndexMeasure(data_range=1.0)
         return metrics
@@ -127,7 +128,7 @@ class ColorizationTask(ImageToImageTask):
     ) -> None:
         rgb, extras = prepared.extras["rgb"], prepared.extras
         lightness, hint_ab, mask = extras["lightness"], extras["hint_ab"], extras["mask"]
-        predictions = {"": pred, "_no_color": torch.zeros_like(prepared.target)}
+        predictions = {"": pred}
         for name in self.baselines:
             predictions[f"_{name}"] = BASELINES[name](lightness, hint_ab, mask)
         for name, ab in predictions.items():
