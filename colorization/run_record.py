@@ -58,6 +58,7 @@ ADDED_KEYS = {
     "task.no_hint_rate": 0.0,  # 0.4
     "task.hue_rotation_rate": 0.0,  # 0.4
     "task.baselines": [],  # 0.4
+    "task.propagation": None,  # 0.5
 }
 
 

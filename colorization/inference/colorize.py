@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torchvision.transforms.v2 import functional as TF
 
+from colorization.data.colorization.baselines import BASELINES
 from colorization.data.colorization.hints import GeometricPatchHints, RandomPixelHints
 from colorization.data.colorization.lab import normalized_lab_to_rgb, rgb_to_normalized_lab
 from colorization.inference.network import Network, checked_spec
@@ -74,12 +75,15 @@ class WorkingHints:
 
 
 class Colorizer:
-    """``network`` maps (N, 4, h, w) [L, hint a, hint b, mask] to (N, 2, h, w) ab."""
+    """``network`` maps (N, 4, h, w) [L, hint a, hint b, mask] to (N, 2, h, w) ab; a network
+    that refines a propagation (``spec.propagation``) gets that propagation's ab as channels 5-6,
+    computed here at the working size."""
 
     def __init__(self, network: Network, working_size: int | None = None) -> None:
         spec = checked_spec(network, "colorization", "colorization")
         self.network = network
         self.working_size = chosen_working_size(working_size, spec)
+        self.propagation = spec.propagation
 
     def prepare(self, image: torch.Tensor) -> PreparedPhoto:
         """``image``: uint8 (3, H, W), colour or grey (its colour is discarded)."""
@@ -134,8 +138,10 @@ class Colorizer:
 
     def colorize(self, photo: PreparedPhoto, hints: WorkingHints) -> torch.Tensor:
         """The colour photo, uint8 (3, H, W) at the photo's full resolution."""
-        inputs = torch.cat([photo.working_lightness, hints.ab, hints.mask], dim=1)
-        ab = self.network(inputs).float()
+        inputs = [photo.working_lightness, hints.ab, hints.mask]
+        if self.propagation is not None:
+            inputs.append(BASELINES[self.propagation](*inputs))
+        ab = self.network(torch.cat(inputs, dim=1)).float()
         ab = F.interpolate(ab, size=photo.size, mode="bilinear", align_corners=False)
         return to_uint8(normalized_lab_to_rgb(photo.lightness, ab))[0]
 

@@ -17,7 +17,8 @@ SPEC_KEY = "colorization.spec"  # ONNX metadata key holding the spec as JSON
 TENSORS = {
     "colorization": (
         "inputs (N, 4, H, W) float32: L/50 - 1 (CIE Lab L in [0, 100]), hint a/110, hint b/110 "
-        "(0 where no hint), hint mask (1 at hinted pixels, else 0); outputs (N, 2, H, W): "
+        "(0 where no hint), hint mask (1 at hinted pixels, else 0), and with a propagation 2 more: "
+        "the hints spread by that method (a/110, b/110); outputs (N, 2, H, W): "
         "a/110, b/110 (combine with the photo's L, then Lab -> sRGB, D65)"
     ),
     "segmentation": (
@@ -40,6 +41,8 @@ class InferenceSpec:
     working_size: the shorter side photos are resized to before the network (colorization and
         segmentation: the scale the network was validated at); outputs are resized back.
     tile_size / tile_overlap: flare: whole photos in overlapping tiles at full resolution.
+    propagation: colorization: the classical propagation of the hints the network refines (its
+        last 2 input channels; ``levin``), or None.
     num_classes / ignore_index / class_names: segmentation.
     model: the network's class (its config ``_target_``), for the record.
     """
@@ -50,6 +53,7 @@ class InferenceSpec:
     working_size: int | None = None
     tile_size: int | None = None
     tile_overlap: int | None = None
+    propagation: str | None = None
     num_classes: int | None = None
     ignore_index: int | None = None
     class_names: tuple[str, ...] | None = None
@@ -114,6 +118,7 @@ def spec_from_config(config: DictConfig) -> InferenceSpec:
             **common,
             out_channels=int(config.task.out_channels),
             working_size=colorization_working_size(config),
+            propagation=OmegaConf.select(config, "task.propagation", default=None),
         )
     if task == "segmentation":
         classes = int(config.task.num_classes)

@@ -1,4 +1,6 @@
-"""Hint-based colorization: L + sparse colour hints + hint mask (4 channels) -> ab (2 channels)."""
+"""Hint-based colorization: L + sparse colour hints + hint mask (4 channels) -> ab (2 channels);
+with ``propagation``, 2 more input channels (the hints spread by a classical method) that the
+network refines."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from colorization.data.colorization.baselines import BASELINES
 from colorization.data.colorization.hints import HintSampler, RandomPixelHints
 from colorization.data.colorization.lab import normalized_lab_to_rgb, rgb_to_normalized_lab
 from colorization.metrics import ImagePSNR
+from colorization.models.refiner import PropagationRefiner
 from colorization.tasks.base import (
     ImageToImageTask,
     PreparedBatch,
@@ -49,6 +52,11 @@ class ColorizationTask(ImageToImageTask):
         hue_rotation_rate: the fraction of training images whose colours are turned by a random
             angle in the ab plane (hints with them), so that the network cannot memorise which
             colour a thing has and must spread the hinted colours.
+        propagation: ``levin`` gives the network the hints spread by Levin et al. 2004 as 2 more
+            input channels (``in_channels`` 6) and makes it a
+            :class:`~colorization.models.refiner.PropagationRefiner`: it starts at that
+            propagation's colours and learns a correction (the propagation runs on the CPU,
+            SciPy, one sparse solve per image); ``None``: the network predicts ab from scratch.
         baselines: also score these colorizations without learning on the same hints
             (``hint_mean``, ``levin``: :mod:`colorization.data.colorization.baselines`), as
             ``psnr_<name>`` / ``ssim_<name>``; ``python -m colorization.evaluate`` turns them on.
@@ -66,6 +74,7 @@ class ColorizationTask(ImageToImageTask):
         hint_seed: int = 0,
         no_hint_rate: float = 0.0,
         hue_rotation_rate: float = 0.0,
+        propagation: str | None = None,
         baselines: Sequence[str] = (),
         in_channels: int = 4,
         out_channels: int = 2,
@@ -86,6 +95,17 @@ class ColorizationTask(ImageToImageTask):
             raise ValueError(
                 f"task.baselines: unknown {unknown}; choose from {sorted(set(BASELINES))}."
             )
+        if propagation is not None:
+            if propagation not in BASELINES:
+                raise ValueError(
+                    f"task.propagation: unknown {propagation!r}; choose from "
+                    f"{sorted(BASELINES)} or null."
+                )
+            if in_channels != 6:
+                raise ValueError(
+                    f"task.propagation={propagation} adds 2 input channels to L, hints and mask: "
+                    f"set task.in_channels=6 (got {in_channels})."
+                )
         # The grey image is always scored beside the model (the dashboard's do-nothing baseline).
         self.baselines = ["no_color", *(name for name in baselines if name != "no_color")]
         super().__init__(
@@ -97,6 +117,8 @@ class ColorizationTask(ImageToImageTask):
             **base,
         )
         self.hints = hints if hints is not None else RandomPixelHints()
+        if propagation is not None:
+            self.net = PropagationRefiner(self.net)
 
     def make_metrics(self) -> dict[str, Metric]:
         metrics: dict[str, Metric] = {}
@@ -119,9 +141,12 @@ class ColorizationTask(ImageToImageTask):
             keep = torch.rand(mask.shape[0], 1, 1, 1, device=mask.device)
             keep = (keep >= self.hparams.no_hint_rate).to(mask.dtype)
             hint_ab, mask = hint_ab * keep, mask * keep
-        inputs = torch.cat([lightness, hint_ab, mask], dim=1)
+        inputs = [lightness, hint_ab, mask]
         extras = {"rgb": rgb, "lightness": lightness, "hint_ab": hint_ab, "mask": mask}
-        return PreparedBatch(inputs=inputs, target=ab, extras=extras)
+        if self.hparams.propagation is not None:
+            extras["propagated"] = BASELINES[self.hparams.propagation](lightness, hint_ab, mask)
+            inputs.append(extras["propagated"])
+        return PreparedBatch(inputs=torch.cat(inputs, dim=1), target=ab, extras=extras)
 
     def update_metrics(
         self, metrics: nn.ModuleDict, prepared: PreparedBatch, pred: torch.Tensor
@@ -130,7 +155,10 @@ class ColorizationTask(ImageToImageTask):
         lightness, hint_ab, mask = extras["lightness"], extras["hint_ab"], extras["mask"]
         predictions = {"": pred}
         for name in self.baselines:
-            predictions[f"_{name}"] = BASELINES[name](lightness, hint_ab, mask)
+            if name == self.hparams.propagation:  # already computed as the network's input
+                predictions[f"_{name}"] = extras["propagated"]
+            else:
+                predictions[f"_{name}"] = BASELINES[name](lightness, hint_ab, mask)
         for name, ab in predictions.items():
             colored = normalized_lab_to_rgb(lightness, ab)
             metrics[f"psnr{name}"].update(colored, rgb)

@@ -20,3 +20,37 @@ def test_a_store_trains_and_evaluate_uses_its_test_split(make_cfg, photo_store: 
     assert result["test_set"].startswith("the test split of the photo store")
     views = trainer.datamodule.test_set
     assert len(views) == counts["test"] * 4  # 2 x 2 views of each photo
+
+
+def test_the_photo_recipe_trains_a_refiner_that_predicts_and_exports(
+    photo_store: Path, tmp_path: Path
+) -> None:
+    import numpy as np
+    from helpers import photo, train_run, write_image
+    from PIL import Image
+
+    from colorization.export import export
+    from colorization.predict import main as predict
+    from colorization.runs import trained_network
+
+    run = train_run(tmp_path / "run", "experiment=colorization_photos", f"data.store={photo_store}")
+    network = trained_network(run)
+    assert network.spec.propagation == "levin" and network.spec.in_channels == 6
+    history = (run / "history.csv").read_text()
+    assert "val/psnr_levin" in history.splitlines()[0]
+    export(run, tmp_path / "model.onnx")  # raises ParityError unless ONNX matches PyTorch
+    write_image(tmp_path / "in" / "odd.png", photo(37, 53))
+    hints = ["--hints-from", str(tmp_path / "in"), "--hint-points", "5"]
+    predict([str(run), str(tmp_path / "in"), str(tmp_path / "torch"), *hints])
+    predict(
+        [
+            "--onnx",
+            str(tmp_path / "model.onnx"),
+            str(tmp_path / "in"),
+            str(tmp_path / "onnx"),
+            *hints,
+        ]
+    )
+    from_torch = np.asarray(Image.open(tmp_path / "torch" / "odd.png")).astype(int)
+    from_onnx = np.asarray(Image.open(tmp_path / "onnx" / "odd.png")).astype(int)
+    assert from_torch.shape == (37, 53, 3) and np.abs(from_onnx - from_torch).max() <= 1

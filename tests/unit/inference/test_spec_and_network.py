@@ -20,6 +20,9 @@ def test_the_spec_of_each_task_comes_from_the_run_config() -> None:
     assert colorization.working_size == 256  # 2 x 2 validation views of 128 px
     assert colorization.model == "colorization.models.unet.UNet"
     assert spec_from_config(compose(["data.root=/photos"])).working_size == 128
+    assert colorization.propagation is None
+    refining = ["task.propagation=levin", "task.in_channels=6"]
+    assert spec_from_config(compose(refining)).propagation == "levin"
     segmentation = spec_from_config(
         compose(["task=segmentation", "task.num_classes=4", "task.class_names=[a,b,c,d]"])
     )
@@ -35,6 +38,8 @@ def test_the_spec_survives_json_and_refuses_what_it_does_not_know() -> None:
         "segmentation", 3, 4, working_size=64, num_classes=4, class_names=("a", "b", "c", "d")
     )
     assert InferenceSpec.from_json(spec.to_json()) == spec
+    refining = InferenceSpec("colorization", 6, 2, working_size=64, propagation="levin")
+    assert InferenceSpec.from_json(refining.to_json()) == refining
     with pytest.raises(ValueError, match="upgrade colorization"):
         InferenceSpec.from_json(
             '{"task": "flare", "in_channels": 3, "out_channels": 3, "novel": 1}'

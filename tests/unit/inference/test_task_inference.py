@@ -74,6 +74,21 @@ def test_one_pixel_hint_on_a_large_photo_reaches_the_working_grid_with_its_colou
     assert torch.allclose(hints.ab[0, :, -1, -1], red[0, :, 0, 0], atol=1e-5)
 
 
+def test_a_refining_network_gets_levins_propagation_of_the_working_hints() -> None:
+    from colorization.data.colorization.baselines import levin
+
+    spec = InferenceSpec("colorization", 6, 2, working_size=32, propagation="levin")
+    network = StandIn(spec, lambda inputs: inputs[:, 4:])
+    colorizer = Colorizer(network)
+    prepared = colorizer.prepare(photo(40, 56))
+    hints = colorizer.user_hints(prepared, rasterize([HintPoint(5, 5, (0, 0, 255), 2)], 40, 56))
+    colorizer.colorize(prepared, hints)
+    (inputs,) = network.seen
+    assert inputs.shape[1] == 6
+    expected = levin(prepared.working_lightness, hints.ab, hints.mask)
+    assert torch.allclose(inputs[:, 4:], expected) and expected.abs().amax() > 0
+
+
 def test_hints_sampled_from_the_colour_original_follow_the_ratio_or_the_points() -> None:
     colorizer = Colorizer(hint_echo())
     original = photo(37, 53)

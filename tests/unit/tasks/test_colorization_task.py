@@ -108,3 +108,32 @@ def test_hue_rotation_keeps_chroma_and_turns_the_configured_share_of_images() ->
     changed = (turned - ab).flatten(1).abs().amax(1) > 1e-6
     assert abs(changed.float().mean().item() - 0.5) < 0.08
     assert torch.equal(rotate_hue(ab, 0.0), ab)
+
+
+def refining_task(**options: object) -> nn.Module:
+    from colorization.data.colorization.hints import RandomPixelHints
+    from colorization.tasks import ColorizationTask
+
+    net = UNet(6, 2, base_width=4, depth=2)
+    return ColorizationTask(net, nn.L1Loss(), torch.optim.Adam, hints=RandomPixelHints(), **options)
+
+
+def test_a_refining_task_feeds_levins_propagation_and_starts_at_its_score() -> None:
+    from colorization.data.colorization.baselines import levin
+
+    task = refining_task(propagation="levin", in_channels=6, baselines=["levin"])
+    sample = task.prepare_batch(batch(), "val")
+    assert sample.inputs.shape == (3, 6, 24, 24)
+    extras = sample.extras
+    expected = levin(extras["lightness"], extras["hint_ab"], extras["mask"])
+    assert torch.allclose(sample.inputs[:, 4:], expected)
+    metrics = task.metrics["val"]
+    task.update_metrics(metrics, sample, task(sample.inputs))
+    assert metrics["psnr"].compute() == metrics["psnr_levin"].compute()
+
+
+def test_a_propagation_needs_six_input_channels_and_a_known_method() -> None:
+    with pytest.raises(ValueError, match="adds 2 input channels.*task.in_channels=6"):
+        refining_task(propagation="levin")
+    with pytest.raises(ValueError, match="task.propagation: unknown 'magic'"):
+        refining_task(propagation="magic", in_channels=6)
