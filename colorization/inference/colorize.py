@@ -84,6 +84,11 @@ class Colorizer:
         self.network = network
         self.working_size = chosen_working_size(working_size, spec)
         self.propagation = spec.propagation
+        if self.propagation is not None and self.propagation not in BASELINES:
+            raise ValueError(
+                f"This model refines a {self.propagation!r} propagation of the hints, which this "
+                "version does not know: upgrade colorization."
+            )
 
     def prepare(self, image: torch.Tensor) -> PreparedPhoto:
         """``image``: uint8 (3, H, W), colour or grey (its colour is discarded)."""

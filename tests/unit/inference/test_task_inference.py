@@ -87,6 +87,9 @@ def test_a_refining_network_gets_levins_propagation_of_the_working_hints() -> No
     assert inputs.shape[1] == 6
     expected = levin(prepared.working_lightness, hints.ab, hints.mask)
     assert torch.allclose(inputs[:, 4:], expected) and expected.abs().amax() > 0
+    newer = InferenceSpec("colorization", 6, 2, propagation="superpixels")
+    with pytest.raises(ValueError, match="'superpixels' propagation.*upgrade colorization"):
+        Colorizer(StandIn(newer, lambda inputs: inputs[:, 4:]))
 
 
 def test_hints_sampled_from_the_colour_original_follow_the_ratio_or_the_points() -> None:
