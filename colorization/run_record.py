@@ -33,6 +33,7 @@ MAY_CHANGE = (
     "logger",
     "paths",
     "data.num_workers",
+    "data.multiprocessing_context",
     "data.pin_memory",
     "data.cache",
     "data.val_batch_size",

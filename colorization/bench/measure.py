@@ -106,10 +106,16 @@ def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str,
 
 
 def ready_made_batches(datamodule: pl.LightningDataModule, count: int) -> list[Any]:
-    loader = datamodule.train_dataloader()
-    batches = list(itertools.islice(iter(loader), count))
-    shutdown_workers(loader)
-    return batches
+    """``count`` training batches made in this process, with no loader workers: starting and
+    stopping workers for a few batches in every row cost time, and workers forked from a row's
+    process (which already runs torch's native threads) sometimes aborted while being shut down
+    ("DataLoader worker ... killed by signal: Aborted", docs/benchmark.md)."""
+    workers = datamodule.hparams.num_workers
+    datamodule.hparams.num_workers = 0
+    try:
+        return list(itertools.islice(iter(datamodule.train_dataloader()), count))
+    finally:
+        datamodule.hparams.num_workers = workers
 
 
 def shutdown_workers(loader: Any) -> None:

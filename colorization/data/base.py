@@ -30,6 +30,9 @@ def both_or_neither(first: str, first_value: Any, second: str, second_value: Any
         raise ValueError(f"Give both data.{first} and data.{second}, or neither{why}.")
 
 
+WORKER_START_METHODS = (None, "fork", "forkserver", "spawn")
+
+
 class WorkerInit:
     """Each DataLoader worker ignores SIGTERM and SIGINT (the main process stops training and
     shuts the workers down; see :mod:`colorization.interrupt`), then seeds itself as Lightning
@@ -54,6 +57,9 @@ class ImageDataModule(pl.LightningDataModule):
         image_size: side of the square training crops or patches.
         batch_size / val_batch_size: loader batch sizes (val defaults to ``batch_size``).
         num_workers: DataLoader worker processes.
+        multiprocessing_context: how the workers start: ``None`` (the platform's default: fork
+            on Linux), ``forkserver`` or ``spawn`` (from a clean process, inheriting none of the
+            parent's threads; the benchmark uses forkserver, see docs/benchmark.md).
         val_fraction / split_seed: share of the data held out for validation when no separate
             validation folder is given, and the seed that makes the split reproducible.
         train_samples_per_epoch: training samples drawn per epoch.
@@ -77,8 +83,14 @@ class ImageDataModule(pl.LightningDataModule):
         cache: bool | None = None,
         pin_memory: bool | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        multiprocessing_context: str | None = None,
     ) -> None:
         super().__init__()
+        if multiprocessing_context not in WORKER_START_METHODS:
+            raise ValueError(
+                "data.multiprocessing_context must be null, fork, forkserver or spawn, got "
+                f"{multiprocessing_context!r}."
+            )
         if image_size < 1:
             raise ValueError(f"data.image_size must be a positive integer, got {image_size}.")
         if batch_size < 1:
@@ -118,6 +130,7 @@ class ImageDataModule(pl.LightningDataModule):
             pin_memory=pin,
             drop_last=shuffle and len(dataset) >= batch_size,
             collate_fn=collate_fn,
+            multiprocessing_context=self.hparams.multiprocessing_context if workers > 0 else None,
             worker_init_fn=WorkerInit(self.trainer.global_rank if self.trainer else 0)
             if workers > 0
             else None,

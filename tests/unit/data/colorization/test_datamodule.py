@@ -29,3 +29,19 @@ def test_datamodule_rejects_bad_settings() -> None:
         ColorizationDataModule(image_size=0)
     with pytest.raises(ValueError, match="data.crop_scale"):
         ColorizationDataModule(crop_scale=(0.5, 0.1))
+    with pytest.raises(ValueError, match="data.multiprocessing_context must be null, fork"):
+        ColorizationDataModule(multiprocessing_context="threads")
+
+
+def test_workers_can_start_from_a_fork_server(tmp_path: Path) -> None:
+    """What the benchmark uses: workers that inherit none of the parent's threads."""
+    write_images(tmp_path, 4, size=(40, 40))
+    options = {"root": str(tmp_path), "image_size": 16, "batch_size": 2}
+    dm = ColorizationDataModule(**options, num_workers=1, multiprocessing_context="forkserver")
+    dm.setup("fit")
+    loader = dm.train_dataloader()
+    assert loader.multiprocessing_context.get_start_method() == "forkserver"
+    assert next(iter(loader))["image"].shape == (2, 3, 16, 16)
+    default = ColorizationDataModule(**options, num_workers=0)
+    default.setup("fit")
+    assert default.train_dataloader().multiprocessing_context is None
