@@ -106,22 +106,14 @@ def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str,
 
 
 def ready_made_batches(datamodule: pl.LightningDataModule, count: int) -> list[Any]:
-    """``count`` training batches made in this process, with no loader workers: starting and
-    stopping workers for a few batches in every row cost time, and workers forked from a row's
-    process (which already runs torch's native threads) sometimes aborted while being shut down
-    ("DataLoader worker ... killed by signal: Aborted", docs/benchmark.md)."""
+    """``count`` training batches made in this process with no loader workers: workers forked
+    from a row's process sometimes aborted at shutdown (docs/benchmark.md)."""
     workers = datamodule.hparams.num_workers
     datamodule.hparams.num_workers = 0
     try:
         return list(itertools.islice(iter(datamodule.train_dataloader()), count))
     finally:
         datamodule.hparams.num_workers = workers
-
-
-def shutdown_workers(loader: Any) -> None:
-    """Stop a DataLoader's persistent workers now rather than at interpreter exit (where they
-    die noisily)."""
-    shutdown_loader_workers(loader)
 
 
 def quiet_worker() -> None:
@@ -151,7 +143,7 @@ def measure(setting: Setting, overrides: Sequence[str], steps: int, warmup: int)
         clock = StepClock(TimedBatches(loader), warmup, steps)
         run = lightning_loop if setting.loop == "lightning" else plain_loop
         result = run(cfg, clock)
-        shutdown_workers(loader)
+        shutdown_loader_workers(loader)  # now, not noisily at exit
         metric, value = validation_score(result.task, datamodule, result.device, result.precision)
         measurement = Measurement(
             images_per_s=clock.images_per_s(),
@@ -296,7 +288,7 @@ def validation_score(
             sample = task.prepare_batch(to_device(batch, device), "val")
             pred = task(sample.inputs)
         task.update_metrics(metrics, sample, pred.float())
-    shutdown_workers(loader)
+    shutdown_loader_workers(loader)
     name = str(task.hparams.monitor).split("/", 1)[-1]
     return task.hparams.monitor, float(metrics[name].compute())
 
@@ -315,7 +307,7 @@ def measure_loader(overrides: Sequence[str], batches: int) -> dict[str, Any]:
         for batch in itertools.islice(iterator, batches):
             images += len(next(iter(batch.values())))
         seconds = time.perf_counter() - start
-        shutdown_workers(loader)
+        shutdown_loader_workers(loader)
         return {
             "data": type(datamodule).__name__,
             "num_workers": loader.num_workers,
