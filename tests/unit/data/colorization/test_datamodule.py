@@ -7,6 +7,7 @@ import torch
 from helpers import write_images
 
 from colorization.data import ColorizationDataModule
+from colorization.lightning_compat import shutdown_loader_workers
 
 
 def test_datamodule_on_a_folder(tmp_path: Path) -> None:
@@ -41,7 +42,10 @@ def test_workers_can_start_from_a_fork_server(tmp_path: Path) -> None:
     dm.setup("fit")
     loader = dm.train_dataloader()
     assert loader.multiprocessing_context.get_start_method() == "forkserver"
-    assert next(iter(loader))["image"].shape == (2, 3, 16, 16)
+    try:
+        assert next(iter(loader))["image"].shape == (2, 3, 16, 16)
+    finally:  # workers ignore SIGTERM: stop them now, or the interpreter waits for them at exit
+        shutdown_loader_workers(loader)
     default = ColorizationDataModule(**options, num_workers=0)
     default.setup("fit")
     assert default.train_dataloader().multiprocessing_context is None
