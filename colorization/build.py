@@ -16,7 +16,11 @@ import pytorch_lightning as pl
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from colorization.hardware import resolve_channels_last, resolve_precision
+from colorization.hardware import (
+    configure_float32_math,
+    resolve_channels_last,
+    resolve_precision,
+)
 
 
 def instantiate_all(group: DictConfig | None) -> list[Any]:
@@ -74,7 +78,9 @@ def trainer_config(cfg: DictConfig) -> DictConfig:
 def build_trainer(
     cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()
 ) -> tuple[pl.Trainer, list[Any]]:
-    """The Trainer with the configured callbacks and loggers; returns it and the loggers."""
+    """The Trainer with the configured callbacks and loggers; returns it and the loggers.
+    Sets torch's fp32 math for the machine (TF32 on CUDA cards that have it)."""
+    configure_float32_math(accelerator_of(cfg))
     loggers = instantiate_all(cfg.get("logger"))
     callbacks = [*instantiate_all(cfg.get("callbacks")), *extra_callbacks]
     trainer = instantiate(trainer_config(cfg), callbacks=callbacks, logger=loggers or False)

@@ -67,7 +67,11 @@ _CHECKS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("optimizer.weight_decay", lambda v: v >= 0, "0 or positive"),
     ("data.image_size", lambda v: isinstance(v, int) and v > 0, "a positive integer"),
     ("data.batch_size", lambda v: isinstance(v, int) and v > 0, "a positive integer"),
-    ("data.num_workers", lambda v: isinstance(v, int) and v >= 0, "0 or a positive integer"),
+    (
+        "data.num_workers",
+        lambda v: v == "auto" or (isinstance(v, int) and v >= 0),
+        "auto or an integer >= 0",
+    ),
     ("trainer.max_epochs", lambda v: v == -1 or v >= 1, ">= 1 (or -1 for no limit)"),
     ("optimization.accumulate_grad_batches", _positive, "a positive integer"),
     ("optimization.compile", lambda v: isinstance(v, bool), "true or false"),

@@ -78,3 +78,15 @@ def request_stop(trainer: pl.Trainer) -> None:
 def is_stop_request(error: BaseException) -> bool:
     """Whether ``error`` is the fit loop stopping after :func:`request_stop` (or a SIGTERM)."""
     return isinstance(error, SIGTERMException)
+
+
+def logs_this_step(trainer: pl.Trainer) -> bool:
+    """Whether Lightning writes step metrics to the loggers at this training step (every
+    ``trainer.log_every_n_steps``): the steps at which reading values on the host is due anyway."""
+    return bool(trainer._logger_connector.should_update_logs)
+
+
+def loss_scaler(trainer: pl.Trainer) -> torch.amp.GradScaler | None:
+    """The fp16 ``GradScaler`` of the trainer's precision plugin (``16-mixed``), else None."""
+    scaler = getattr(trainer.precision_plugin, "scaler", None)
+    return scaler if scaler is not None and scaler.is_enabled() else None

@@ -60,6 +60,9 @@ ADDED_KEYS = {
     "task.hue_rotation_rate": 0.0,  # 0.4
     "task.baselines": [],  # 0.4
     "task.propagation": None,  # 0.5
+    # 0.6: fused optimizers (their state loads from the unfused ones' checkpoints).
+    "optimizer.fused": True,
+    "task.discriminator_optimizer.fused": True,
 }
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import statistics
 import tempfile
 import time
 import warnings
@@ -32,9 +31,10 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader
 
-from colorization.bench.probes import BatchList, PeakMemory, TimedBatches, synchronize
+from colorization.bench.probes import BatchList, PeakMemory, StepClock, TimedBatches
 from colorization.build import build_task, build_trainer, optimization_options, trainer_config
 from colorization.config import compose
+from colorization.hardware import configure_float32_math
 from colorization.lightning_compat import shutdown_loader_workers
 
 AUTOCAST_DTYPES = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}
@@ -159,52 +159,6 @@ def measure(setting: Setting, overrides: Sequence[str], steps: int, warmup: int)
         return {**asdict(setting), **asdict(measurement)}
 
 
-class StepClock:
-    """Step times after ``warmup`` (end of one step to the end of the next, so everything
-    between steps counts), and the time spent waiting for data within them.
-
-    Throughput is taken from the median step: a VM's occasional stalls move the mean by
-    several per cent between identical runs, the median barely.
-    """
-
-    def __init__(self, batches: TimedBatches, warmup: int, steps: int) -> None:
-        if warmup < 1 or steps < 1:
-            raise ValueError(f"Need at least 1 warm-up and 1 timed step, got {warmup}, {steps}.")
-        self.batches, self.warmup, self.steps = batches, warmup, steps
-        self.done = 0
-        self.ends: list[float] = []
-        self.batch_sizes: list[int] = []
-        self.wait_at_start = self.wait_at_end = 0.0
-
-    @property
-    def finished(self) -> bool:
-        return self.done >= self.warmup + self.steps
-
-    def step_done(self, batch: dict[str, torch.Tensor], device: torch.device) -> None:
-        synchronize(device)
-        self.done += 1
-        if self.done < self.warmup:
-            return
-        self.ends.append(time.perf_counter())
-        if self.done == self.warmup:
-            self.wait_at_start = self.batches.wait_seconds
-            return
-        self.batch_sizes.append(len(next(iter(batch.values()))))
-        self.wait_at_end = self.batches.wait_seconds
-
-    def durations(self) -> list[float]:
-        return [b - a for a, b in itertools.pairwise(self.ends)]
-
-    def median_step(self) -> float:
-        return statistics.median(self.durations())
-
-    def images_per_s(self) -> float:
-        return statistics.median(self.batch_sizes) / self.median_step()
-
-    def data_wait(self) -> float:
-        return (self.wait_at_end - self.wait_at_start) / sum(self.durations())
-
-
 @dataclass
 class _LoopResult:
     task: Any
@@ -218,6 +172,7 @@ def plain_loop(cfg: DictConfig, clock: StepClock) -> _LoopResult:
     """The reference: the same task's data preparation and loss in a hand-written loop."""
     channels_last = optimization_options(cfg).get("channels_last", False)
     device = bench_device(cfg)
+    configure_float32_math(str(cfg.trainer.get("accelerator", "auto")))  # as build_trainer
     task = build_task(cfg).to(device).train()
     optimizer = task.optimizer_factory(params=task.parameters())
     precision = str(trainer_config(cfg).precision)

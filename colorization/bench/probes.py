@@ -1,8 +1,11 @@
-"""Measuring instruments: device peak, FLOPs of a training step, peak memory, data wait."""
+"""Measuring instruments: device peak, FLOPs of a training step, peak memory, data wait,
+step times."""
 
 from __future__ import annotations
 
+import itertools
 import resource
+import statistics
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -13,6 +16,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 MIB = 2**20
+SYNC_EVERY = 5  # timed steps between two waits for the device (StepClock)
 
 
 def synchronize(device: torch.device) -> None:
@@ -136,3 +140,57 @@ class BatchList(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> Any:
         return self.batches[index % len(self.batches)]
+
+
+class StepClock:
+    """Step times after ``warmup``, and the time spent waiting for data within them.
+
+    The device is waited for only every ``SYNC_EVERY`` steps: a wait after every step would
+    hide what a loop gains by queuing the next step while the GPU still works (and what a loop
+    loses by waiting itself). A step's time is its group's time divided by its steps, so
+    everything between steps counts. Throughput comes from the median group: a VM's occasional
+    stalls move the mean by several per cent between identical runs, the median barely.
+    """
+
+    def __init__(self, batches: TimedBatches, warmup: int, steps: int) -> None:
+        if warmup < 1 or steps < 1:
+            raise ValueError(f"Need at least 1 warm-up and 1 timed step, got {warmup}, {steps}.")
+        self.batches, self.warmup, self.steps = batches, warmup, steps
+        self.done = 0
+        self.ends: list[tuple[int, float]] = []  # (steps done, time) at each wait
+        self.batch_sizes: list[int] = []
+        self.wait_at_start = self.wait_at_end = 0.0
+
+    @property
+    def finished(self) -> bool:
+        return self.done >= self.warmup + self.steps
+
+    def step_done(self, batch: dict[str, torch.Tensor], device: torch.device) -> None:
+        self.done += 1
+        if self.done < self.warmup:
+            return
+        if self.done > self.warmup:
+            self.batch_sizes.append(len(next(iter(batch.values()))))
+        timed = self.done - self.warmup
+        if timed % SYNC_EVERY and not self.finished:
+            return
+        synchronize(device)
+        self.ends.append((self.done, time.perf_counter()))
+        if timed == 0:
+            self.wait_at_start = self.batches.wait_seconds
+        else:
+            self.wait_at_end = self.batches.wait_seconds
+
+    def durations(self) -> list[float]:
+        """Seconds per step, one value per group of steps between two waits."""
+        return [(t1 - t0) / (n1 - n0) for (n0, t0), (n1, t1) in itertools.pairwise(self.ends)]
+
+    def median_step(self) -> float:
+        return statistics.median(self.durations())
+
+    def images_per_s(self) -> float:
+        return statistics.median(self.batch_sizes) / self.median_step()
+
+    def data_wait(self) -> float:
+        total = self.ends[-1][1] - self.ends[0][1]
+        return (self.wait_at_end - self.wait_at_start) / total

@@ -3,5 +3,12 @@
 from colorization.callbacks.checkpoint import LastCheckpoint, SafeModelCheckpoint
 from colorization.callbacks.history import EpochHistory
 from colorization.callbacks.preview import ImagePreviewLogger
+from colorization.callbacks.progress import RichProgressBar
 
-__all__ = ["EpochHistory", "ImagePreviewLogger", "LastCheckpoint", "SafeModelCheckpoint"]
+__all__ = [
+    "EpochHistory",
+    "ImagePreviewLogger",
+    "LastCheckpoint",
+    "RichProgressBar",
+    "SafeModelCheckpoint",
+]

@@ -38,11 +38,11 @@ def ensure_room_for_checkpoints(module: torch.nn.Module, folder: Path) -> None:
 
 
 def weights_are_finite(module: torch.nn.Module) -> bool:
-    return all(
-        bool(torch.isfinite(tensor).all())
-        for tensor in module.state_dict().values()
-        if tensor.is_floating_point()
-    )
+    """Whether every floating-point tensor of ``module``'s state is finite (read on the host
+    once, not once per tensor)."""
+    tensors = [t for t in module.state_dict().values() if t.is_floating_point()]
+    checks = [torch.isfinite(t).all() for t in tensors]
+    return bool(torch.stack(checks).all()) if checks else True
 
 
 class SafeModelCheckpoint(ModelCheckpoint):

@@ -13,6 +13,7 @@ from lightning_fabric.utilities.seed import pl_worker_init_function
 from torch.utils.data import DataLoader, Dataset
 
 from colorization.data.images import DEFAULT_MAX_PIXELS
+from colorization.hardware import resolve_num_workers
 from colorization.interrupt import ignore_stop_signals
 
 
@@ -56,7 +57,7 @@ class ImageDataModule(pl.LightningDataModule):
     Args:
         image_size: side of the square training crops or patches.
         batch_size / val_batch_size: loader batch sizes (val defaults to ``batch_size``).
-        num_workers: DataLoader worker processes.
+        num_workers: DataLoader worker processes; ``auto``: one per core but one, 2 to 8.
         multiprocessing_context: how the workers start: ``None`` (the platform's default: fork
             on Linux), ``forkserver`` or ``spawn`` (from a clean process, inheriting none of the
             parent's threads; the benchmark uses forkserver, see docs/benchmark.md).
@@ -76,7 +77,7 @@ class ImageDataModule(pl.LightningDataModule):
         image_size: int = 128,
         batch_size: int = 8,
         val_batch_size: int | None = None,
-        num_workers: int = 2,
+        num_workers: int | str = "auto",
         val_fraction: float = 0.1,
         split_seed: int = 0,
         train_samples_per_epoch: int = 512,
@@ -117,7 +118,7 @@ class ImageDataModule(pl.LightningDataModule):
         shuffle: bool,
         collate_fn: Callable[[list[Any]], Any] | None = None,
     ) -> DataLoader:
-        workers = self.hparams.num_workers
+        workers = resolve_num_workers(self.hparams.num_workers)
         pin = self.hparams.pin_memory
         if pin is None:
             pin = torch.cuda.is_available()

@@ -248,6 +248,11 @@ class ImageToImageTask(ManualOptimization, ABC):
 
     # --- state that Lightning does not checkpoint by itself ------------------------------
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # Book the guard's pending verdicts first, so the checkpoint holds its current state;
+        # what they call for (reload, stop) happens at the next step, not inside the save.
+        action = self.read_verdicts()
+        if action != "ok":
+            self._deferred_action = action
         save_training_state(checkpoint, self.memory, self.loss_guard)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:

@@ -1,4 +1,10 @@
-"""Guard against exploding or NaN losses: it judges each training loss and says what to do."""
+"""Guard against exploding or NaN losses: it judges each training loss and says what to do.
+
+:class:`LossGuard` keeps the book (running median, streak, counts) on the host. The training
+loop does not ask it about every step, which would wait for the device each step: it flags steps
+on the device with :meth:`LossGuard.threshold` and hands the verdicts over in batches
+(:mod:`.verdicts`), which :meth:`LossGuard.record` replays.
+"""
 
 from __future__ import annotations
 
@@ -50,13 +56,25 @@ class LossGuard:
         self.skipped = 0
         self.last_reason = ""
 
+    def threshold(self) -> float:
+        """Losses above this are spikes (``inf`` while warming up or without a spike factor)."""
+        if self.spike_factor is None or len(self.history) < self.warmup:
+            return math.inf
+        median = statistics.median(self.history)
+        return self.spike_factor * median if median > 0 else math.inf
+
     def check(self, loss: float) -> GuardAction:
-        reason = self._problem(loss)
-        if reason is None:
+        """Judge ``loss`` against the current threshold and record the verdict."""
+        return self.record(loss, flagged=not math.isfinite(loss) or loss > self.threshold())
+
+    def record(self, loss: float, flagged: bool) -> GuardAction:
+        """Book one step whose verdict was reached elsewhere (on the device, against the
+        threshold of that time); return what to do now."""
+        if not flagged:
             self.history.append(loss)
             self.consecutive = 0
             return "ok"
-        self.last_reason = reason
+        self.last_reason = self._reason(loss)
         self.skipped += 1
         self.consecutive += 1
         if self.consecutive >= self.max_consecutive:
@@ -64,14 +82,11 @@ class LossGuard:
             return self.on_persistent
         return "skip"
 
-    def _problem(self, loss: float) -> str | None:
+    def _reason(self, loss: float) -> str:
         if not math.isfinite(loss):
             return f"non-finite loss ({loss})"
-        if self.spike_factor is not None and len(self.history) >= self.warmup:
-            median = statistics.median(self.history)
-            if median > 0 and loss > self.spike_factor * median:
-                return f"loss {loss:.4g} > {self.spike_factor:g} x running median {median:.4g}"
-        return None
+        median = statistics.median(self.history) if self.history else math.nan
+        return f"loss {loss:.4g} > {self.spike_factor:g} x running median {median:.4g}"
 
     def state_dict(self) -> dict:
         return {"history": list(self.history), "skipped": self.skipped}

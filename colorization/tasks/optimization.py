@@ -15,8 +15,12 @@ would otherwise do. :class:`ManualOptimization` re-implements exactly these Trai
   task's monitored metric;
 - stepping a second optimizer (a pix2pix discriminator) without counting a second global step.
 
-On top it adds what the Trainer has no notion of: a loss guard (:mod:`.guard`) whose action
-(skip / reload / stop) the step carries out, and backward passes outside autocast.
+On top it adds what the Trainer has no notion of: a loss guard (:mod:`.guard`) whose verdicts
+are reached and carried out on the device (:mod:`.verdicts`, :mod:`.veto`: a flagged step changes
+nothing) and read on the host only at logging steps, where a persistent problem then reloads the
+last checkpoint or stops; and backward passes outside autocast. Outside logging steps, a training
+step reads nothing on the host (``tests/unit/tasks/test_host_sync.py`` pins it), so a GPU never
+waits for the Python side between steps.
 """
 
 from __future__ import annotations
@@ -28,11 +32,13 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 
-from colorization.lightning_compat import step_without_counting
+from colorization.lightning_compat import logs_this_step, loss_scaler, step_without_counting
 from colorization.tasks.clipping import clip_gradients_
-from colorization.tasks.guard import PERSISTENT_LOSS_HELP, LossGuard
+from colorization.tasks.guard import PERSISTENT_LOSS_HELP, GuardAction, LossGuard
 from colorization.tasks.oom import OutOfMemoryRecovery
 from colorization.tasks.recovery import reload_last_good_checkpoint
+from colorization.tasks.verdicts import DeviceVerdicts
+from colorization.tasks.veto import clear_veto, supports_found_inf, veto_if_flagged
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +64,10 @@ class ManualOptimization(pl.LightningModule):
     # so the recovery path runs on CPU exactly as it does on a GPU.
     simulate_oom_above: int | None = None
     _batches_in_cycle: int = 0
+    _flagged_in_cycle: torch.Tensor | None = None
+    _verdicts: DeviceVerdicts | None = None
+    # A reload/stop found while a checkpoint was written, carried out at the next step.
+    _deferred_action: GuardAction = "ok"
 
     def optimizer_wrappers(self) -> list[Any]:
         """Lightning's optimizer wrappers (one per network: two in adversarial training)."""
@@ -78,6 +88,8 @@ class ManualOptimization(pl.LightningModule):
         return {"optimizer": optimizer, "lr_scheduler": self.scheduler_factory(optimizer=optimizer)}
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        if self._deferred_action != "ok":
+            self._act_on_persistent_losses(self._deferred_action)
         optimizers = self.optimizer_wrappers()
         batch_size = batch_length(batch)
 
@@ -90,38 +102,75 @@ class ManualOptimization(pl.LightningModule):
                     self._batches_in_cycle,
                 )
             self._batches_in_cycle = 0
+            self._flagged_in_cycle = None
 
         loss = self.memory.run(
             batch_size, lambda micro: self._backward_in_chunks(batch, micro), drop_gradients
         )
-        self.log(
-            "train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=batch_size
-        )
-        micro_batch = float(self.memory.micro_batch or batch_size)
-        self.log(
-            "train/micro_batch", micro_batch, on_step=True, on_epoch=False, batch_size=batch_size
-        )
-
-        action = "ok" if self.loss_guard is None else self.loss_guard.check(loss.item())
-        if action != "ok":
-            drop_gradients()
-            self._act_on_bad_loss(action)
-            return loss
+        # Nothing here reads a device value on the host except at Lightning's logging steps:
+        # the loss stays a device tensor (the loggers read it when they write), the guard's
+        # verdict is reached and acted on on the device (see .verdicts).
+        logging_step = logs_this_step(self.trainer)
+        self.log("train/loss", loss, on_step=True, on_epoch=True, batch_size=batch_size)
+        if self.verdicts is not None:
+            flagged = self.verdicts.judge(loss, self.global_step)
+            earlier = self._flagged_in_cycle
+            self._flagged_in_cycle = flagged if earlier is None else earlier | flagged
         self._batches_in_cycle += 1
         cycle_done = self._batches_in_cycle >= self.hparams.accumulate_grad_batches
         if cycle_done or self.trainer.is_last_batch:
-            self._step(optimizers)
+            self._step(optimizers, self._flagged_in_cycle)
             self._batches_in_cycle = 0
+            self._flagged_in_cycle = None
+        if logging_step:
+            micro_batch = float(self.memory.micro_batch or batch_size)
+            self.log("train/micro_batch", micro_batch, on_step=True, on_epoch=False)
+        if self.verdicts is not None and (logging_step or self.verdicts.due):
+            self._act_on_persistent_losses(self.read_verdicts())
+            guard = self.verdicts.guard
+            self.log("train/skipped_steps", float(guard.skipped), on_step=True, on_epoch=False)
         return loss
 
-    def _step(self, optimizers: list[Any]) -> None:
-        """Step every optimizer, then clear the gradients. The first (the network's) steps
-        through Lightning's wrapper, which counts a global step; further ones do not count."""
+    @property
+    def verdicts(self) -> DeviceVerdicts | None:
+        """The loss guard's device-side verdicts (None without a guard)."""
+        if self.loss_guard is None:
+            return None
+        if self._verdicts is None or self._verdicts.guard is not self.loss_guard:
+            self._verdicts = DeviceVerdicts(self.loss_guard)
+        return self._verdicts
+
+    def read_verdicts(self) -> GuardAction:
+        """Book the pending verdicts in the loss guard (one device-to-host read); warn about
+        each flagged step; return the action a persistent problem calls for."""
+        if self.verdicts is None:
+            return "ok"
+        skipped, action = self.verdicts.read()
+        total = self.verdicts.guard.skipped
+        for number, step in enumerate(skipped, start=total - len(skipped) + 1):
+            log.warning(
+                "Skipped the optimizer step at global step %d: %s (%d skipped so far).",
+                step.step,
+                step.reason,
+                number,
+            )
+        return action
+
+    def _step(self, optimizers: list[Any], flagged: torch.Tensor | None) -> None:
+        """Step every optimizer, then clear the gradients; a ``flagged`` step changes nothing
+        (vetoed on the device, see .veto). The first optimizer (the network's) steps through
+        Lightning's wrapper, which counts a global step, vetoed or not; further ones do not
+        count."""
+        if flagged is not None:
+            scaling = loss_scaler(self.trainer) is not None
+            for wrapper in optimizers:
+                veto_if_flagged(wrapper.optimizer, flagged, loss_scaling=scaling)
         first, *others = optimizers
         first.step()
         for wrapper in others:
             step_without_counting(self.trainer, wrapper.optimizer, self)
         for optimizer in optimizers:
+            clear_veto(optimizer.optimizer)
             optimizer.zero_grad(set_to_none=True)
 
     def _backward_in_chunks(self, batch: Batch, micro_batch: int) -> torch.Tensor:
@@ -145,31 +194,37 @@ class ManualOptimization(pl.LightningModule):
         see docs/benchmark.md).
 
         No finiteness check here: it would wait for the device every chunk. A NaN loss gives
-        NaN gradients, which the loss guard (one sync per step) drops unused."""
+        NaN gradients, whose step the loss guard vetoes on the device."""
         with torch.autocast(self.device.type, enabled=False):
             self.manual_backward(loss)
 
-    def _act_on_bad_loss(self, action: str) -> None:
+    def _act_on_persistent_losses(self, action: GuardAction) -> None:
+        """Carry out what a streak of bad losses called for: go back to the last checkpoint
+        with a lower learning rate, or stop with the likely causes."""
+        self._deferred_action = "ok"
+        if action not in ("reload", "stop"):
+            return
         guard = self.loss_guard
-        self.log("train/skipped_steps", float(guard.skipped), on_step=True, on_epoch=False)
-        log.warning(
-            "Skipped an optimizer step at global step %d: %s (%d skipped so far).",
-            self.global_step,
-            guard.last_reason,
-            guard.skipped,
-        )
         if action == "stop":
             raise RuntimeError(
                 f"Training stopped: {guard.max_consecutive} bad losses in a row "
                 f"({guard.last_reason}). {PERSISTENT_LOSS_HELP}"
             )
-        if action == "reload":
-            reload_last_good_checkpoint(self, guard.lr_factor)
+        reload_last_good_checkpoint(self, guard.lr_factor)
+        self.verdicts.discard()
+        for optimizer in self.optimizer_wrappers():
+            optimizer.zero_grad(set_to_none=True)
+        self._batches_in_cycle = 0
+        self._flagged_in_cycle = None
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         """Clip here: under AMP the gradients are already unscaled at this point. Each optimizer
         clips its own parameters (adversarial training steps two)."""
         if self.hparams.gradient_clip_val is not None:
+            scaler = loss_scaler(self.trainer)
+            if scaler is not None and supports_found_inf(optimizer):
+                # Lightning leaves unscaling to fused kernels, which is too late for clipping.
+                scaler.unscale_(optimizer)
             clip_gradients_(
                 [p for group in optimizer.param_groups for p in group["params"]],
                 self.hparams.gradient_clip_algorithm,
@@ -177,6 +232,7 @@ class ManualOptimization(pl.LightningModule):
             )
 
     def on_train_epoch_end(self) -> None:
+        self._act_on_persistent_losses(self.read_verdicts())
         for scheduler in self.scheduler_list():
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
                 value = self.trainer.callback_metrics.get(self.hparams.monitor)

@@ -20,6 +20,8 @@ from colorization.callbacks.checkpoint import SafeModelCheckpoint
 from colorization.lightning_compat import (
     CHECKPOINT_SAVE_HOOK,
     TESTED_LIGHTNING,
+    logs_this_step,
+    loss_scaler,
     record_checkpoint_saved,
     shutdown_loader_workers,
     step_without_counting,
@@ -118,6 +120,36 @@ def test_loader_workers_shut_down(tmp_path: Path) -> None:
     shutdown_loader_workers(workers)
     assert not any(process.is_alive() for process in processes)
     shutdown_loader_workers(loader())  # a loader that never started: nothing to do
+
+
+class RecordsLoggingSteps(pl.LightningModule):
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer = nn.Linear(2, 1)
+        self.seen: list[bool] = []
+
+    def training_step(self, batch, batch_idx):
+        self.seen.append(logs_this_step(self.trainer))
+        return self.layer(batch[0]).pow(2).mean()
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def test_logging_steps_are_every_log_every_n_steps(tmp_path: Path) -> None:
+    module = RecordsLoggingSteps()
+    tiny_trainer(tmp_path, max_epochs=1, log_every_n_steps=2).fit(module, loader())
+    assert module.seen == [False, True, False, True]
+
+
+def test_the_loss_scaler_is_found_under_16_mixed_only(tmp_path: Path) -> None:
+    from pytorch_lightning.plugins.precision import MixedPrecision
+
+    assert loss_scaler(tiny_trainer(tmp_path, precision="bf16-mixed")) is None
+    assert loss_scaler(tiny_trainer(tmp_path)) is None
+    scaler = torch.amp.GradScaler("cpu")
+    plugin = MixedPrecision("16-mixed", "cpu", scaler=scaler)
+    assert loss_scaler(tiny_trainer(tmp_path, plugins=[plugin])) is scaler
 
 
 def test_installed_lightning_is_in_the_tested_range_and_pyproject_says_so() -> None:

@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from colorization.bench import probes
 from colorization.bench.probes import (
+    SYNC_EVERY,
     PeakMemory,
+    StepClock,
     TimedBatches,
     matmul_peak_gflops,
     train_step_gflops,
@@ -75,3 +78,19 @@ def test_report_table_and_csv_appends(tmp_path: Path) -> None:
     with path.open() as handle:
         read = list(csv.DictReader(handle))
     assert [r["loop"] for r in read] == ["plain", "lightning", "plain"]
+
+
+def test_the_step_clock_waits_for_the_device_only_every_few_steps(monkeypatch) -> None:
+    """Waiting after every step would hide what a loop gains by queuing ahead on a GPU."""
+    waits: list[int] = []
+    now = iter(float(t) for t in range(100))
+    monkeypatch.setattr(probes, "synchronize", lambda device: waits.append(clock.done))
+    monkeypatch.setattr(probes.time, "perf_counter", lambda: next(now))
+    clock = StepClock(TimedBatches([]), warmup=2, steps=2 * SYNC_EVERY + 1)
+    batch = {"image": torch.zeros(4, 1)}
+    while not clock.finished:
+        clock.step_done(batch, torch.device("cpu"))
+    assert waits == [2, 2 + SYNC_EVERY, 2 + 2 * SYNC_EVERY, 3 + 2 * SYNC_EVERY]
+    # One clock tick between waits: steps of 1/5 s in the full groups, 1 s in the last.
+    assert clock.durations() == pytest.approx([1 / SYNC_EVERY, 1 / SYNC_EVERY, 1.0])
+    assert clock.images_per_s() == pytest.approx(4 * SYNC_EVERY)
