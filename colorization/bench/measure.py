@@ -31,7 +31,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader
 
-from colorization.bench.probes import BatchList, PeakMemory, StepClock, TimedBatches
+from colorization.bench.probes import SYNC_EVERY, BatchList, PeakMemory, StepClock, TimedBatches
 from colorization.build import build_task, build_trainer, optimization_options, trainer_config
 from colorization.config import compose
 from colorization.hardware import configure_float32_math
@@ -140,7 +140,8 @@ def measure(setting: Setting, overrides: Sequence[str], steps: int, warmup: int)
             loader: Any = DataLoader(BatchList(batches, total), batch_size=None)
         else:
             loader = datamodule.train_dataloader()
-        clock = StepClock(TimedBatches(loader), warmup, steps)
+        sync_every = 1 if bench_device(cfg).type == "cpu" else SYNC_EVERY
+        clock = StepClock(TimedBatches(loader), warmup, steps, sync_every)
         run = lightning_loop if setting.loop == "lightning" else plain_loop
         result = run(cfg, clock)
         shutdown_loader_workers(loader)  # now, not noisily at exit

@@ -16,7 +16,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 MIB = 2**20
-SYNC_EVERY = 5  # timed steps between two waits for the device (StepClock)
+SYNC_EVERY = 5  # timed steps between two waits for a GPU (StepClock)
 
 
 def synchronize(device: torch.device) -> None:
@@ -145,17 +145,21 @@ class BatchList(torch.utils.data.Dataset):
 class StepClock:
     """Step times after ``warmup``, and the time spent waiting for data within them.
 
-    The device is waited for only every ``SYNC_EVERY`` steps: a wait after every step would
-    hide what a loop gains by queuing the next step while the GPU still works (and what a loop
-    loses by waiting itself). A step's time is its group's time divided by its steps, so
-    everything between steps counts. Throughput comes from the median group: a VM's occasional
-    stalls move the mean by several per cent between identical runs, the median barely.
+    On a GPU the clock waits for the device only every ``sync_every`` steps: a wait after every
+    step would hide what a loop gains by queuing the next step while the GPU still works (and
+    what a loop loses by waiting itself). On a CPU nothing runs ahead, so every step is timed
+    (``sync_every=1``). A step's time is its group's time divided by its steps, so everything
+    between steps counts. Throughput comes from the median group: a VM's occasional stalls move
+    the mean by several per cent between identical runs, the median barely.
     """
 
-    def __init__(self, batches: TimedBatches, warmup: int, steps: int) -> None:
+    def __init__(
+        self, batches: TimedBatches, warmup: int, steps: int, sync_every: int = SYNC_EVERY
+    ) -> None:
         if warmup < 1 or steps < 1:
             raise ValueError(f"Need at least 1 warm-up and 1 timed step, got {warmup}, {steps}.")
         self.batches, self.warmup, self.steps = batches, warmup, steps
+        self.sync_every = sync_every
         self.done = 0
         self.ends: list[tuple[int, float]] = []  # (steps done, time) at each wait
         self.batch_sizes: list[int] = []
@@ -172,7 +176,7 @@ class StepClock:
         if self.done > self.warmup:
             self.batch_sizes.append(len(next(iter(batch.values()))))
         timed = self.done - self.warmup
-        if timed % SYNC_EVERY and not self.finished:
+        if timed % self.sync_every and not self.finished:
             return
         synchronize(device)
         self.ends.append((self.done, time.perf_counter()))

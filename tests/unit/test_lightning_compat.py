@@ -9,6 +9,7 @@ import inspect
 import re
 from pathlib import Path
 
+import pytest
 import pytorch_lightning as pl
 import torch
 from packaging.specifiers import SpecifierSet
@@ -120,6 +121,25 @@ def test_loader_workers_shut_down(tmp_path: Path) -> None:
     shutdown_loader_workers(workers)
     assert not any(process.is_alive() for process in processes)
     shutdown_loader_workers(loader())  # a loader that never started: nothing to do
+
+
+def test_a_worker_dying_at_shutdown_is_logged_not_raised(caplog) -> None:
+    class Iterator:
+        def __init__(self, message: str) -> None:
+            self.message = message
+
+        def _shutdown_workers(self) -> None:
+            raise RuntimeError(self.message)
+
+    class Loader:
+        def __init__(self, message: str) -> None:
+            self._iterator = Iterator(message)
+
+    died = "DataLoader worker (pid 7) is killed by signal: Aborted. "
+    shutdown_loader_workers(Loader(died))
+    assert "died while shutting down" in caplog.text and "pid 7" in caplog.text
+    with pytest.raises(RuntimeError, match="something else"):
+        shutdown_loader_workers(Loader("something else"))
 
 
 class RecordsLoggingSteps(pl.LightningModule):

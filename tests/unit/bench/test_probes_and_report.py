@@ -94,3 +94,12 @@ def test_the_step_clock_waits_for_the_device_only_every_few_steps(monkeypatch) -
     # One clock tick between waits: steps of 1/5 s in the full groups, 1 s in the last.
     assert clock.durations() == pytest.approx([1 / SYNC_EVERY, 1 / SYNC_EVERY, 1.0])
     assert clock.images_per_s() == pytest.approx(4 * SYNC_EVERY)
+
+
+def test_on_a_cpu_the_clock_times_every_step(monkeypatch) -> None:
+    now = iter(float(t) for t in range(100))
+    monkeypatch.setattr(probes.time, "perf_counter", lambda: next(now))
+    clock = StepClock(TimedBatches([]), warmup=1, steps=4, sync_every=1)
+    while not clock.finished:
+        clock.step_done({"image": torch.zeros(2, 1)}, torch.device("cpu"))
+    assert clock.durations() == [1.0] * 4
