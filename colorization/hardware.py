@@ -7,21 +7,106 @@ Each choice is a pure function of the device's capabilities (``auto_precision``,
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import platform
+import time
+from pathlib import Path
 
 import torch
+from torch import nn
 
 # Ampere (compute capability 8.0) and newer: bf16 and TF32 tensor cores.
 AMPERE = (8, 0)
 
 
 def cpu_supports_bf16() -> bool:
-    """True where the CPU computes bf16 natively fast enough to gain from it: AMX tiles.
+    """True where bf16 autocast trains faster than fp32 on this CPU: with AMX tiles, or where a
+    measurement (:func:`cpu_bf16_speedup`) finds it at least ``BF16_MIN_SPEEDUP`` faster.
 
-    AVX512-BF16 alone is not enough: on a CPU with it but without AMX, bf16 autocast trained a
-    UNet slower than fp32 (docs/benchmark.md), so ``auto`` keeps 32-bit there.
+    CPU flags alone do not tell: two CPUs with AVX512-BF16 and no AMX differed in both directions
+    (a Xeon trained a UNet 0.7x as fast in bf16, an EPYC 1.8x as fast: docs/benchmark.md).
     """
-    return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
+    if getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)():
+        return True
+    return cpu_bf16_speedup() >= BF16_MIN_SPEEDUP
+
+
+# bf16 must beat fp32 by this factor to be chosen (a margin over timing noise).
+BF16_MIN_SPEEDUP = 1.2
+
+
+@functools.cache
+def cpu_bf16_speedup() -> float:
+    """How much faster bf16 autocast trains than fp32 on this CPU: measured once per machine and
+    torch version (:func:`measure_cpu_bf16_speedup`), then read from the user's cache folder."""
+    cache = cache_dir() / "cpu_bf16_speedup.json"
+    key = f"{cpu_model()} | torch {torch.__version__}"
+    try:
+        known = json.loads(cache.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if isinstance(known, dict) and isinstance(known.get(key), float):
+        return known[key]
+    speedup = measure_cpu_bf16_speedup()
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({**known, key: speedup}, indent=1))
+    except OSError:
+        pass  # a read-only home: measured again next time
+    return speedup
+
+
+def measure_cpu_bf16_speedup(repeats: int = 5) -> float:
+    """fp32 time / bf16-autocast time of a forward and backward pass through a UNet level (two
+    3x3 convolutions with batch norm and ReLU, 32 channels, 4 x 64 x 64, channels-last).
+
+    On one thread, fp32 and bf16 passes interleaved, the fastest of ``repeats`` each: other
+    work on the machine only ever adds time, and interleaving spreads it over both. About 0.7 s.
+    """
+    width = 32
+    level = nn.Sequential(
+        *(
+            layer
+            for _ in range(2)
+            for layer in (nn.Conv2d(width, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU())
+        )
+    ).to(memory_format=torch.channels_last)
+    image = torch.randn(4, width, 64, 64).to(memory_format=torch.channels_last)
+
+    def seconds(bf16: bool) -> float:
+        start = time.perf_counter()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            output = level(image)
+        output.float().square().mean().backward()
+        return time.perf_counter() - start
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        seconds(bf16=False), seconds(bf16=True)  # the first passes set up oneDNN's kernels
+        times = [(seconds(bf16=False), seconds(bf16=True)) for _ in range(repeats)]
+    finally:
+        torch.set_num_threads(threads)
+    return min(fp32 for fp32, _ in times) / min(bf16 for _, bf16 in times)
+
+
+def cache_dir() -> Path:
+    """Where measurements of this machine are kept: ``$XDG_CACHE_HOME/colorization`` (default
+    ``~/.cache/colorization``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "colorization"
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what the platform module says."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def cuda_capability(accelerator: str = "auto") -> tuple[int, int] | None:

@@ -7,6 +7,9 @@ command, marked ``e2e`` here (``pytest -m "not e2e"`` runs the unit tests alone)
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -64,6 +67,16 @@ class FlakyLoss(nn.Module):
 def flaky_loss() -> type[FlakyLoss]:
     """``flaky_loss(bad_calls={...})``: an L1 loss that is NaN on the chosen training calls."""
     return FlakyLoss
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Machine measurements (colorization.hardware's cache) go to a folder of this session, not
+    the user's ~/.cache; commands the tests start inherit it."""
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="colorization-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(os.environ.get("XDG_CACHE_HOME", ""), ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import platform
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -40,7 +40,7 @@ from colorization.bench.probes import matmul_peak_gflops, train_step_gflops
 from colorization.bench.report import append_csv, describe, markdown_table, median_run, summary
 from colorization.build import build_task
 from colorization.config import config_dir
-from colorization.hardware import resolve_precision
+from colorization.hardware import cpu_model, resolve_precision
 
 
 def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
@@ -52,14 +52,7 @@ def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                return f"{name}, {torch.get_num_threads()} threads"
-    except OSError:
-        pass
-    return f"{platform.processor() or 'CPU'}, {torch.get_num_threads()} threads"
+    return f"{cpu_model() or 'CPU'}, {torch.get_num_threads()} threads"
 
 
 def compute_settings(device: torch.device, precisions: Sequence[str]) -> list[Setting]:
@@ -161,12 +154,16 @@ def benchmark_model(
     runs: dict[Setting, list[dict[str, Any]]] = {setting: [] for setting in settings}
     for repeat in range(args.repeats):
         for setting in settings:
+            started = time.perf_counter()
             result = in_fresh_process(measure, setting, overrides, args.steps, args.warmup)
+            row_seconds = time.perf_counter() - started
             runs[setting].append(result)
+            # Where a row's time goes (start-up, data, compilation vs the steps themselves).
             print(
                 f"  [{repeat + 1}/{args.repeats}] {setting.loop:9s} {setting.source:6s} "
                 f"{result['precision']:10s} channels_last={result['channels_last']!s:5s} "
-                f"compile={setting.compile!s:5s} {result['images_per_s']:6.2f} img/s",
+                f"compile={setting.compile!s:5s} {result['images_per_s']:6.2f} img/s "
+                f"(row {row_seconds:.0f} s, of which the loop {result['loop_seconds']:.0f} s)",
                 flush=True,
             )
     rows = []

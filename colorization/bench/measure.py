@@ -143,7 +143,9 @@ def measure(setting: Setting, overrides: Sequence[str], steps: int, warmup: int)
         sync_every = 1 if bench_device(cfg).type == "cpu" else SYNC_EVERY
         clock = StepClock(TimedBatches(loader), warmup, steps, sync_every)
         run = lightning_loop if setting.loop == "lightning" else plain_loop
+        started = time.perf_counter()
         result = run(cfg, clock)
+        loop_seconds = time.perf_counter() - started
         shutdown_loader_workers(loader)  # now, not noisily at exit
         metric, value = validation_score(result.task, datamodule, result.device, result.precision)
         measurement = Measurement(
@@ -157,7 +159,7 @@ def measure(setting: Setting, overrides: Sequence[str], steps: int, warmup: int)
             channels_last=result.channels_last,
             device=result.device.type,
         )
-        return {**asdict(setting), **asdict(measurement)}
+        return {**asdict(setting), **asdict(measurement), "loop_seconds": loop_seconds}
 
 
 @dataclass

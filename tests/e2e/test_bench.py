@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from colorization.bench.measure import Setting, measure, measure_loader
+from colorization.hardware import resolve_precision
 
 # The benchmark composes its own config (it sets steps, precision, layout); only the size is ours.
 TINY_BENCH = [
@@ -87,8 +88,11 @@ def test_command_line_prints_the_table_and_writes_csv(tmp_path: Path) -> None:
     assert "default configuration" in out and "data wait" in out
     with csv_path.open() as handle:
         rows = list(csv.DictReader(handle))
-    # 2 loops x 2 layouts, the default run on its DataModule, 2 quality runs, each task's data
-    assert [row["kind"] for row in rows] == ["speed"] * 5 + ["quality"] * 2 + ["data"] * 3
+    # 2 loops x 2 layouts per precision (32-true, and auto's choice where it differs: bf16 on a
+    # CPU that runs it faster), the default run on its DataModule, 2 quality runs, each task's data
+    precisions = {"32-true", str(resolve_precision("auto", "cpu"))}
+    speed = 4 * len(precisions) + 1
+    assert [row["kind"] for row in rows] == ["speed"] * speed + ["quality"] * 2 + ["data"] * 3
     assert {row["source"] for row in rows[-3:]} == {
         "ColorizationDataModule",
         "FlareDataModule",

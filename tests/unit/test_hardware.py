@@ -88,3 +88,45 @@ def test_loader_workers_scale_with_the_cores_present() -> None:
     assert [auto_num_workers(cores) for cores in (1, 2, 4, 9, 16, 64)] == [2, 2, 3, 8, 8, 8]
     assert resolve_num_workers(0) == 0 and resolve_num_workers(5) == 5
     assert 2 <= resolve_num_workers("auto") <= 8
+
+
+def test_a_cpu_gets_bf16_only_where_it_measured_faster(monkeypatch) -> None:
+    from colorization import hardware
+
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    monkeypatch.setattr(hardware, "cpu_bf16_speedup", lambda: 1.8)  # an EPYC with AVX512-BF16
+    assert hardware.cpu_supports_bf16()
+    monkeypatch.setattr(hardware, "cpu_bf16_speedup", lambda: 0.7)  # a Xeon without AMX
+    assert not hardware.cpu_supports_bf16()
+    monkeypatch.setattr(hardware, "cpu_bf16_speedup", lambda: 1.1)  # within timing noise
+    assert not hardware.cpu_supports_bf16()
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+    assert hardware.cpu_supports_bf16()  # AMX: no measurement needed
+
+
+def test_the_bf16_measurement_times_real_passes() -> None:
+    from colorization.hardware import measure_cpu_bf16_speedup
+
+    threads = torch.get_num_threads()
+    assert 0.05 < measure_cpu_bf16_speedup(repeats=1) < 20
+    assert torch.get_num_threads() == threads  # measured on one thread, then restored
+
+
+def test_the_bf16_speedup_is_measured_once_per_machine(monkeypatch, tmp_path) -> None:
+    from colorization import hardware
+
+    measured: list[float] = []
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(hardware, "measure_cpu_bf16_speedup", lambda: measured.append(1.7) or 1.7)
+    hardware.cpu_bf16_speedup.cache_clear()
+    try:
+        assert hardware.cpu_bf16_speedup() == 1.7
+        hardware.cpu_bf16_speedup.cache_clear()  # a new process
+        assert hardware.cpu_bf16_speedup() == 1.7
+        assert measured == [1.7]  # the second came from the cache file
+        assert "torch" in (tmp_path / "colorization" / "cpu_bf16_speedup.json").read_text()
+        (tmp_path / "colorization" / "cpu_bf16_speedup.json").write_text("not json")
+        hardware.cpu_bf16_speedup.cache_clear()
+        assert hardware.cpu_bf16_speedup() == 1.7 and len(measured) == 2  # measured again
+    finally:
+        hardware.cpu_bf16_speedup.cache_clear()
