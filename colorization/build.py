@@ -67,11 +67,14 @@ def build_task(cfg: DictConfig, **overrides: Any) -> pl.LightningModule:
 
 
 def trainer_config(cfg: DictConfig) -> DictConfig:
-    """``cfg.trainer`` with ``precision: auto`` resolved for this machine."""
+    """``cfg.trainer`` with ``precision: auto`` resolved for this machine, and cuDNN's
+    autotuner (``benchmark: null``) on unless the run asks to be deterministic."""
     trainer_cfg = cfg.trainer.copy()
     with open_dict(trainer_cfg):
         precision = trainer_cfg.get("precision", "auto")
         trainer_cfg.precision = resolve_precision(precision, accelerator_of(cfg))
+        if trainer_cfg.get("benchmark") is None:
+            trainer_cfg.benchmark = not trainer_cfg.get("deterministic", False)
     return trainer_cfg
 
 

@@ -18,6 +18,13 @@ def test_trainer_options_reach_the_task_resolved(make_cfg) -> None:
     assert options["channels_last"] is False
 
 
+def test_cudnn_autotuning_is_on_unless_the_run_is_deterministic(make_cfg) -> None:
+    assert trainer_config(make_cfg()).benchmark is True
+    assert trainer_config(make_cfg("trainer.deterministic=true")).benchmark is False
+    assert trainer_config(make_cfg("debug=short")).benchmark is False
+    assert trainer_config(make_cfg("trainer.benchmark=false")).benchmark is False
+
+
 def test_the_task_completes_a_partial_model_with_its_channels(make_cfg) -> None:
     for task, channels in (("colorization", (4, 2)), ("flare", (3, 3))):
         net = build_task(make_cfg(f"task={task}")).net
