@@ -121,7 +121,8 @@ def auto_precision(capability: tuple[int, int] | None, cpu_bf16: bool) -> str:
 
     CUDA from Ampere on: ``bf16-mixed`` (fp32's exponent range, so no loss scaling: no
     ``GradScaler``, no overflow-skipped steps, no host read per step). Older CUDA cards:
-    ``16-mixed``. CPU: ``bf16-mixed`` only where AMX makes it faster, else ``32-true``.
+    ``16-mixed``. CPU: ``bf16-mixed`` where it is faster (``cpu_bf16``, from
+    :func:`cpu_supports_bf16`), else ``32-true``.
     """
     if capability is not None:
         return "bf16-mixed" if capability >= AMPERE else "16-mixed"
@@ -132,8 +133,10 @@ def resolve_precision(precision: str | int, accelerator: str = "auto") -> str | 
     """``precision`` with ``auto`` replaced by :func:`auto_precision` for this machine."""
     if str(precision) != "auto":
         return precision
-    cpu_bf16 = accelerator in ("auto", "cpu") and cpu_supports_bf16()
-    return auto_precision(cuda_capability(accelerator), cpu_bf16)
+    capability = cuda_capability(accelerator)
+    # The CPU is measured only where it decides: a CUDA run never pays for the probe.
+    cpu_bf16 = capability is None and accelerator in ("auto", "cpu") and cpu_supports_bf16()
+    return auto_precision(capability, cpu_bf16)
 
 
 def float32_matmul_precision(capability: tuple[int, int] | None) -> str:

@@ -42,6 +42,17 @@ def test_tf32_from_ampere_on_only() -> None:
     assert float32_matmul_precision(None) == "highest"
 
 
+def test_a_cuda_run_does_not_measure_the_cpu(monkeypatch) -> None:
+    def measured() -> bool:
+        raise AssertionError("the CPU was measured for a CUDA run")
+
+    monkeypatch.setattr("colorization.hardware.cpu_supports_bf16", measured)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *_: (8, 0))
+    assert resolve_precision("auto") == "bf16-mixed"
+    assert resolve_precision("auto", "gpu") == "bf16-mixed"
+
+
 def test_machine_queries_feed_the_choices(monkeypatch) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *_: (9, 0))
