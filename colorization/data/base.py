@@ -60,7 +60,7 @@ class ImageDataModule(pl.LightningDataModule):
         num_workers: DataLoader worker processes; ``auto``: one per core but one, 2 to 8.
         multiprocessing_context: how the workers start: ``None`` (the platform's default: fork
             on Linux), ``forkserver`` or ``spawn`` (from a clean process, inheriting none of the
-            parent's threads; the benchmark uses forkserver, see docs/benchmark.md).
+            parent's threads; see docs/benchmark.md).
         val_fraction / split_seed: share of the data held out for validation when no separate
             validation folder is given, and the seed that makes the split reproducible.
         train_samples_per_epoch: training samples drawn per epoch.

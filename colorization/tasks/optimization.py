@@ -127,8 +127,8 @@ class ManualOptimization(pl.LightningModule):
             self.log("train/micro_batch", micro_batch, on_step=True, on_epoch=False)
         if self.verdicts is not None and (logging_step or self.verdicts.due):
             self._act_on_persistent_losses(self.read_verdicts())
-            guard = self.verdicts.guard
-            self.log("train/skipped_steps", float(guard.skipped), on_step=True, on_epoch=False)
+            skipped = float(self.loss_guard.skipped)
+            self.log("train/skipped_steps", skipped, on_step=True, on_epoch=False)
         return loss
 
     @property
@@ -146,7 +146,7 @@ class ManualOptimization(pl.LightningModule):
         if self.verdicts is None:
             return "ok"
         skipped, action = self.verdicts.read()
-        total = self.verdicts.guard.skipped
+        total = self.loss_guard.skipped
         for number, step in enumerate(skipped, start=total - len(skipped) + 1):
             log.warning(
                 "Skipped the optimizer step at global step %d: %s (%d skipped so far).",
