@@ -21,6 +21,7 @@ from colorization.hardware import (
     resolve_channels_last,
     resolve_precision,
 )
+from colorization.lightning_compat import start_ranks_as_hydra_jobs
 
 
 def instantiate_all(group: DictConfig | None) -> list[Any]:
@@ -84,6 +85,7 @@ def build_trainer(
     """The Trainer with the configured callbacks and loggers; returns it and the loggers.
     Sets torch's fp32 math for the machine (TF32 on CUDA cards that have it)."""
     configure_float32_math(accelerator_of(cfg))
+    start_ranks_as_hydra_jobs()  # DDP under a Hydra multirun: one job per set of ranks
     loggers = instantiate_all(cfg.get("logger"))
     callbacks = [*instantiate_all(cfg.get("callbacks")), *extra_callbacks]
     trainer = instantiate(trainer_config(cfg), callbacks=callbacks, logger=loggers or False)

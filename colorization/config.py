@@ -117,9 +117,36 @@ def check_top_level_keys(cfg: DictConfig) -> None:
         )
 
 
+# Strategies the training step is written for: one process, or data-parallel processes whose
+# gradients it averages itself (colorization/tasks/distributed.py).
+SUPPORTED_STRATEGIES = ("auto", "single_device", "ddp", "ddp_spawn", "ddp_fork", "ddp_notebook")
+
+
+def check_strategy(cfg: DictConfig) -> None:
+    """Stop early for multi-process setups the training step does not support."""
+    strategy = OmegaConf.select(cfg, "trainer.strategy", default="auto")
+    if isinstance(strategy, str):
+        name = strategy.split("_find_unused_parameters")[0]
+        if name not in SUPPORTED_STRATEGIES:
+            raise ValueError(
+                f"Invalid config: trainer.strategy={strategy} is not supported (sharded and "
+                "model-parallel strategies would need another training step). Use "
+                f"{', '.join(SUPPORTED_STRATEGIES)}; see docs/scale-out.md."
+            )
+    oom_recovery = OmegaConf.select(cfg, "safety.oom_recovery", default=True)
+    if OmegaConf.select(cfg, "trainer.sync_batchnorm", default=False) and oom_recovery:
+        raise ValueError(
+            "Invalid config: trainer.sync_batchnorm=true with safety.oom_recovery=true: "
+            "synchronised BatchNorm communicates in every forward pass, so a rank that re-splits "
+            "a batch after running out of memory would hang the others. Set "
+            "safety.oom_recovery=false to use it."
+        )
+
+
 def validate_config(cfg: DictConfig) -> None:
     """Fail at start, naming the key, for values that would only break later."""
     check_top_level_keys(cfg)
+    check_strategy(cfg)
     for old, new in MOVED_KEYS.items():
         value = OmegaConf.select(cfg, old, default=None)
         if value is not None:

@@ -8,8 +8,12 @@ there, loudly, instead of somewhere in a training run. ``pyproject.toml`` bounds
 
 from __future__ import annotations
 
+import importlib
 import logging
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pytorch_lightning as pl
@@ -104,3 +108,98 @@ def loss_scaler(trainer: pl.Trainer) -> torch.amp.GradScaler | None:
     """The fp16 ``GradScaler`` of the trainer's precision plugin (``16-mixed``), else None."""
     scaler = getattr(trainer.precision_plugin, "scaler", None)
     return scaler if scaler is not None and scaler.is_enabled() else None
+
+
+# Where Lightning's DDP launcher builds the command of ranks > 0 under Hydra.
+_SUBPROCESS_LAUNCHER = "pytorch_lightning.strategies.launchers.subprocess_script"
+# Hydra's own overrides a rank's command must not carry (they belong to the sweep, or are set
+# for the rank) and the command-line flags that take a value.
+_SWEEP_ONLY = ("hydra.mode", "hydra.sweep", "hydra.sweeper", "hydra/sweeper", "hydra.launcher")
+_SWEEP_ONLY += ("hydra/launcher", "hydra.run.dir", "hydra.job.name", "hydra.output_subdir")
+_VALUE_FLAGS = ("--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd")
+
+
+def config_flags(arguments: Sequence[str]) -> list[str]:
+    """The Hydra flags of a command line that say where the config is (``--config-dir x``,
+    ``-cn=y``), without the overrides, ``-m`` and the rest."""
+    kept: list[str] = []
+    arguments = list(arguments)
+    for index, argument in enumerate(arguments):
+        name = argument.split("=", 1)[0]
+        if name in _VALUE_FLAGS:
+            kept.append(argument)
+            if "=" not in argument and index + 1 < len(arguments):
+                kept.append(arguments[index + 1])
+    return kept
+
+
+def hydra_job_command(local_rank: int) -> tuple[list[str], str]:
+    """The command (and working folder) that starts rank ``local_rank`` of a Hydra job.
+
+    Lightning's own version repeats the parent's command line, which in a multirun
+    (``python -m colorization.train -m model=unet,res_unet trainer.devices=2``) starts the whole
+    sweep again in every rank: duplicated run folders, and ranks of different jobs that wait
+    for each other. This one starts *this job*: its own overrides (``hydra.overrides.task``,
+    the values the sweeper chose) in its own folder (``hydra.runtime.output_dir``).
+    """
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.utils import get_original_cwd, to_absolute_path
+
+    import __main__
+
+    hydra = HydraConfig.get()
+    if __main__.__spec__ is None:
+        command = [sys.executable, to_absolute_path(sys.argv[0])]
+    else:
+        command = [sys.executable, "-m", __main__.__spec__.name]
+    command += config_flags(sys.argv[1:])
+    command += list(hydra.overrides.task)
+    command += [o for o in hydra.overrides.hydra if not o.lstrip("~+").startswith(_SWEEP_ONLY)]
+    command += [
+        f'hydra.run.dir="{hydra.runtime.output_dir}"',
+        f"hydra.job.name=train_ddp_process_{local_rank}",
+        "hydra.output_subdir=null",
+    ]
+    return command, get_original_cwd()
+
+
+def start_ranks_as_hydra_jobs() -> None:
+    """Make Lightning's DDP launcher start each rank with :func:`hydra_job_command`."""
+    launcher = importlib.import_module(_SUBPROCESS_LAUNCHER)
+    if not callable(getattr(launcher, "_hydra_subprocess_cmd", None)):  # pragma: no cover
+        raise ImportError(
+            f"pytorch_lightning {pl.__version__}: {_SUBPROCESS_LAUNCHER}._hydra_subprocess_cmd "
+            f"is gone; this framework was tested with pytorch-lightning{TESTED_LIGHTNING}."
+        )
+    launcher._hydra_subprocess_cmd = hydra_job_command
+
+
+# What Lightning's DDP launcher writes into the launching process's environment.
+_LAUNCH_VARIABLES = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE")
+
+
+@contextmanager
+def ddp_launch_scope() -> Iterator[None]:
+    """Undo, after the block, what a DDP launch inside it left in this process: the variables
+    Lightning's launcher wrote into ``os.environ``, and the process group.
+
+    Lightning leaves both after ``fit``: the next job of a Hydra multirun, in the same process,
+    would take the variables for a launch made by someone else (starting no ranks of its own)
+    and reuse the old process group, whose other ranks have exited.
+    """
+    before = {name: os.environ.get(name) for name in _LAUNCH_VARIABLES}
+    had_group = torch.distributed.is_available() and torch.distributed.is_initialized()
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        if (
+            not had_group
+            and torch.distributed.is_available()
+            and torch.distributed.is_initialized()
+        ):
+            torch.distributed.destroy_process_group()

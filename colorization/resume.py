@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from omegaconf import DictConfig
 
 from colorization.callbacks.checkpoint import PARTIAL_SUFFIX
 from colorization.run_folder import RunFolder
-from colorization.run_lock import pid_is_running
+from colorization.run_lock import follows_a_job, pid_is_running
 from colorization.run_record import archive, check_resumable
 
 log = logging.getLogger(__name__)
@@ -27,22 +28,27 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     return state
 
 
-def latest_checkpoint(folder: str | Path) -> tuple[Path | None, dict[str, Any] | None]:
-    """The valid checkpoint in ``folder`` with the highest global step (newest file on ties).
+def latest_checkpoint(
+    folder: str | Path, files: Iterable[Path] | None = None
+) -> tuple[Path | None, dict[str, Any] | None]:
+    """The valid checkpoint in ``folder`` (or among ``files``, checkpoints of that folder and
+    elsewhere) with the highest global step (newest file on ties).
 
     Files that do not load (truncated, corrupt, not checkpoints) are skipped with a warning;
     leftovers of interrupted saves (``*.<pid>.partial``) are removed once their process is gone.
     """
     folder = Path(folder)
-    if not folder.is_dir():
-        return None, None
-    for leftover in folder.glob(f"*{PARTIAL_SUFFIX}"):
-        if not _left_behind(leftover):
-            continue
-        log.warning("Removing %s, left by a save that was interrupted.", leftover)
-        leftover.unlink(missing_ok=True)
+    if folder.is_dir():
+        # Only rank 0 tidies up: another node cannot tell whether rank 0's writer is alive.
+        leftovers = [] if follows_a_job() else folder.glob(f"*{PARTIAL_SUFFIX}")
+        for leftover in leftovers:
+            if not _left_behind(leftover):
+                continue
+            log.warning("Removing %s, left by a save that was interrupted.", leftover)
+            leftover.unlink(missing_ok=True)
+    candidates = list(folder.glob("*.ckpt")) if files is None else list(files)
     best: tuple[tuple[int, float], Path, dict[str, Any]] | None = None
-    for path in folder.glob("*.ckpt"):
+    for path in candidates:
         try:
             state = load_checkpoint(path)
         except Exception as error:  # any failure to load means: do not resume from it
@@ -76,9 +82,10 @@ def starting_checkpoint(cfg: DictConfig, run: RunFolder) -> str | None:
     if not cfg.get("run_name"):
         return None
     if cfg.get("resume", True) is False:
-        archive(run)
+        if not follows_a_job():  # rank 0 moves the attempt aside; the other ranks join it
+            archive(run)
         return None
-    if not any(run.checkpoints.glob("*.ckpt")):
+    if not run.checkpoint_files():
         return None
     check_resumable(run, cfg)
     return resume_checkpoint(run.root)
@@ -86,7 +93,8 @@ def starting_checkpoint(cfg: DictConfig, run: RunFolder) -> str | None:
 
 def resume_checkpoint(run_dir: str | Path) -> str | None:
     """Path of the checkpoint a named run resumes from, or ``None`` for a fresh start."""
-    path, state = latest_checkpoint(RunFolder(Path(run_dir)).checkpoints)
+    run = RunFolder(Path(run_dir))
+    path, state = latest_checkpoint(run.checkpoints, run.checkpoint_files())
     if path is None:
         return None
     log.info(

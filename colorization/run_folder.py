@@ -5,6 +5,7 @@ it again resumes; an unnamed run gets ``<log_dir>/<task>/runs/<date>_<time>``. I
 
     <run>/checkpoints/last.ckpt      newest state (every epoch and every N steps)
     <run>/checkpoints/epoch=...ckpt  best checkpoints by the task's monitored metric
+    <run>/hpc_ckpt_<n>.ckpt          saved by Lightning's SLURM auto-requeue (SIGUSR1)
     <run>/.hydra/config.yaml         the config it was first trained with (overrides.yaml: the
                                      command line; overrides_history.yaml: each resume's)
     <run>/.lock                      held by the process training in it
@@ -48,11 +49,17 @@ class RunFolder:
         self.epoch_history = self.root / "history.csv"
         self.evaluation = self.root / "evaluation.json"
 
+    def checkpoint_files(self) -> list[Path]:
+        """Every checkpoint a resume may start from: ``checkpoints/*.ckpt``, and those that
+        Lightning's SLURM auto-requeue writes to the run folder itself."""
+        return [*self.checkpoints.glob("*.ckpt"), *self.root.glob("hpc_ckpt_*.ckpt")]
+
     @property
     def archived_parts(self) -> list[Path]:
         """What ``resume=false`` moves aside: everything an attempt of the run wrote."""
         return [
             self.checkpoints,
+            *self.root.glob("hpc_ckpt_*.ckpt"),
             self.config.parent,
             self.tensorboard,
             self.previews,

@@ -7,6 +7,10 @@ stops at once, naming the holder and the ways out. A lock whose process is gone 
 and the process's start time (a reused pid does not count). A lock held from another host sharing
 the file system cannot be checked from here: the message says how to remove it.
 
+A job that SLURM requeues (after preemption, or by a launcher at its time limit) keeps its job
+id but may restart on another node: a lock recorded with the same ``SLURM_JOB_ID`` is its own
+earlier attempt, which SLURM has ended, and is taken over.
+
 The lock belongs to the job, not the process: the other ranks of one multi-process launch
 (Lightning's DDP starts the entry point again for each rank, SLURM's srun starts them all) join
 the job of rank 0 instead of refusing.
@@ -48,8 +52,17 @@ def process_start_time(pid: int) -> str | None:
     return stat.rsplit(")", 1)[-1].split()[19]
 
 
+def slurm_job() -> str | None:
+    """This process's SLURM job id (with the array task, if any), or None outside SLURM."""
+    job = os.environ.get("SLURM_JOB_ID")
+    task = os.environ.get("SLURM_ARRAY_TASK_ID")
+    return f"{job}_{task}" if job and task else job
+
+
 def holder_is_running(holder: dict) -> bool | None:
     """True / False where it can be told, ``None`` for a holder on another host."""
+    if holder.get("slurm_job") and holder.get("slurm_job") == slurm_job():
+        return False  # an earlier attempt of this requeued job: SLURM ended it
     if holder.get("host") != socket.gethostname():
         return None
     pid = int(holder.get("pid", -1))
@@ -92,6 +105,7 @@ class RunLock:
             "host": socket.gethostname(),
             "started": time.strftime("%Y-%m-%d %H:%M:%S"),
             "process_start": process_start_time(pid),
+            "slurm_job": slurm_job(),
         }
 
     def acquire(self) -> None:

@@ -22,11 +22,11 @@ from colorization.build import build_datamodule, build_task, build_trainer
 from colorization.callbacks.checkpoint import ensure_room_for_checkpoints
 from colorization.config import CONFIG_NAME, config_dir, print_config, validate_config
 from colorization.errors import exit_on_user_error
-from colorization.interrupt import GracefulStop
-from colorization.lightning_compat import shut_down_fit_loaders
+from colorization.interrupt import GracefulStop, exit_with_launcher
+from colorization.lightning_compat import ddp_launch_scope, shut_down_fit_loaders
 from colorization.resume import starting_checkpoint
 from colorization.run_folder import RunFolder
-from colorization.run_lock import RunLock
+from colorization.run_lock import RunLock, follows_a_job
 from colorization.run_record import command_line_overrides, record_start
 from colorization.search.pruning import search_callbacks
 
@@ -55,9 +55,11 @@ def train(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule]:
             find_batch_size(trainer, task, datamodule)
         if training:
             ensure_room_for_checkpoints(task, run.checkpoints)
-            record_start(run, cfg, command_line_overrides(), resumed=ckpt_path is not None)
+            if not follows_a_job():  # under DDP, rank 0 records the run
+                record_start(run, cfg, command_line_overrides(), resumed=ckpt_path is not None)
             fit(trainer, task, datamodule, ckpt_path)
-            report(trainer)
+            if trainer.is_global_zero:
+                report(trainer)
     return trainer, task
 
 
@@ -66,7 +68,7 @@ def fit(
 ) -> None:
     """``trainer.fit``; a SIGTERM or SIGINT ends it at the next batch boundary with a
     checkpoint, and the process then exits with 128 + the signal (143, 130)."""
-    with GracefulStop(trainer) as stop:
+    with GracefulStop(trainer) as stop, ddp_launch_scope():
         try:
             trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path)
         except BaseException as error:
@@ -116,12 +118,13 @@ def best_score(trainer: pl.Trainer, metric: str | None) -> float | None:
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name=CONFIG_NAME)
 def main(cfg: DictConfig) -> float | None:
+    exit_with_launcher()  # a DDP rank > 0 ends with the rank that started it
     # Lightning installs its own console handler; hand its messages to Hydra's handlers instead,
     # so they reach the console and the run's train.log.
     for name in ("pytorch_lightning", "lightning_fabric"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
-    if cfg.get("print_config"):
+    if cfg.get("print_config") and not follows_a_job():
         print_config(cfg)
     try:
         trainer, _ = train(cfg)

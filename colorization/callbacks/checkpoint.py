@@ -133,10 +133,12 @@ class LastCheckpoint(SafeModelCheckpoint):
     def on_exception(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
     ) -> None:
-        if not is_stop_request(exception) or not trainer.is_global_zero:
+        # Every rank saves (Lightning writes on rank 0 and then waits for all ranks): under DDP a
+        # stop reaches all of them at the same step.
+        if not is_stop_request(exception):
             return
         path = self.format_checkpoint_name({})
-        if self.write_checkpoint(trainer, path):
+        if self.write_checkpoint(trainer, path) and trainer.is_global_zero:
             log.warning(
                 "Stopped at epoch %d, global step %d; saved %s. Start the same command again to "
                 "resume (a named run resumes by itself; otherwise add ckpt_path=%s).",

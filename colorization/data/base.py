@@ -10,7 +10,8 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 from lightning_fabric.utilities.seed import pl_worker_init_function
-from torch.utils.data import DataLoader, Dataset
+from pytorch_lightning.overrides.distributed import UnrepeatedDistributedSampler
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from colorization.data.images import DEFAULT_MAX_PIXELS
 from colorization.hardware import resolve_num_workers
@@ -122,10 +123,12 @@ class ImageDataModule(pl.LightningDataModule):
         pin = self.hparams.pin_memory
         if pin is None:
             pin = torch.cuda.is_available()
+        sampler = None if shuffle else self._evaluation_sampler(dataset)
         return DataLoader(
             dataset,
             batch_size=batch_size,
             shuffle=shuffle,
+            sampler=sampler,
             num_workers=workers,
             persistent_workers=workers > 0,
             pin_memory=pin,
@@ -135,6 +138,26 @@ class ImageDataModule(pl.LightningDataModule):
             worker_init_fn=WorkerInit(self.trainer.global_rank if self.trainer else 0)
             if workers > 0
             else None,
+        )
+
+    def _evaluation_sampler(self, dataset: Dataset) -> Sampler | None:
+        """Under DDP, each image of a validation or test set goes to exactly one rank.
+
+        Lightning's default distributed sampler pads the set with repeats until every rank has
+        as many images, so metrics over N ranks would count some images twice; this one lets
+        the ranks' shares differ by one image, and torchmetrics' sync then gives the metrics of
+        the whole set, as one process would."""
+        trainer = self.trainer
+        if trainer is None or trainer.world_size <= 1:
+            return None
+        if len(dataset) < trainer.world_size:
+            raise ValueError(
+                f"The evaluation set has {len(dataset)} images but the run has "
+                f"{trainer.world_size} processes: each needs at least one. Use fewer devices "
+                "or more validation images."
+            )
+        return UnrepeatedDistributedSampler(
+            dataset, num_replicas=trainer.world_size, rank=trainer.global_rank, shuffle=False
         )
 
     def train_dataloader(self) -> DataLoader:

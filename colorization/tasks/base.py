@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import torch
 from torch import nn
-from torchmetrics import Metric
+from torchmetrics import MeanMetric, Metric
 
 from colorization.tasks.clipping import ClipAlgorithm
 from colorization.tasks.guard import LossGuard
@@ -157,6 +157,7 @@ class ImageToImageTask(ManualOptimization, ABC):
         self.metrics = nn.ModuleDict(
             {stage: nn.ModuleDict(self.make_metrics()) for stage in ("val", "test")}
         )
+        self.mean_losses = nn.ModuleDict({stage: MeanMetric() for stage in ("val", "test")})
 
     # --- what a task defines -------------------------------------------------------------
     @abstractmethod
@@ -212,7 +213,10 @@ class ImageToImageTask(ManualOptimization, ABC):
         prepared = self.prepare_batch(batch, stage)
         pred = self.predict_images(prepared.inputs)
         batch_size = len(prepared.inputs)
-        self.log(f"{stage}/loss", self.compute_loss(pred, prepared.target), batch_size=batch_size)
+        # A torchmetrics mean: under DDP it sums over every rank's images exactly (Lightning's
+        # sync_dist would average the ranks' means, and rounds their image counts on gloo).
+        self.mean_losses[stage].update(self.compute_loss(pred, prepared.target), batch_size)
+        self.log(f"{stage}/loss", self.mean_losses[stage], batch_size=batch_size)
         metrics = self.metrics[stage]
         # Metrics in float32: under autocast, SSIM's filtering would run in half precision,
         # where its variance terms cancel.

@@ -154,7 +154,7 @@ class FlareTask(ImageToImageTask):
             "train/loss_gan": adversarial.detach(),
             "train/loss_discriminator": critic.detach(),
         }
-        self.log_dict(terms, on_step=False, on_epoch=True, batch_size=size)
+        self.log_dict(terms, on_step=False, on_epoch=True, batch_size=size, sync_dist=True)
         # What the loss guard watches: NaN in either network's loss skips both steps.
         return (generator + critic).detach()
 

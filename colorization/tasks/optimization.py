@@ -26,6 +26,7 @@ waits for the Python side between steps.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,15 @@ import torch
 
 from colorization.lightning_compat import logs_this_step, loss_scaler, step_without_counting
 from colorization.tasks.clipping import clip_gradients_
+from colorization.tasks.distributed import (
+    average_gradients,
+    broadcast_buffers,
+    disable_reducer,
+    gather_losses,
+    seed_per_rank,
+    smallest_over_ranks,
+    world_size,
+)
 from colorization.tasks.guard import PERSISTENT_LOSS_HELP, GuardAction, LossGuard
 from colorization.tasks.oom import OutOfMemoryRecovery
 from colorization.tasks.recovery import reload_last_good_checkpoint
@@ -41,8 +51,15 @@ from colorization.tasks.verdicts import DeviceVerdicts
 from colorization.tasks.veto import clear_veto, supports_found_inf, veto_if_flagged
 
 log = logging.getLogger(__name__)
+# train/loss is logged as the mean over the ranks already (gather_losses): Lightning's advice to
+# add sync_dist (one more collective per step) does not apply.
+warnings.filterwarnings("ignore", message=r".*self\.log\('train/loss'.*sync_dist=True")
 
 Batch = dict[str, torch.Tensor]
+
+
+def parameters_of(optimizer: torch.optim.Optimizer) -> list[torch.nn.Parameter]:
+    return [p for group in optimizer.param_groups for p in group["params"]]
 
 
 def batch_length(batch: Batch) -> int:
@@ -90,6 +107,9 @@ class ManualOptimization(pl.LightningModule):
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
         if self._deferred_action != "ok":
             self._act_on_persistent_losses(self._deferred_action)
+        # Under DDP, gradients are averaged once per optimizer step, not in each backward pass
+        # (.distributed). Lightning re-enables DDP's reducer after every training step.
+        disable_reducer(self.trainer.model)
         optimizers = self.optimizer_wrappers()
         batch_size = batch_length(batch)
 
@@ -111,9 +131,10 @@ class ManualOptimization(pl.LightningModule):
         # the loss stays a device tensor (the loggers read it when they write), the guard's
         # verdict is reached and acted on on the device (see .verdicts).
         logging_step = logs_this_step(self.trainer)
-        self.log("train/loss", loss, on_step=True, on_epoch=True, batch_size=batch_size)
+        losses = gather_losses(loss)  # every rank's (one collective under DDP, no host read)
+        self.log("train/loss", losses.mean(), on_step=True, on_epoch=True, batch_size=batch_size)
         if self.verdicts is not None:
-            flagged = self.verdicts.judge(loss, self.global_step)
+            flagged = self.verdicts.judge(losses, self.global_step)
             earlier = self._flagged_in_cycle
             self._flagged_in_cycle = flagged if earlier is None else earlier | flagged
         self._batches_in_cycle += 1
@@ -123,6 +144,7 @@ class ManualOptimization(pl.LightningModule):
             self._batches_in_cycle = 0
             self._flagged_in_cycle = None
         if logging_step:
+            self._agree_on_micro_batch(batch_size)
             micro_batch = float(self.memory.micro_batch or batch_size)
             self.log("train/micro_batch", micro_batch, on_step=True, on_epoch=False)
         if self.verdicts is not None and (logging_step or self.verdicts.due):
@@ -130,6 +152,14 @@ class ManualOptimization(pl.LightningModule):
             skipped = float(self.loss_guard.skipped)
             self.log("train/skipped_steps", skipped, on_step=True, on_epoch=False)
         return loss
+
+    def _agree_on_micro_batch(self, batch_size: int) -> None:
+        """Under DDP, every rank adopts the smallest micro-batch any rank has settled on (each
+        re-splits on its own when it runs out of memory; see .distributed for why that never
+        desynchronises the ranks): steps then take about as long on every rank."""
+        if world_size() > 1:
+            smallest = smallest_over_ranks(self.memory.micro_batch or batch_size)
+            self.memory.micro_batch = smallest if smallest < batch_size else None
 
     @property
     def verdicts(self) -> DeviceVerdicts | None:
@@ -161,6 +191,7 @@ class ManualOptimization(pl.LightningModule):
         (vetoed on the device, see .veto). The first optimizer (the network's) steps through
         Lightning's wrapper, which counts a global step, vetoed or not; further ones do not
         count."""
+        average_gradients(p for wrapper in optimizers for p in parameters_of(wrapper.optimizer))
         if flagged is not None:
             scaling = loss_scaler(self.trainer) is not None
             for wrapper in optimizers:
@@ -172,6 +203,7 @@ class ManualOptimization(pl.LightningModule):
         for optimizer in optimizers:
             clear_veto(optimizer.optimizer)
             optimizer.zero_grad(set_to_none=True)
+        broadcast_buffers(self)
 
     def _backward_in_chunks(self, batch: Batch, micro_batch: int) -> torch.Tensor:
         """Forward + backward the batch in chunks of ``micro_batch``; returns the batch loss."""
@@ -217,6 +249,9 @@ class ManualOptimization(pl.LightningModule):
         self._batches_in_cycle = 0
         self._flagged_in_cycle = None
 
+    def on_train_start(self) -> None:
+        seed_per_rank()  # under DDP, each rank draws its own crops and hints
+
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         """Clip here: under AMP the gradients are already unscaled at this point. Each optimizer
         clips its own parameters (adversarial training steps two)."""
@@ -226,7 +261,7 @@ class ManualOptimization(pl.LightningModule):
                 # Lightning leaves unscaling to fused kernels, which is too late for clipping.
                 scaler.unscale_(optimizer)
             clip_gradients_(
-                [p for group in optimizer.param_groups for p in group["params"]],
+                parameters_of(optimizer),
                 self.hparams.gradient_clip_algorithm,
                 self.hparams.gradient_clip_val,
             )

@@ -37,15 +37,22 @@ class DeviceVerdicts:
         self._threshold: torch.Tensor | None = None
         self._pending: list[tuple[int, torch.Tensor, torch.Tensor]] = []
 
-    def judge(self, loss: torch.Tensor, step: int) -> torch.Tensor:
-        """A 0-dim bool tensor on ``loss``'s device: True if the loss is non-finite or above
-        the spike threshold. Nothing is read on the host."""
-        loss = loss.detach().float()
-        if self._threshold is None or self._threshold.device != loss.device:
+    def judge(self, losses: torch.Tensor, step: int) -> torch.Tensor:
+        """A 0-dim bool tensor on the device of ``losses`` (every rank's loss of this step, see
+        :func:`.distributed.gather_losses`; one value in a single process): True if any loss is
+        non-finite or above the spike threshold, so every rank vetoes the step alike. Nothing is
+        read on the host."""
+        losses = losses.detach().float().reshape(-1)
+        if self._threshold is None or self._threshold.device != losses.device:
             # torch.full writes the value on the device: no host-to-device copy to wait for.
-            self._threshold = torch.full((), self.guard.threshold(), device=loss.device)
-        flagged = ~torch.isfinite(loss) | (loss > self._threshold)
-        self._pending.append((step, loss, flagged))
+            self._threshold = torch.full((), self.guard.threshold(), device=losses.device)
+        finite = torch.isfinite(losses)
+        flagged = (~finite | (losses > self._threshold)).any()
+        # What the guard books: the ranks' mean, or the worst loss when the step is flagged
+        # (the sum, where one is not finite: NaN or inf as it came).
+        worst = torch.where(finite.all(), losses.max(), losses.sum())
+        booked = torch.where(flagged, worst, losses.mean())
+        self._pending.append((step, booked, flagged))
         return flagged
 
     @property
