@@ -95,3 +95,29 @@ def test_a_typo_in_a_choice_lists_the_valid_options(tmp_path: Path) -> None:
     with pytest.raises(MissingConfigException) as error:
         compose(["model=unett"], output_dir=tmp_path)
     assert "Available options" in str(error.value) and "unet" in str(error.value)
+
+
+@pytest.mark.parametrize("launcher", ["slurm", "local_parallel"])
+def test_the_launchers_compose_from_the_run_config(launcher: str) -> None:
+    """hydra/launcher=slurm sizes the SLURM job from the trainer: one task per device."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from omegaconf import OmegaConf
+
+    GlobalHydra.instance().clear()
+    overrides = [f"hydra/launcher={launcher}", "trainer.devices=4", "trainer.num_nodes=2"]
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        cfg = hydra_compose("train", overrides=overrides, return_hydra_config=True)
+    settings = OmegaConf.to_container(cfg.hydra.launcher, resolve=True)
+    assert settings["_target_"].startswith("hydra_plugins.hydra_submitit_launcher")
+    assert settings["timeout_min"] == 1440
+    if launcher == "slurm":
+        assert (settings["nodes"], settings["tasks_per_node"], settings["gpus_per_node"]) == (
+            2,
+            4,
+            4,
+        )
+        assert settings["max_num_timeout"] > 0  # requeued at the time limit
+    else:
+        assert settings["_target_"].endswith("LocalLauncher")

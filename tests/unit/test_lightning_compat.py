@@ -6,7 +6,9 @@ A Lightning upgrade that moves one of them fails here, by name, not inside a tra
 from __future__ import annotations
 
 import inspect
+import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,10 +23,14 @@ from colorization.callbacks.checkpoint import SafeModelCheckpoint
 from colorization.lightning_compat import (
     CHECKPOINT_SAVE_HOOK,
     TESTED_LIGHTNING,
+    config_flags,
+    ddp_launch_scope,
+    hydra_job_command,
     logs_this_step,
     loss_scaler,
     record_checkpoint_saved,
     shutdown_loader_workers,
+    start_ranks_as_hydra_jobs,
     step_without_counting,
 )
 
@@ -176,3 +182,62 @@ def test_installed_lightning_is_in_the_tested_range_and_pyproject_says_so() -> N
     assert pl.__version__ in SpecifierSet(TESTED_LIGHTNING)
     declared = re.search(r'"pytorch-lightning([^"]*)"', (REPO / "pyproject.toml").read_text())
     assert declared is not None and SpecifierSet(declared[1]) == SpecifierSet(TESTED_LIGHTNING)
+
+
+def test_config_flags_keep_where_the_config_is_and_drop_the_rest() -> None:
+    argv = ["-m", "--config-dir", "mine", "-cn=train", "model=unet,res_unet", "--multirun"]
+    assert config_flags(argv) == ["--config-dir", "mine", "-cn=train"]
+
+
+def test_ranks_of_a_multirun_job_start_that_job_not_the_sweep(tmp_path: Path, monkeypatch) -> None:
+    """Lightning would repeat the parent's command line (``-m`` and the whole sweep) in every
+    rank; the command of rank 1 is the job's own overrides, in the job's folder."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import open_dict
+
+    from colorization.config import config_dir
+
+    monkeypatch.setattr("sys.argv", ["x", "-m", "model=unet,res_unet", "trainer.devices=2"])
+    GlobalHydra.instance().clear()
+    job = ["model=res_unet", "trainer.devices=2"]
+    with initialize_config_dir(str(config_dir()), version_base="1.3"):
+        cfg = compose("train", overrides=job, return_hydra_config=True)
+    with open_dict(cfg):
+        cfg.hydra.runtime.output_dir = str(tmp_path / "multiruns" / "1")
+        cfg.hydra.runtime.cwd = str(tmp_path)
+        cfg.hydra.overrides.hydra = ["hydra.mode=MULTIRUN", "hydra.job.chdir=false"]
+    HydraConfig.instance().set_config(cfg)
+    command, cwd = hydra_job_command(local_rank=1)
+    start = command.index(job[0])
+    assert command[0] == sys.executable and len(command[:start]) in (2, 3)  # script or -m module
+    arguments = command[start:]
+    assert arguments[:2] == job and "model=unet,res_unet" not in arguments
+    assert "-m" not in arguments and "hydra.mode=MULTIRUN" not in arguments
+    assert "hydra.job.chdir=false" in arguments
+    assert f'hydra.run.dir="{tmp_path / "multiruns" / "1"}"' in arguments
+    assert "hydra.job.name=train_ddp_process_1" in arguments and cwd == str(tmp_path)
+
+
+def test_lightnings_launcher_builds_rank_commands_with_ours() -> None:
+    import pytorch_lightning.strategies.launchers.subprocess_script as launcher
+
+    start_ranks_as_hydra_jobs()
+    assert launcher._hydra_subprocess_cmd is hydra_job_command
+
+
+def test_the_next_job_of_a_multirun_finds_no_launch_left_behind(tmp_path: Path, monkeypatch):
+    """What a DDP launch writes into the environment, and its process group, end with the job."""
+    import torch.distributed as dist
+
+    monkeypatch.delenv("LOCAL_RANK", raising=False)
+    monkeypatch.setenv("MASTER_PORT", "1234")
+    with ddp_launch_scope():
+        os.environ["LOCAL_RANK"] = "0"
+        os.environ["MASTER_PORT"] = "5678"
+        dist.init_process_group(
+            "gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1
+        )
+    assert "LOCAL_RANK" not in os.environ and os.environ["MASTER_PORT"] == "1234"
+    assert not dist.is_initialized()

@@ -58,3 +58,17 @@ def test_other_ranks_of_one_launch_join_the_job(tmp_path: Path, monkeypatch) -> 
         with RunLock(lock) as follower:
             assert not follower.held
         assert lock.exists()  # a follower never removes the job's lock
+
+
+def test_a_requeued_slurm_job_takes_over_its_own_lock(tmp_path: Path, monkeypatch) -> None:
+    """A requeued job keeps its id but may restart on another node: its earlier attempt's lock
+    is its own. Another job's lock from another host is still refused."""
+    lock = tmp_path / ".lock"
+    monkeypatch.setenv("SLURM_JOB_ID", "4242")
+    monkeypatch.delenv("SLURM_ARRAY_TASK_ID", raising=False)
+    lock.write_text(json.dumps({"pid": 1, "host": "node-a", "slurm_job": "4242"}))
+    with RunLock(lock):
+        assert json.loads(lock.read_text())["slurm_job"] == "4242"
+    lock.write_text(json.dumps({"pid": 1, "host": "node-a", "slurm_job": "777"}))
+    with pytest.raises(RunError, match="another host"):
+        RunLock(lock).acquire()

@@ -176,3 +176,18 @@ def test_too_little_room_stops_before_training(tmp_path: Path, monkeypatch) -> N
     monkeypatch.setattr("shutil.disk_usage", lambda path: usage)
     with pytest.raises(RunError, match=r"1 MiB free; about \d+ MiB are needed"):
         ensure_room_for_checkpoints(UNet(4, 2, base_width=16, depth=2), tmp_path / "checkpoints")
+
+
+def test_a_stop_saves_on_every_rank(tmp_path: Path) -> None:
+    """Lightning writes the file on rank 0 and then waits for every rank: under DDP, a rank that
+    skipped the save would leave rank 0 waiting forever."""
+    from pytorch_lightning.utilities.exceptions import SIGTERMException
+
+    callback = LastCheckpoint(dirpath=str(tmp_path))
+    trainer = fake_trainer(step=3)
+    trainer.is_global_zero = False
+    trainer.current_epoch = 0
+    callback.on_exception(trainer, trainer.lightning_module, SIGTERMException())
+    assert trainer.save_checkpoint.steps == [3]
+    callback.on_exception(trainer, trainer.lightning_module, RuntimeError("not a stop"))
+    assert trainer.save_checkpoint.steps == [3]

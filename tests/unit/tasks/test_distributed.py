@@ -1,0 +1,130 @@
+"""colorization.tasks.distributed: gradients averaged once per step, rank 0's buffers, every
+rank's loss, in a real 2-process gloo group (and as no-ops in one process)."""
+
+from __future__ import annotations
+
+import math
+import socket
+from pathlib import Path
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from torch import nn
+
+from colorization.tasks import distributed
+from colorization.tasks.distributed import (
+    average_gradients,
+    broadcast_buffers,
+    gather_losses,
+    smallest_over_ranks,
+)
+from colorization.tasks.guard import LossGuard
+from colorization.tasks.verdicts import DeviceVerdicts
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def model(rank: int) -> nn.Module:
+    """Parameters of two dtypes; gradients and buffers that differ per rank."""
+    module = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    module[2].double()
+    for index, parameter in enumerate(module.parameters()):
+        parameter.grad = torch.full_like(parameter, float(rank + 1) * (index + 1))
+    module[2].bias.grad = None  # a parameter without gradient is left alone
+    module[1].running_mean.fill_(rank + 10)
+    module[1].num_batches_tracked.fill_(rank + 3)
+    return module
+
+
+def _worker(rank: int, port: int, out: str) -> None:
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
+    try:
+        distributed.BUCKET_BYTES = 40  # several buckets, as large models have
+        module = model(rank)
+        average_gradients(module.parameters())
+        broadcast_buffers(module)
+        loss = torch.tensor(math.nan if rank == 1 else 0.5)
+        result = {
+            "grads": [None if p.grad is None else p.grad.clone() for p in module.parameters()],
+            "buffers": [b.clone() for b in module.buffers()],
+            "losses": gather_losses(loss),
+            "smallest": smallest_over_ranks(8 - 3 * rank),
+            "world_size": distributed.world_size(),
+        }
+        torch.save(result, Path(out) / f"rank{rank}.pt")
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.fixture(scope="module")
+def two_ranks(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    out = tmp_path_factory.mktemp("ranks")
+    mp.spawn(_worker, args=(free_port(), str(out)), nprocs=2, join=True)
+    return [torch.load(out / f"rank{rank}.pt", weights_only=False) for rank in (0, 1)]
+
+
+def test_gradients_are_the_mean_over_ranks_on_every_rank(two_ranks) -> None:
+    expected = [None if p.grad is None else p.grad * 1.5 for p in model(0).parameters()]
+    for result in two_ranks:
+        assert result["world_size"] == 2
+        for got, want in zip(result["grads"], expected, strict=True):
+            if want is None:
+                assert got is None
+            else:
+                assert got.dtype == want.dtype
+                torch.testing.assert_close(got, want)
+
+
+def test_every_rank_gets_rank_0s_buffers(two_ranks) -> None:
+    for result in two_ranks:
+        running_mean, _, num_batches_tracked = result["buffers"]
+        assert torch.all(running_mean == 10) and num_batches_tracked.item() == 3
+
+
+def test_every_rank_sees_every_loss_a_nan_stays_in_its_slot(two_ranks) -> None:
+    for result in two_ranks:
+        losses = result["losses"]
+        assert losses[0].item() == 0.5 and math.isnan(losses[1].item())
+
+
+def test_the_smallest_micro_batch_is_agreed(two_ranks) -> None:
+    assert [result["smallest"] for result in two_ranks] == [5, 5]
+
+
+def test_in_one_process_nothing_is_communicated() -> None:
+    module = model(0)
+    before = [p.grad.clone() for p in module.parameters() if p.grad is not None]
+    average_gradients(module.parameters())
+    broadcast_buffers(module)
+    after = [p.grad for p in module.parameters() if p.grad is not None]
+    assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    assert gather_losses(torch.tensor(0.25)).tolist() == [0.25]
+    assert smallest_over_ranks(7) == 7 and distributed.world_size() == 1
+
+
+def test_buckets_hold_one_dtype_and_stay_under_the_cap(monkeypatch) -> None:
+    monkeypatch.setattr(distributed, "BUCKET_BYTES", 64)
+    tensors = [torch.zeros(8), torch.zeros(8), torch.zeros(4, dtype=torch.float64), torch.zeros(40)]
+    sizes = [[t.numel() for t in bucket] for bucket in distributed._buckets(tensors)]
+    assert sizes == [[8, 8], [4], [40]]  # a tensor above the cap makes a bucket of its own
+
+
+def test_one_verdict_for_all_ranks() -> None:
+    """The guard judges every rank's loss: one bad rank flags the step for all; what it books
+    is the mean, or the worst loss of a flagged step."""
+    guard = LossGuard(spike_factor=5.0, warmup=1)
+    verdicts = DeviceVerdicts(guard)
+    assert not verdicts.judge(torch.tensor([1.0, 3.0]), 0)
+    verdicts.read()
+    assert list(guard.history) == [2.0]
+    assert verdicts.judge(torch.tensor([1.0, 30.0]), 1)
+    assert verdicts.judge(torch.tensor([1.0, math.nan]), 2)
+    skipped, _ = verdicts.read()
+    assert "loss 30 > 5 x running median 2" in skipped[0].reason
+    assert "non-finite" in skipped[1].reason
