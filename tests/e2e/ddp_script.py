@@ -2,7 +2,8 @@
 (gloo on CPU), and write what each rank ended with. Run by tests/e2e/test_ddp.py:
 
     python ddp_script.py OUT --devices 2 --batch-size 4 [--nan-at-step 2 --nan-rank 1]
-        [--oom-rank 1] [--norm instance|batch]
+        [--nan-steps 2 --checkpoints] [--oom-rank 1] [--norm instance|batch]
+        [--accelerator gpu] [--strategy ddp]
 
 Lightning's launcher starts this script again for each rank > 0, so it runs top to bottom on
 every rank. The data has no randomness (no augmentation, no shuffling), so one process with a
@@ -17,8 +18,9 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
+from colorization.callbacks.checkpoint import LastCheckpoint
 from colorization.data.base import ImageDataModule
 from colorization.losses import BCELoss
 from colorization.models.unet import UNet
@@ -51,19 +53,26 @@ class FixedData(ImageDataModule):
         self.train_set = FixedScenes(self.train_count, seed=0)
         self.val_set = FixedScenes(self.val_count, seed=1)
 
-    def train_dataloader(self):  # in order: the same images per step for any world size
-        return self._loader(self.train_set, self.hparams.batch_size, shuffle=False)
+    def train_dataloader(self) -> DataLoader:
+        """In order: rank r of N takes images r, r + N, ... (one process: all, in order)."""
+        order = DistributedSampler(
+            self.train_set, self.trainer.world_size, self.trainer.global_rank, shuffle=False
+        )
+        return DataLoader(self.train_set, self.hparams.batch_size, sampler=order)
 
 
 class Injected(SegmentationTask):
     """A NaN loss on one rank at one step, or simulated out-of-memory errors on one rank."""
 
     nan_at_step: int | None = None
+    nan_steps: int = 1
     nan_rank: int = 0
 
     def compute_loss(self, pred, target):
         loss = super().compute_loss(pred, target)
-        injected = self.global_step == self.nan_at_step and self.global_rank == self.nan_rank
+        start = self.nan_at_step
+        hit = start is not None and start <= self.global_step < start + self.nan_steps
+        injected = hit and self.global_rank == self.nan_rank
         return loss * float("nan") if self.training and injected else loss
 
 
@@ -71,11 +80,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
     parser.add_argument("--devices", type=int, default=1)
+    parser.add_argument("--accelerator", default="cpu")
+    parser.add_argument("--strategy", default=None, help="default: ddp for several devices")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--norm", default="instance")
     parser.add_argument("--nan-at-step", type=int, default=None)
+    parser.add_argument("--nan-steps", type=int, default=1, help="NaN losses in a row")
     parser.add_argument("--nan-rank", type=int, default=0)
+    parser.add_argument("--checkpoints", action="store_true", help="last.ckpt every step")
     parser.add_argument("--oom-rank", type=int, default=None)
     args = parser.parse_args()
 
@@ -86,16 +99,22 @@ def main() -> None:
         BCELoss(),
         lambda params: torch.optim.SGD(params, lr=0.05, momentum=0.9),
         num_classes=2,
-        loss_guard=LossGuard(warmup=1000),
+        loss_guard=LossGuard(warmup=1000, max_consecutive=2),  # 2 bad steps: reload
     )
-    task.nan_at_step, task.nan_rank = args.nan_at_step, args.nan_rank
+    task.nan_at_step, task.nan_steps, task.nan_rank = (
+        args.nan_at_step,
+        args.nan_steps,
+        args.nan_rank,
+    )
+    saving = [LastCheckpoint(str(args.out / "checkpoints"), every_n_train_steps=1)]
     trainer = pl.Trainer(
-        accelerator="cpu",
+        accelerator=args.accelerator,
         devices=args.devices,
-        strategy="ddp" if args.devices > 1 else "auto",
+        strategy=args.strategy or ("ddp" if args.devices > 1 else "auto"),
         max_epochs=args.epochs,
         logger=False,
-        enable_checkpointing=False,
+        enable_checkpointing=args.checkpoints,
+        callbacks=saving if args.checkpoints else None,
         enable_progress_bar=False,
         enable_model_summary=False,
         num_sanity_val_steps=0,
@@ -113,6 +132,7 @@ def main() -> None:
         "world_size": trainer.world_size,
         "skipped": task.loss_guard.skipped,
         "micro_batch": task.memory.micro_batch,
+        "lr": task.optimizers().optimizer.param_groups[0]["lr"],
         "metrics": metrics,
     }
     (args.out / f"rank{rank}.json").write_text(json.dumps(summary))

@@ -82,6 +82,23 @@ def test_a_nan_on_one_rank_skips_the_step_on_both(tmp_path: Path) -> None:
     assert largest_difference(single, ranks[0]) < TOLERANCE
 
 
+def test_persistent_nans_on_one_rank_reload_the_checkpoint_on_both(tmp_path: Path) -> None:
+    """Two bad steps in a row (the guard's limit here) on rank 1: both ranks go back to the
+    last checkpoint at half the learning rate, at the same step, and train on in step."""
+    single, ranks = single_and_ddp(
+        tmp_path,
+        "--nan-at-step",
+        "2",
+        "--nan-steps",
+        "2",
+        "--checkpoints",
+        on_rank=("--nan-rank", "1"),
+    )
+    assert [r["lr"] for r in ranks] == [0.025, 0.025] == [single["lr"], single["lr"]]
+    assert [r["skipped"] for r in ranks] == [2, 2]
+    assert largest_difference(single, ranks[0]) < TOLERANCE
+
+
 def test_out_of_memory_on_one_rank_only_neither_hangs_nor_changes_the_result(tmp_path) -> None:
     # Rank 1 re-splits every batch down to single images; rank 0 never runs out.
     single, ranks = single_and_ddp(tmp_path, on_rank=("--oom-rank", "1"))
@@ -97,6 +114,17 @@ def test_with_batchnorm_every_rank_keeps_rank_0s_statistics(tmp_path: Path) -> N
     assert "net.encoders.0.0.1.running_mean" in rank0["weights"]
     assert largest_difference(rank0, rank1) == 0
     assert rank0["metrics"]["val/dice"] == rank1["metrics"]["val/dice"]
+
+
+@pytest.mark.parametrize("accelerator", ["cpu", pytest.param("gpu", marks=pytest.mark.gpu)])
+def test_ddp_in_one_process_is_plain_training(tmp_path: Path, accelerator: str) -> None:
+    if accelerator == "gpu" and not torch.cuda.is_available():
+        pytest.skip("needs CUDA")
+    common = ("--accelerator", accelerator, "--batch-size", "8")
+    (plain,) = run_script(tmp_path / "plain", *common)
+    (ddp,) = run_script(tmp_path / "ddp", *common, "--strategy", "ddp")
+    assert ddp["world_size"] == 1 and ddp["global_step"] == plain["global_step"]
+    assert largest_difference(plain, ddp) < TOLERANCE
 
 
 # --- the training command ---------------------------------------------------------------
@@ -198,3 +226,22 @@ def test_submitit_runs_multirun_jobs_in_parallel_processes(tmp_path: Path) -> No
     for log in logs:
         assert "Job completed successfully" in log.read_text()
     assert sorted(p.name for p in sweep.iterdir() if p.is_dir() and p.name.isdigit()) == ["0", "1"]
+
+
+def test_an_optuna_search_runs_its_trials_in_parallel_workers(tmp_path: Path) -> None:
+    """hydra.sweeper.n_jobs trials at a time, each in its own process, one shared study."""
+    train(
+        tmp_path,
+        "hparams_search=colorization_optuna",
+        "hydra/launcher=local_parallel",
+        "hydra.sweeper.n_trials=2",
+        "hydra.sweeper.n_jobs=2",
+        "trainer.max_epochs=1",
+        "+trainer.limit_train_batches=2",
+        "+trainer.limit_val_batches=1",
+        multirun=True,
+    )
+    folder = tmp_path / "outputs" / "colorization" / "searches" / "colorization_optuna"
+    rows = (folder / "trials.csv").read_text().splitlines()
+    assert len(rows) == 3 and all(",complete," in row for row in rows[1:])
+    assert len(list(folder.glob(".submitit/*/*_log.out"))) == 2  # two worker processes

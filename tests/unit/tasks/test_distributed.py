@@ -4,9 +4,11 @@ rank's loss, in a real 2-process gloo group (and as no-ops in one process)."""
 from __future__ import annotations
 
 import math
+import random
 import socket
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.distributed as dist
@@ -18,6 +20,7 @@ from colorization.tasks.distributed import (
     average_gradients,
     broadcast_buffers,
     gather_losses,
+    seed_per_rank,
     smallest_over_ranks,
 )
 from colorization.tasks.guard import LossGuard
@@ -42,6 +45,15 @@ def model(rank: int) -> nn.Module:
     return module
 
 
+def draws_after_seeding() -> list[float]:
+    """What a rank draws after the common seed and :func:`seed_per_rank`."""
+    torch.manual_seed(0)
+    np.random.seed(0)
+    random.seed(0)
+    seed_per_rank()
+    return [*torch.rand(2).tolist(), float(np.random.rand()), random.random()]
+
+
 def _worker(rank: int, port: int, out: str) -> None:
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
     try:
@@ -55,6 +67,7 @@ def _worker(rank: int, port: int, out: str) -> None:
             "buffers": [b.clone() for b in module.buffers()],
             "losses": gather_losses(loss),
             "smallest": smallest_over_ranks(8 - 3 * rank),
+            "draws": draws_after_seeding(),
             "world_size": distributed.world_size(),
         }
         torch.save(result, Path(out) / f"rank{rank}.pt")
@@ -97,6 +110,11 @@ def test_the_smallest_micro_batch_is_agreed(two_ranks) -> None:
     assert [result["smallest"] for result in two_ranks] == [5, 5]
 
 
+def test_training_draws_differ_per_rank(two_ranks) -> None:
+    first, second = (result["draws"] for result in two_ranks)
+    assert all(a != b for a, b in zip(first, second, strict=True))
+
+
 def test_in_one_process_nothing_is_communicated() -> None:
     module = model(0)
     before = [p.grad.clone() for p in module.parameters() if p.grad is not None]
@@ -106,6 +124,7 @@ def test_in_one_process_nothing_is_communicated() -> None:
     assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
     assert gather_losses(torch.tensor(0.25)).tolist() == [0.25]
     assert smallest_over_ranks(7) == 7 and distributed.world_size() == 1
+    assert draws_after_seeding() == draws_after_seeding()  # one process: the seed as given
 
 
 def test_buckets_hold_one_dtype_and_stay_under_the_cap(monkeypatch) -> None:
