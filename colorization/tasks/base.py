@@ -157,7 +157,10 @@ class ImageToImageTask(ManualOptimization, ABC):
         self.metrics = nn.ModuleDict(
             {stage: nn.ModuleDict(self.make_metrics()) for stage in ("val", "test")}
         )
-        self.mean_losses = nn.ModuleDict({stage: MeanMetric() for stage in ("val", "test")})
+        # The evaluation loss of each stage; a NaN loss must show as NaN, not be left out.
+        self.mean_losses = nn.ModuleDict(
+            {stage: MeanMetric(nan_strategy="disable") for stage in ("val", "test")}
+        )
 
     # --- what a task defines -------------------------------------------------------------
     @abstractmethod
@@ -215,7 +218,9 @@ class ImageToImageTask(ManualOptimization, ABC):
         batch_size = len(prepared.inputs)
         # A torchmetrics mean: under DDP it sums over every rank's images exactly (Lightning's
         # sync_dist would average the ranks' means, and rounds their image counts on gloo).
-        self.mean_losses[stage].update(self.compute_loss(pred, prepared.target), batch_size)
+        # One value per image: MeanMetric ignores weights when its NaN check is off.
+        loss = self.compute_loss(pred, prepared.target).detach()
+        self.mean_losses[stage].update(loss.expand(batch_size))
         self.log(f"{stage}/loss", self.mean_losses[stage], batch_size=batch_size)
         metrics = self.metrics[stage]
         # Metrics in float32: under autocast, SSIM's filtering would run in half precision,

@@ -13,7 +13,10 @@ would otherwise do. :class:`ManualOptimization` re-implements exactly these Trai
   unscaling;
 - learning-rate scheduling: every scheduler steps once per epoch, reduce-on-plateau on the
   task's monitored metric;
-- stepping a second optimizer (a pix2pix discriminator) without counting a second global step.
+- stepping a second optimizer (a pix2pix discriminator) without counting a second global step;
+- under DDP, averaging the gradients over the ranks, once per optimizer step rather than inside
+  each backward pass, so that one rank re-splitting a batch cannot desynchronise the others
+  (:mod:`.distributed`).
 
 On top it adds what the Trainer has no notion of: a loss guard (:mod:`.guard`) whose verdicts
 are reached and carried out on the device (:mod:`.verdicts`, :mod:`.veto`: a flagged step changes

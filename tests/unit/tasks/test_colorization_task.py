@@ -137,3 +137,18 @@ def test_a_propagation_needs_six_input_channels_and_a_known_method() -> None:
         refining_task(propagation="levin")
     with pytest.raises(ValueError, match="task.propagation: unknown 'magic'"):
         refining_task(propagation="magic", in_channels=6)
+
+
+def test_the_evaluation_loss_is_a_per_image_mean_that_shows_nan() -> None:
+    """val/loss is a torchmetrics mean (summed exactly over DDP ranks): weighted by images, and
+    NaN when a batch's loss is, never silently left out."""
+    task = make_task(UNet(4, 2, base_width=4, depth=1))
+    task.log = lambda *args, **kwargs: None
+    task.predict_images = lambda inputs: torch.zeros(len(inputs), 2, *inputs.shape[-2:])
+    task.compute_loss = lambda pred, target: torch.tensor(float(len(pred)))  # 3, then 1
+    for size in (3, 1):
+        task._evaluate(batch(size=16, count=size), "val")
+    assert task.mean_losses["val"].compute().item() == pytest.approx((3 * 3 + 1 * 1) / 4)
+    task.compute_loss = lambda pred, target: torch.tensor(float("nan"))
+    task._evaluate(batch(size=16, count=2), "val")
+    assert torch.isnan(task.mean_losses["val"].compute())
