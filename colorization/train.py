@@ -102,7 +102,8 @@ def report(trainer: pl.Trainer) -> None:
     listed = ", ".join(f"{name}={value:.4f}" for name, value in sorted(metrics.items()))
     log.info(f"Final validation metrics: {listed}")
     best = monitored_checkpoint(trainer)
-    if best is not None and best.best_model_path:
+    # After ddp_spawn/ddp_fork, the launching process gets the best path back but not its score.
+    if best is not None and best.best_model_path and best.best_model_score is not None:
         score = float(best.best_model_score)
         log.info(f"Best checkpoint ({best.monitor}={score:.4f}): {best.best_model_path}")
 
