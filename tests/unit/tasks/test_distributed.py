@@ -4,81 +4,27 @@ rank's loss, in a real 2-process gloo group (and as no-ops in one process)."""
 from __future__ import annotations
 
 import math
-import random
-import socket
-from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-import torch.distributed as dist
 import torch.multiprocessing as mp
-from torch import nn
+from distributed_workers import draws_after_seeding, free_port, model, rank_worker
 
 from colorization.tasks import distributed
 from colorization.tasks.distributed import (
     average_gradients,
     broadcast_buffers,
     gather_losses,
-    seed_per_rank,
     smallest_over_ranks,
 )
 from colorization.tasks.guard import LossGuard
 from colorization.tasks.verdicts import DeviceVerdicts
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def model(rank: int) -> nn.Module:
-    """Parameters of two dtypes; gradients and buffers that differ per rank."""
-    module = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
-    module[2].double()
-    for index, parameter in enumerate(module.parameters()):
-        parameter.grad = torch.full_like(parameter, float(rank + 1) * (index + 1))
-    module[2].bias.grad = None  # a parameter without gradient is left alone
-    module[1].running_mean.fill_(rank + 10)
-    module[1].num_batches_tracked.fill_(rank + 3)
-    return module
-
-
-def draws_after_seeding() -> list[float]:
-    """What a rank draws after the common seed and :func:`seed_per_rank`."""
-    torch.manual_seed(0)
-    np.random.seed(0)
-    random.seed(0)
-    seed_per_rank()
-    return [*torch.rand(2).tolist(), float(np.random.rand()), random.random()]
-
-
-def _worker(rank: int, port: int, out: str) -> None:
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
-    try:
-        distributed.BUCKET_BYTES = 40  # several buckets, as large models have
-        module = model(rank)
-        average_gradients(module.parameters())
-        broadcast_buffers(module)
-        loss = torch.tensor(math.nan if rank == 1 else 0.5)
-        result = {
-            "grads": [None if p.grad is None else p.grad.clone() for p in module.parameters()],
-            "buffers": [b.clone() for b in module.buffers()],
-            "losses": gather_losses(loss),
-            "smallest": smallest_over_ranks(8 - 3 * rank),
-            "draws": draws_after_seeding(),
-            "world_size": distributed.world_size(),
-        }
-        torch.save(result, Path(out) / f"rank{rank}.pt")
-    finally:
-        dist.destroy_process_group()
-
-
 @pytest.fixture(scope="module")
 def two_ranks(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     out = tmp_path_factory.mktemp("ranks")
-    mp.spawn(_worker, args=(free_port(), str(out)), nprocs=2, join=True)
+    mp.spawn(rank_worker, args=(free_port(), str(out)), nprocs=2, join=True)
     return [torch.load(out / f"rank{rank}.pt", weights_only=False) for rank in (0, 1)]
 
 
