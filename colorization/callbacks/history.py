@@ -2,7 +2,8 @@
 reads to compare runs, whichever loggers a run used.
 
 Each row holds the epoch and step, the validation metrics, the epoch's training throughput
-(images per second, data loading included) and the training time so far
+(images per second of the whole job, all DDP ranks together, data loading included) and the
+training time so far
 (summed over resumed attempts; validation and start-up not counted). A resumed run keeps the
 rows of the epochs its checkpoint had finished and rewrites the rest.
 """
@@ -76,7 +77,10 @@ class EpochHistory(pl.Callback):
             "epoch": trainer.current_epoch,
             "step": trainer.global_step,
             "train_seconds": round(self._trained_before + seconds, 3),
-            "images_per_second": round(self._images / seconds, 2) if seconds > 0 else "",
+            # Rank 0 counts its own images; under DDP every rank trains as many per epoch.
+            "images_per_second": round(self._images * trainer.world_size / seconds, 2)
+            if seconds > 0
+            else "",
             **metrics,
         }
         self.rows = [r for r in self.rows if int(r["epoch"]) != trainer.current_epoch] + [row]
