@@ -16,9 +16,10 @@ from torch import nn
 
 from colorization.config import config_dir
 
-# The public reference implementations, 3 -> 1 channels: (model, settings, parameter count).
-# LeeJunHyun/Image_Segmentation network.py (U_Net, AttU_Net, R2U_Net, R2AttU_Net) and
-# 4uiiurz1/pytorch-nested-unet archs.py (NestedUNet).
+# The public reference implementations: (model, settings, parameter count), 3 -> 1 channels
+# unless the settings say otherwise. LeeJunHyun/Image_Segmentation network.py (U_Net, AttU_Net,
+# R2U_Net, R2AttU_Net), 4uiiurz1/pytorch-nested-unet archs.py (NestedUNet), and
+# richzhang/colorization (eccv16: 1 -> 2; siggraph17: 4 -> 2, without its 529-class side head).
 REFERENCE_PRESETS: dict[str, tuple[str, dict[str, Any], int]] = {
     "unet": ("unet", {"base_width": 64, "depth": 4, "upsample": "nearest"}, 34_527_041),
     "attention_unet": (
@@ -36,6 +37,12 @@ REFERENCE_PRESETS: dict[str, tuple[str, dict[str, Any], int]] = {
         "nested_unet",
         {"base_width": 32, "depth": 4, "upsample": "bilinear"},
         9_163_329,
+    ),
+    "eccv16": ("eccv16", {"base_width": 64, "in_channels": 1, "out_channels": 2}, 32_236_011),
+    "siggraph17": (
+        "siggraph17",
+        {"base_width": 64, "in_channels": 4, "out_channels": 2},
+        34_051_074,
     ),
 }
 
@@ -77,10 +84,10 @@ def build_model(
     return instantiate(cfg)
 
 
-def build_reference(name: str, in_channels: int = 3, out_channels: int = 1) -> nn.Module:
+def build_reference(name: str) -> nn.Module:
     """A model at its public reference settings (see :data:`REFERENCE_PRESETS`)."""
     model, settings, _ = REFERENCE_PRESETS[name]
-    return build_model(model, in_channels, out_channels, **settings)
+    return build_model(model, **{"in_channels": 3, "out_channels": 1, **settings})
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import TINY
+from helpers import tiny as tiny_for
 from omegaconf import DictConfig
 from torch import nn
 
@@ -27,7 +27,7 @@ def make_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
     """``make_cfg(*overrides)`` -> a tiny training config writing into ``tmp_path``."""
 
     def factory(*overrides: str, tiny: bool = True) -> DictConfig:
-        base: Sequence[str] = TINY if tiny else ()
+        base: Sequence[str] = tiny_for(overrides) if tiny else ()
         return compose([*base, *overrides], output_dir=tmp_path)
 
     return factory

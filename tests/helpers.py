@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -165,12 +166,25 @@ class RaiseInValidation(pl.Callback):
             raise RuntimeError("raised at the end of validation")
 
 
+def tiny(overrides: Sequence[str]) -> tuple[str, ...]:
+    """:data:`TINY` for the model ``overrides`` choose: without ``model.depth`` for models whose
+    depth is fixed by design (eccv16, siggraph17)."""
+    from colorization.config import config_dir
+
+    chosen = [o.split("=", 1)[1] for o in overrides if o.startswith("model=")]
+    name = chosen[-1] if chosen else "unet"
+    path = config_dir() / "model" / f"{name}.yaml"
+    if path.is_file() and "depth" not in OmegaConf.load(path):
+        return tuple(o for o in TINY if not o.startswith("model.depth="))
+    return TINY
+
+
 def train_run(folder: Path, *overrides: str) -> Path:
     """Train a tiny run into ``folder`` (its config recorded as Hydra does); returns the folder."""
     from colorization.config import compose
     from colorization.train import train
 
-    cfg = compose([*TINY, *overrides], output_dir=folder)
+    cfg = compose([*tiny(overrides), *overrides], output_dir=folder)
     train(cfg)
     (folder / ".hydra").mkdir(exist_ok=True)
     OmegaConf.save(cfg, folder / ".hydra" / "config.yaml")

@@ -77,13 +77,15 @@ class WorkingHints:
 class Colorizer:
     """``network`` maps (N, 4, h, w) [L, hint a, hint b, mask] to (N, 2, h, w) ab; a network
     that refines a propagation (``spec.propagation``) gets that propagation's ab as channels 5-6,
-    computed here at the working size."""
+    computed here at the working size; an automatic one (``spec.in_channels`` 1) gets L only
+    (hints given to it are left unused)."""
 
     def __init__(self, network: Network, working_size: int | None = None) -> None:
         spec = checked_spec(network, "colorization", "colorization")
         self.network = network
         self.working_size = chosen_working_size(working_size, spec)
         self.propagation = spec.propagation
+        self.lightness_only = spec.in_channels == 1
         if self.propagation is not None and self.propagation not in BASELINES:
             raise ValueError(
                 f"This model refines a {self.propagation!r} propagation of the hints, which this "
@@ -144,6 +146,8 @@ class Colorizer:
     def colorize(self, photo: PreparedPhoto, hints: WorkingHints) -> torch.Tensor:
         """The colour photo, uint8 (3, H, W) at the photo's full resolution."""
         inputs = [photo.working_lightness, hints.ab, hints.mask]
+        if self.lightness_only:
+            inputs = inputs[:1]
         if self.propagation is not None:
             inputs.append(BASELINES[self.propagation](*inputs))
         ab = self.network(torch.cat(inputs, dim=1)).float()

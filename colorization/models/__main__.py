@@ -71,7 +71,7 @@ def zoo_table(args: argparse.Namespace) -> None:
 
 
 def reference_table() -> None:
-    print("| preset | settings | parameters (3 -> 1) | reference |")
+    print("| preset | settings (3 -> 1 channels unless given) | parameters | reference |")
     print("|---|---|---:|---:|")
     for name, (_, settings, expected) in REFERENCE_PRESETS.items():
         count = count_parameters(build_reference(name))

@@ -14,7 +14,7 @@ from torchmetrics import Metric
 from torchmetrics.image import StructuralSimilarityIndexMeasure
 
 from colorization.data.colorization.baselines import BASELINES
-from colorization.data.colorization.hints import HintSampler, RandomPixelHints
+from colorization.data.colorization.hints import HintSampler, NoHints, RandomPixelHints
 from colorization.data.colorization.lab import normalized_lab_to_rgb, rgb_to_normalized_lab
 from colorization.metrics import ImagePSNR
 from colorization.models.refiner import PropagationRefiner
@@ -44,7 +44,8 @@ class ColorizationTask(ImageToImageTask):
     so the dashboard shows how much the model lifts over doing nothing.
 
     Args:
-        hints: the hint sampler (random pixels at 1/3/5 % by default, or geometric patches).
+        hints: the hint sampler (random pixels at 1/3/5 % by default, geometric patches, or
+            none: automatic colorization; with ``in_channels=1`` the network sees L only).
         hint_seed: validation/test hints of image ``i`` are drawn from seed ``hint_seed + i``.
         no_hint_rate: the fraction of training images given no hints at all (Zhang et al. 2017
             draw 0 hints one time in 8), so that one model also colorizes without hints;
@@ -106,6 +107,16 @@ class ColorizationTask(ImageToImageTask):
                     f"task.propagation={propagation} adds 2 input channels to L, hints and mask: "
                     f"set task.in_channels=6 (got {in_channels})."
                 )
+        if in_channels == 1 and not isinstance(hints, NoHints):
+            raise ValueError(
+                "task.in_channels=1 gives the network L only, so the hints would be drawn and "
+                "never seen: add task/hints=none (automatic colorization), or use in_channels=4."
+            )
+        if in_channels not in (1, 4, 6):
+            raise ValueError(
+                f"task.in_channels must be 1 (L), 4 (L, hint ab, mask) or 6 (and a propagation), "
+                f"got {in_channels}."
+            )
         # The grey image is always scored beside the model (the dashboard's do-nothing baseline).
         self.baselines = ["no_color", *(name for name in baselines if name != "no_color")]
         super().__init__(
@@ -141,7 +152,7 @@ class ColorizationTask(ImageToImageTask):
             keep = torch.rand(mask.shape[0], 1, 1, 1, device=mask.device)
             keep = (keep >= self.hparams.no_hint_rate).to(mask.dtype)
             hint_ab, mask = hint_ab * keep, mask * keep
-        inputs = [lightness, hint_ab, mask]
+        inputs = [lightness] if self.hparams.in_channels == 1 else [lightness, hint_ab, mask]
         extras = {"rgb": rgb, "lightness": lightness, "hint_ab": hint_ab, "mask": mask}
         if self.hparams.propagation is not None:
             extras["propagated"] = BASELINES[self.hparams.propagation](lightness, hint_ab, mask)

@@ -51,8 +51,10 @@ def test_preview_gathers_images_over_batches(make_cfg, tmp_path) -> None:
         (),
         ("trainer.precision=bf16-mixed",),  # the AMP code path users get on GPUs, run on CPU
         ("task/hints=geometric", "scheduler=plateau", "optimizer=sgd"),
+        ("model=eccv16", "task/hints=none", "task.in_channels=1"),  # automatic, as published
+        ("model=siggraph17",),
     ],
-    ids=["fp32", "bf16-mixed", "geometric-plateau-sgd"],
+    ids=["fp32", "bf16-mixed", "geometric-plateau-sgd", "eccv16-automatic", "siggraph17"],
 )
 def test_fast_dev_run(make_cfg, overrides: tuple[str, ...]) -> None:
     trainer, _ = train(make_cfg("debug=fast_dev_run", *overrides))

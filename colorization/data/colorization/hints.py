@@ -44,6 +44,16 @@ class HintSampler(ABC):
     ) -> tuple[torch.Tensor, torch.Tensor]: ...
 
 
+class NoHints(HintSampler):
+    """No hints at all: automatic colorization (Zhang et al. 2016). The hint ab and the mask are
+    zero; a network with ``task.in_channels=1`` is not given them at all."""
+
+    def __call__(
+        self, ab: torch.Tensor, generators: Generators = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.zeros_like(ab), torch.zeros_like(ab[:, :1])
+
+
 class RandomPixelHints(HintSampler):
     """Single-pixel hints at uniformly random positions, as in the hint-density
     experiments of hint-based colorization studies (1, 3 and 5 % of the pixels).

@@ -159,3 +159,15 @@ def test_restoring_with_an_identity_network_gives_the_photo_back_at_any_size() -
     network = StandIn(spec, lambda x: x)
     Restorer(network, tile_size=24, tile_overlap=0)(image)
     assert network.seen[0].shape[-2:] == (24, 24)
+
+
+def test_an_automatic_colorizer_gets_lightness_only() -> None:
+    """A network trained with task.in_channels=1 (task/hints=none) is given L alone; hints a
+    user draws are left unused."""
+    automatic = InferenceSpec("colorization", 1, 2, working_size=32)
+    network = StandIn(automatic, lambda inputs: torch.zeros_like(inputs).repeat(1, 2, 1, 1))
+    colorizer = Colorizer(network)
+    prepared = colorizer.prepare(photo(40, 48))
+    hints = colorizer.sampled_hints(prepared, photo(40, 48), ratio=0.05)
+    assert colorizer.colorize(prepared, hints).shape == (3, 40, 48)
+    assert network.seen[0].shape[1] == 1

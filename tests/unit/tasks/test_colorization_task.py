@@ -9,6 +9,7 @@ from hydra.errors import InstantiationException
 from torch import nn
 
 from colorization.models import UNet
+from colorization.tasks import ColorizationTask
 from colorization.train import train
 
 
@@ -152,3 +153,38 @@ def test_the_evaluation_loss_is_a_per_image_mean_that_shows_nan() -> None:
     task.compute_loss = lambda pred, target: torch.tensor(float("nan"))
     task._evaluate(batch(size=16, count=2), "val")
     assert torch.isnan(task.mean_losses["val"].compute())
+
+
+def test_automatic_colorization_feeds_lightness_alone() -> None:
+    """task/hints=none with task.in_channels=1: Zhang et al. 2016's setting."""
+    from colorization.data.colorization.hints import NoHints
+
+    task = ColorizationTask(
+        UNet(1, 2, base_width=4, depth=1),
+        nn.L1Loss(),
+        torch.optim.Adam,
+        hints=NoHints(),
+        in_channels=1,
+    )
+    prepared = task.prepare_batch(batch(size=16, count=2), "train")
+    assert prepared.inputs.shape == (2, 1, 16, 16)
+    assert not prepared.extras["mask"].any() and not prepared.extras["hint_ab"].any()
+    with_zeros = make_task(UNet(4, 2, base_width=4, depth=1))
+    with_zeros.hints = NoHints()
+    inputs = with_zeros.prepare_batch(batch(size=16, count=2), "val").inputs
+    assert inputs.shape[1] == 4 and not inputs[:, 1:].any()
+
+
+@pytest.mark.parametrize(
+    ("in_channels", "hints", "message"),
+    [(1, None, "task/hints=none"), (3, None, "must be 1 \\(L\\), 4")],
+)
+def test_channel_counts_the_task_cannot_feed_stop_with_the_fix(in_channels, hints, message):
+    with pytest.raises(ValueError, match=message):
+        ColorizationTask(
+            UNet(in_channels, 2, base_width=4, depth=1),
+            nn.L1Loss(),
+            torch.optim.Adam,
+            hints=hints,
+            in_channels=in_channels,
+        )
