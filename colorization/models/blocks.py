@@ -264,3 +264,44 @@ def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple
     if torch.compiler.is_exporting() or pad_h or pad_w:
         x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
     return x, (height, width)
+
+
+# --- the layers of Zhang et al.'s networks (eccv16, siggraph17) ---------------------------
+def conv_relu(
+    in_channels: int, out_channels: int, stride: int = 1, dilation: int = 1
+) -> list[nn.Module]:
+    """A biased 3x3 convolution (padding keeps the size, or halves it at stride 2) and ReLU."""
+    conv = nn.Conv2d(in_channels, out_channels, 3, stride, padding=dilation, dilation=dilation)
+    return [conv, nn.ReLU(inplace=True)]
+
+
+def upsample_x2(in_channels: int, out_channels: int, mode: UpsampleName) -> nn.Module:
+    """Double the resolution as Zhang et al.'s networks do: a 4x4 stride-2 transposed
+    convolution (published), or interpolation (``nearest`` / ``bilinear``) + a 3x3 convolution."""
+    if mode == "transpose":
+        return nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1)
+    if mode not in ("nearest", "bilinear"):
+        raise ValueError(f"Unknown upsample {mode!r}; choose one of nearest, bilinear, transpose.")
+    upsample = nn.Upsample(scale_factor=2, mode=mode)
+    return nn.Sequential(upsample, nn.Conv2d(in_channels, out_channels, 3, 1, 1))
+
+
+def conv_stack(
+    in_channels: int,
+    channels: int,
+    convs: int,
+    norm: NormName,
+    dilation: int = 1,
+    last_stride: int = 1,
+    dropout: float = 0.0,
+) -> nn.Sequential:
+    """One block of Zhang et al.'s encoders: ``convs`` 3x3 convolutions with ReLU (the last at
+    ``last_stride``), the norm, then optional spatial dropout."""
+    layers: list[nn.Module] = []
+    for index in range(convs):
+        stride = last_stride if index == convs - 1 else 1
+        layers += conv_relu(in_channels if index == 0 else channels, channels, stride, dilation)
+    layers.append(make_norm(norm, channels))
+    if dropout > 0:
+        layers.append(nn.Dropout2d(dropout))
+    return nn.Sequential(*layers)

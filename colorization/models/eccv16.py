@@ -21,32 +21,17 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from colorization.models.blocks import NormName, UpsampleName, make_norm, pad_to_multiple
+from colorization.models.blocks import (
+    NormName,
+    UpsampleName,
+    conv_relu,
+    conv_stack,
+    pad_to_multiple,
+    upsample_x2,
+)
 from colorization.models.init import InitName, init_weights
 
 BINS = 313  # in-gamut ab bins of Zhang et al. 2016 (a grid of 10 over ImageNet's colours)
-
-
-def conv_relu(
-    in_channels: int, out_channels: int, stride: int = 1, dilation: int = 1
-) -> list[nn.Module]:
-    """A biased 3x3 convolution (padding keeps the size, or halves it at stride 2) and ReLU."""
-    conv = nn.Conv2d(in_channels, out_channels, 3, stride, padding=dilation, dilation=dilation)
-    return [conv, nn.ReLU(inplace=True)]
-
-
-def up_relu(in_channels: int, out_channels: int, mode: UpsampleName) -> list[nn.Module]:
-    """Double the resolution: the published 4x4 stride-2 transposed convolution, or
-    interpolation (``nearest`` / ``bilinear``) followed by a 3x3 convolution; then ReLU."""
-    if mode == "transpose":
-        up: nn.Module = nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1)
-    elif mode in ("nearest", "bilinear"):
-        up = nn.Sequential(
-            nn.Upsample(scale_factor=2, mode=mode), nn.Conv2d(in_channels, out_channels, 3, 1, 1)
-        )
-    else:
-        raise ValueError(f"Unknown upsample {mode!r}; choose one of nearest, bilinear, transpose.")
-    return [up, nn.ReLU(inplace=True)]
 
 
 class ECCV16(nn.Module):
@@ -89,20 +74,14 @@ class ECCV16(nn.Module):
             (w4, w4, 3, 2, 1),
             (w4, w4, 3, 1, 1),
         ]
-        self.blocks = nn.ModuleList()
-        for index, (width_in, width, convs, dilation, stride) in enumerate(layouts):
-            layers: list[nn.Module] = []
-            for conv in range(convs):
-                last = conv == convs - 1
-                source = width_in if conv == 0 else width
-                layers += conv_relu(source, width, stride if last else 1, dilation)
-            layers.append(make_norm(norm, width))
-            if dropout > 0 and index >= 4:
-                layers.append(nn.Dropout2d(dropout))
-            self.blocks.append(nn.Sequential(*layers))
+        self.blocks = nn.ModuleList(
+            conv_stack(a, b, convs, norm, dilation, stride, dropout if index >= 4 else 0.0)
+            for index, (a, b, convs, dilation, stride) in enumerate(layouts)
+        )
         self.blocks.append(
             nn.Sequential(
-                *up_relu(w4, w3, upsample),
+                upsample_x2(w4, w3, upsample),
+                nn.ReLU(inplace=True),
                 *conv_relu(w3, w3),
                 *conv_relu(w3, w3),
                 nn.Conv2d(w3, bins, kernel_size=1),

@@ -21,19 +21,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from colorization.models.blocks import NormName, UpsampleName, make_norm, pad_to_multiple
-from colorization.models.eccv16 import conv_relu
+from colorization.models.blocks import (
+    NormName,
+    UpsampleName,
+    conv_relu,
+    conv_stack,
+    make_norm,
+    pad_to_multiple,
+    upsample_x2,
+)
 from colorization.models.init import InitName, init_weights
-
-
-def upsampler(in_channels: int, out_channels: int, mode: UpsampleName) -> nn.Module:
-    """x2: the published 4x4 stride-2 transposed convolution, or interpolation + 3x3 conv."""
-    if mode == "transpose":
-        return nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1)
-    if mode not in ("nearest", "bilinear"):
-        raise ValueError(f"Unknown upsample {mode!r}; choose one of nearest, bilinear, transpose.")
-    upsample = nn.Upsample(scale_factor=2, mode=mode)
-    return nn.Sequential(upsample, nn.Conv2d(in_channels, out_channels, 3, 1, 1))
 
 
 class SIGGRAPH17(nn.Module):
@@ -76,18 +73,13 @@ class SIGGRAPH17(nn.Module):
             (w4, w4, 3, 2),
             (w4, w4, 3, 1),
         ]
-        self.encoder = nn.ModuleList()
-        for index, (width_in, width, convs, dilation) in enumerate(layouts):
-            layers: list[nn.Module] = []
-            for conv in range(convs):
-                layers += conv_relu(width_in if conv == 0 else width, width, dilation=dilation)
-            layers.append(make_norm(norm, width))
-            if dropout > 0 and index >= 4:
-                layers.append(nn.Dropout2d(dropout))
-            self.encoder.append(nn.Sequential(*layers))
+        self.encoder = nn.ModuleList(
+            conv_stack(a, b, convs, norm, dilation, dropout=dropout if index >= 4 else 0.0)
+            for index, (a, b, convs, dilation) in enumerate(layouts)
+        )
         # Decoder levels at 1/4, 1/2 and full resolution: (input width, width, shortcut width).
         levels = [(w4, w3, w3), (w3, w2, w2), (w2, w2, w1)]
-        self.ups = nn.ModuleList(upsampler(a, b, upsample) for a, b, _ in levels)
+        self.ups = nn.ModuleList(upsample_x2(a, b, upsample) for a, b, _ in levels)
         self.shortcuts = nn.ModuleList(nn.Conv2d(s, b, 3, 1, 1) for _, b, s in levels)
         self.decoders = nn.ModuleList(
             [
