@@ -52,14 +52,18 @@ class RunFolder:
     def checkpoint_files(self) -> list[Path]:
         """Every checkpoint a resume may start from: ``checkpoints/*.ckpt``, and those that
         Lightning's SLURM auto-requeue writes to the run folder itself."""
-        return [*self.checkpoints.glob("*.ckpt"), *self.root.glob("hpc_ckpt_*.ckpt")]
+        return [*self.checkpoints.glob("*.ckpt"), *self.requeue_checkpoints()]
+
+    def requeue_checkpoints(self) -> list[Path]:
+        """``hpc_ckpt_<n>.ckpt``: what Lightning's SLURM auto-requeue saves in the run folder."""
+        return list(self.root.glob("hpc_ckpt_*.ckpt"))
 
     @property
     def archived_parts(self) -> list[Path]:
         """What ``resume=false`` moves aside: everything an attempt of the run wrote."""
         return [
             self.checkpoints,
-            *self.root.glob("hpc_ckpt_*.ckpt"),
+            *self.requeue_checkpoints(),
             self.config.parent,
             self.tensorboard,
             self.previews,

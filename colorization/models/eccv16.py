@@ -26,6 +26,7 @@ from colorization.models.blocks import (
     UpsampleName,
     conv_relu,
     conv_stack,
+    level_widths,
     pad_to_multiple,
     upsample_x2,
 )
@@ -60,11 +61,11 @@ class ECCV16(nn.Module):
         init: InitName = "default",
     ) -> None:
         super().__init__()
-        if base_width < 1 or bins < 2:
-            raise ValueError("model.base_width must be >= 1 and model.bins >= 2.")
+        if bins < 2:
+            raise ValueError(f"model.bins must be >= 2, got {bins}.")
         self.in_channels = in_channels
         self.out_channels = out_channels
-        w1, w2, w3, w4 = (base_width * factor for factor in (1, 2, 4, 8))
+        w1, w2, w3, w4 = level_widths(base_width, depth=3)  # checks base_width
         layouts = [  # (input width, width, convolutions, dilation, stride of the last one)
             (in_channels, w1, 2, 1, 2),
             (w1, w2, 2, 1, 2),

@@ -26,6 +26,7 @@ from colorization.models.blocks import (
     UpsampleName,
     conv_relu,
     conv_stack,
+    level_widths,
     make_norm,
     pad_to_multiple,
     upsample_x2,
@@ -59,11 +60,9 @@ class SIGGRAPH17(nn.Module):
         init: InitName = "default",
     ) -> None:
         super().__init__()
-        if base_width < 1:
-            raise ValueError(f"model.base_width must be >= 1, got {base_width}.")
         self.in_channels = in_channels
         self.out_channels = out_channels
-        w1, w2, w3, w4 = (base_width * factor for factor in (1, 2, 4, 8))
+        w1, w2, w3, w4 = level_widths(base_width, depth=3)  # checks base_width
         layouts = [  # (input width, width, convolutions, dilation)
             (in_channels, w1, 2, 1),
             (w1, w2, 2, 1),

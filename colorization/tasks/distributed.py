@@ -24,7 +24,7 @@ Training" (VLDB), for the reducer this replaces.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import torch
@@ -72,6 +72,18 @@ def _buckets(tensors: list[torch.Tensor]) -> Iterable[list[torch.Tensor]]:
         yield bucket
 
 
+def _in_buckets(tensors: list[torch.Tensor], collective: Callable[[torch.Tensor], None]) -> None:
+    """Run ``collective`` on the tensors flattened into :func:`_buckets` (one call per bucket)
+    and copy the results back into them."""
+    for bucket in _buckets(tensors):
+        flat = torch.cat([tensor.reshape(-1) for tensor in bucket])
+        collective(flat)
+        offset = 0
+        for tensor in bucket:
+            tensor.copy_(flat[offset : offset + tensor.numel()].view_as(tensor))
+            offset += tensor.numel()
+
+
 def average_gradients(parameters: Iterable[nn.Parameter]) -> None:
     """Replace each gradient by its mean over the ranks (asynchronously on the device: the host
     does not wait). Parameters without a gradient are left out; every rank must have gradients
@@ -79,28 +91,20 @@ def average_gradients(parameters: Iterable[nn.Parameter]) -> None:
     size = world_size()
     if size == 1:
         return
-    grads = [p.grad for p in parameters if p.grad is not None]
-    for bucket in _buckets(grads):
-        flat = torch.cat([grad.reshape(-1) for grad in bucket])
+
+    def mean(flat: torch.Tensor) -> None:
         dist.all_reduce(flat)
         flat.div_(size)
-        offset = 0
-        for grad in bucket:
-            grad.copy_(flat[offset : offset + grad.numel()].view_as(grad))
-            offset += grad.numel()
+
+    _in_buckets([p.grad for p in parameters if p.grad is not None], mean)
 
 
 def broadcast_buffers(module: nn.Module) -> None:
     """Give every rank rank 0's buffers (BatchNorm running statistics, counters)."""
     if world_size() == 1:
         return
-    for bucket in _buckets([buffer for buffer in module.buffers() if buffer.numel()]):
-        flat = torch.cat([buffer.reshape(-1) for buffer in bucket])
-        dist.broadcast(flat, src=0)
-        offset = 0
-        for buffer in bucket:
-            buffer.copy_(flat[offset : offset + buffer.numel()].view_as(buffer))
-            offset += buffer.numel()
+    buffers = [buffer for buffer in module.buffers() if buffer.numel()]
+    _in_buckets(buffers, lambda flat: dist.broadcast(flat, src=0))
 
 
 def gather_losses(loss: torch.Tensor) -> torch.Tensor:

@@ -51,7 +51,12 @@ from colorization.tasks.guard import PERSISTENT_LOSS_HELP, GuardAction, LossGuar
 from colorization.tasks.oom import OutOfMemoryRecovery
 from colorization.tasks.recovery import reload_last_good_checkpoint
 from colorization.tasks.verdicts import DeviceVerdicts
-from colorization.tasks.veto import clear_veto, supports_found_inf, veto_if_flagged
+from colorization.tasks.veto import (
+    clear_veto,
+    parameters_of,
+    supports_found_inf,
+    veto_if_flagged,
+)
 
 log = logging.getLogger(__name__)
 # train/loss is logged as the mean over the ranks already (gather_losses): Lightning's advice to
@@ -59,10 +64,6 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r".*self\.log\('train/loss'.*sync_dist=True")
 
 Batch = dict[str, torch.Tensor]
-
-
-def parameters_of(optimizer: torch.optim.Optimizer) -> list[torch.nn.Parameter]:
-    return [p for group in optimizer.param_groups for p in group["params"]]
 
 
 def batch_length(batch: Batch) -> int:

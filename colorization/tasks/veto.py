@@ -19,6 +19,11 @@ import math
 import torch
 
 
+def parameters_of(optimizer: torch.optim.Optimizer) -> list[torch.nn.Parameter]:
+    """Every parameter an optimizer updates, over its parameter groups."""
+    return [p for group in optimizer.param_groups for p in group["params"]]
+
+
 def supports_found_inf(optimizer: torch.optim.Optimizer) -> bool:
     """Whether ``optimizer.step`` honours a ``found_inf`` attribute (torch's fused kernels)."""
     return bool(getattr(optimizer, "_step_supports_amp_scaling", False))
@@ -29,7 +34,7 @@ def veto_if_flagged(
 ) -> None:
     """Make ``optimizer``'s next step change nothing if ``flagged`` (a 0-dim bool tensor)."""
     if loss_scaling:
-        grads = [p.grad for group in optimizer.param_groups for p in group["params"]]
+        grads = [p.grad for p in parameters_of(optimizer)]
         grads = [grad for grad in grads if grad is not None]
         if grads:
             min(grads, key=torch.Tensor.numel).masked_fill_(flagged, math.inf)
