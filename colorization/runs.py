@@ -148,4 +148,5 @@ def trained_network(path: str | Path, device: str = "cpu") -> TorchNetwork:
     spec = spec_from_config(run.config)
     task = load_trained_task(run)
     residual = bool(task.hparams.get("residual", False))
-    return TorchNetwork(TaskNetwork(task.net, residual=residual), spec, device)
+    module = TaskNetwork(task.net, residual=residual, decoder=task.output_decoder)
+    return TorchNetwork(module, spec, device)

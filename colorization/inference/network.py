@@ -29,15 +29,22 @@ def checked_spec(network: Network, task: str, what: str) -> InferenceSpec:
 
 class TaskNetwork(nn.Module):
     """What a task computes at inference: the network, plus the input for a residual task
-    (flare predicts ``clean - flared``). This module is what ``colorization.export`` exports."""
+    (flare predicts ``clean - flared``), or decoded by the task's ``decoder`` (ab bin scores
+    -> ab). This module is what ``colorization.export`` exports."""
 
-    def __init__(self, net: nn.Module, residual: bool = False) -> None:
+    def __init__(
+        self, net: nn.Module, residual: bool = False, decoder: nn.Module | None = None
+    ) -> None:
         super().__init__()
         self.net = net
         self.residual = residual
+        self.decoder = decoder
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         output = self.net(inputs)
+        if self.decoder is not None:  # scores at 1/output_stride of the input's resolution
+            stride = getattr(self.net, "output_stride", 1)
+            output = self.decoder(output, inputs.shape[-2:], stride)
         return inputs + output if self.residual else output
 
 

@@ -1,5 +1,6 @@
 """Losses beyond torch's own (``torch.nn.L1Loss``/``MSELoss`` serve regression tasks)."""
 
+from colorization.losses.ab_classification import ABClassificationLoss
 from colorization.losses.restoration import CharbonnierLoss, L1SSIMLoss, SSIMLoss
 from colorization.losses.segmentation import (
     BCEDiceLoss,
@@ -11,6 +12,7 @@ from colorization.losses.segmentation import (
 )
 
 __all__ = [
+    "ABClassificationLoss",
     "BCEDiceLoss",
     "BCELoss",
     "CharbonnierLoss",

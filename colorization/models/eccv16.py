@@ -6,7 +6,9 @@ convolution, blocks 5-6 are dilated (2), BatchNorm ends blocks 1-7; block 8 doub
 resolution (a 4x4 transposed convolution) and ends in a 1x1 convolution to a distribution over
 313 quantised ab bins at a quarter of the input resolution. The distribution (softmax) is
 decoded to ab by a bias-free 1x1 convolution (its weights are the bins' ab values when loaded
-from the published model) and up-sampled 4x bilinearly.
+from the published model) and up-sampled 4x bilinearly. With ``out_channels`` equal to ``bins``
+the network returns the bin scores themselves (logits, at a quarter of the resolution), as
+``loss=ab_classification`` trains and decodes them.
 
 At ``base_width=64``, ``in_channels=1``, ``out_channels=2`` it has the published layer widths
 and parameter count (32,236,011; ``tests/unit/models/test_zhang.py`` also loads the published
@@ -40,6 +42,7 @@ class ECCV16(nn.Module):
 
     Args:
         in_channels / out_channels: 1 (L) -> 2 (ab) as published; more inputs (hints, mask) work.
+            ``out_channels == bins``: the bin scores (logits) at a quarter of the resolution.
         base_width: width of block 1 (64 published); blocks 2, 3, 4-7 and 8 have 2, 4, 8 and 4
             times as many channels.
         bins: size of the ab distribution (313 published).
@@ -88,8 +91,11 @@ class ECCV16(nn.Module):
                 nn.Conv2d(w3, bins, kernel_size=1),
             )
         )
-        # The distribution over bins -> ab: a bias-free 1x1 convolution.
-        self.decode = nn.Conv2d(bins, out_channels, kernel_size=1, bias=False)
+        # The distribution over bins -> ab: a bias-free 1x1 convolution (none when the scores
+        # themselves are the output).
+        self.decode = None if out_channels == bins else nn.Conv2d(bins, out_channels, 1, bias=False)
+        # Input pixels per output pixel: the scores come at a quarter of the resolution.
+        self.output_stride = 4 if self.decode is None else 1
         init_weights(self, init)
 
     def bin_logits(self, x: torch.Tensor) -> torch.Tensor:
@@ -100,6 +106,10 @@ class ECCV16(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x, (height, width) = pad_to_multiple(x, 8)
-        ab = self.decode(self.bin_logits(x).softmax(dim=1))
+        logits = self.bin_logits(x)
+        if self.decode is None:
+            # (n + 3) // 4, not -(-n // 4): ONNX exports floor division of negatives as truncation.
+            return logits[..., : (height + 3) // 4, : (width + 3) // 4]
+        ab = self.decode(logits.softmax(dim=1))
         ab = F.interpolate(ab, scale_factor=4, mode="bilinear", align_corners=False)
         return ab[..., :height, :width]

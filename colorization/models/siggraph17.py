@@ -7,9 +7,10 @@ ending each): blocks 2-4 start from every other pixel of the previous block's ou
 published down-sampling), blocks 5-6 are dilated (2). A decoder of three levels, each doubling
 the resolution with a 4x4 transposed convolution and adding a 3x3 convolution of the encoder
 block of that resolution (blocks 3, 2, 1: the shortcuts), then convolving. A 1x1 convolution and
-tanh regress ab. The published module also has a classification side head (529 classes: ab bins
-of a grid of 10) on the first decoder level, used with a classification loss; here it is
-optional (``side_classes``) and its scores come from :meth:`SIGGRAPH17.side_logits`.
+tanh regress ab (other output counts, such as the 313 bin scores of ``loss=ab_classification``,
+stay unbounded logits). The published module also has a classification side head (529 classes:
+ab bins of a grid of 10) on the first decoder level, used with a classification loss; here it
+is optional (``side_classes``) and its scores come from :meth:`SIGGRAPH17.side_logits`.
 
 At ``base_width=64``, 4 -> 2 channels, it has the published widths and parameter count
 (34,051,074; 34,187,027 with the 529-class side head); ``tests/unit/models/test_zhang.py`` loads
@@ -93,7 +94,8 @@ class SIGGRAPH17(nn.Module):
             ]
         )
         self.side_head = nn.Conv2d(w3, side_classes, 1) if side_classes else None
-        self.head = nn.Sequential(nn.Conv2d(w2, out_channels, 1), nn.Tanh())
+        bounded = nn.Tanh() if out_channels == 2 else nn.Identity()  # ab regression: tanh
+        self.head = nn.Sequential(nn.Conv2d(w2, out_channels, 1), bounded)
         init_weights(self, init)
 
     def _features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

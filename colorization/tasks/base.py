@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from torchmetrics import MeanMetric, Metric
 
+from colorization.losses.ab_classification import output_stride
 from colorization.tasks.clipping import ClipAlgorithm
 from colorization.tasks.guard import LossGuard
 from colorization.tasks.oom import OutOfMemoryRecovery
@@ -96,8 +97,9 @@ class ImageToImageTask(ManualOptimization, ABC):
         "loss_guard",
     )
     object_arguments: ClassVar[tuple[str, ...]] = ()
-    # What targets this task's loss must take, and the loss options that fit it.
-    loss_kind: ClassVar[str] = "regression"
+    # The kinds of loss this task can train with (a loss's ``kind``; plain tensor losses such
+    # as torch's L1Loss are "regression"), and the loss options that fit it.
+    loss_kinds: ClassVar[tuple[str, ...]] = ("regression",)
     loss_help: ClassVar[str] = "Use loss=l1 or loss=mse."
     # Metrics returning a dict of values (e.g. one per class, keys like ``dice_cat``): not
     # logged per batch; :meth:`log_epoch_end_metrics` logs each value at the epoch's end.
@@ -129,13 +131,16 @@ class ImageToImageTask(ManualOptimization, ABC):
         super().__init__()
         ignored = [*self.base_object_arguments, *self.object_arguments]
         self.save_hyperparameters(logger=False, ignore=ignored)
-        net = complete_network(net, in_channels, out_channels, type(self).__name__)
         loss_kind = getattr(loss, "kind", "regression")
-        if loss_kind != self.loss_kind:
+        if loss_kind not in self.loss_kinds:
             raise ValueError(
                 f"The loss {type(loss).__name__} is a {loss_kind} loss, but "
-                f"{type(self).__name__} needs a {self.loss_kind} loss. {self.loss_help}"
+                f"{type(self).__name__} needs a {' or '.join(self.loss_kinds)} loss. "
+                f"{self.loss_help}"
             )
+        # A loss over classes of the output (ab bins) decides how many channels the network has.
+        network_outputs = getattr(loss, "output_channels", out_channels)
+        net = complete_network(net, in_channels, network_outputs, type(self).__name__)
         if accumulate_grad_batches < 1:
             raise ValueError(
                 f"optimization.accumulate_grad_batches must be >= 1, got {accumulate_grad_batches}."
@@ -185,6 +190,21 @@ class ImageToImageTask(ManualOptimization, ABC):
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.net(inputs.contiguous(memory_format=self.memory_format))
 
+    @property
+    def output_decoder(self) -> nn.Module | None:
+        """What turns the network's raw output into the task's prediction (bin scores into ab
+        for ``loss=ab_classification``), or None when the output is the prediction. Metrics,
+        previews, ``predict`` and ``export`` see the decoded prediction; the loss the raw one."""
+        return getattr(self.loss, "decoder", None)
+
+    def decoded(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """``pred`` as the task's prediction at ``target``'s size (see :attr:`output_decoder`)."""
+        decoder = self.output_decoder
+        if decoder is None:
+            return pred
+        size = tuple(target.shape[-2:])
+        return decoder(pred, size, output_stride(tuple(pred.shape[-2:]), size))
+
     def predict_images(self, inputs: torch.Tensor) -> torch.Tensor:
         """The prediction used for validation, test and previews (a task that works on whole
         images of any size overrides this with tiled inference)."""
@@ -226,7 +246,7 @@ class ImageToImageTask(ManualOptimization, ABC):
         # Metrics in float32: under autocast, SSIM's filtering would run in half precision,
         # where its variance terms cancel.
         with torch.autocast(self.device.type, enabled=False):
-            self.update_metrics(metrics, prepared, pred)
+            self.update_metrics(metrics, prepared, self.decoded(pred, prepared.target))
         for name, metric in metrics.items():
             if name in self.epoch_end_metrics:
                 continue
@@ -252,7 +272,7 @@ class ImageToImageTask(ManualOptimization, ABC):
     def preview(self, batch: Batch) -> list[torch.Tensor]:
         """Preview panels for a validation batch (deterministic, so comparable across epochs)."""
         prepared = self.prepare_batch(batch, "val")
-        pred = self.predict_images(prepared.inputs)
+        pred = self.decoded(self.predict_images(prepared.inputs), prepared.target)
         return [p.float().clamp(0, 1) for p in self.preview_panels(prepared, pred)]
 
     # --- state that Lightning does not checkpoint by itself ------------------------------

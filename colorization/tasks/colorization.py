@@ -4,8 +4,10 @@ network refines."""
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -13,6 +15,12 @@ from torch import nn
 from torchmetrics import Metric
 from torchmetrics.image import StructuralSimilarityIndexMeasure
 
+from colorization.data.colorization.ab_prior import (
+    CACHE_NAME,
+    cached_bin_counts,
+    data_fingerprint,
+    measure_bin_counts,
+)
 from colorization.data.colorization.baselines import BASELINES
 from colorization.data.colorization.hints import HintSampler, NoHints, RandomPixelHints
 from colorization.data.colorization.lab import normalized_lab_to_rgb, rgb_to_normalized_lab
@@ -22,6 +30,8 @@ from colorization.tasks.base import (
     ImageToImageTask,
     PreparedBatch,
 )
+
+log = logging.getLogger(__name__)
 
 HINT_BACKGROUND = 0.25  # grey level of non-hinted pixels in the hint preview panel
 
@@ -66,6 +76,8 @@ class ColorizationTask(ImageToImageTask):
     """
 
     object_arguments = ("hints",)
+    loss_kinds = ("regression", "ab_classification")
+    loss_help = "Use loss=l1, mse, charbonnier or ab_classification."
     preview_titles = ("grey", "hints", "prediction", "truth")
 
     def __init__(
@@ -128,8 +140,42 @@ class ColorizationTask(ImageToImageTask):
             **base,
         )
         self.hints = hints if hints is not None else RandomPixelHints()
+        if propagation is not None and self.output_decoder is not None:
+            raise ValueError(
+                f"task.propagation={propagation} refines propagated ab by regression; "
+                f"{type(self.loss).__name__} predicts ab bins. Use a regression loss (loss=l1) "
+                "or task.propagation=null."
+            )
         if propagation is not None:
             self.net = PropagationRefiner(self.net)
+
+    def setup(self, stage: str) -> None:
+        """Before training, a loss with class rebalancing gets its ab prior from the training
+        data (measured once, cached in the run folder; under DDP rank 0 measures, all use it)."""
+        if stage != "fit" or not getattr(self.loss, "rebalance", False):
+            return
+        trainer, datamodule = self.trainer, self.trainer.datamodule
+        if getattr(datamodule, "train_set", None) is None:
+            raise ValueError(
+                "loss.rebalance=true measures the ab prior on the DataModule's training set, "
+                "and this run has none: train with a DataModule, or set loss.rebalance=false."
+            )
+        centres, images = self.loss.decoder.centres.cpu(), self.loss.prior_images
+        counts = None
+        if trainer.is_global_zero:
+            path = Path(trainer.default_root_dir) / CACHE_NAME
+            fingerprint = data_fingerprint(dict(datamodule.hparams), images)
+            dataset = datamodule.train_set
+            counts, cached = cached_bin_counts(
+                path,
+                fingerprint,
+                len(centres),
+                lambda: measure_bin_counts(dataset, centres, images),
+            )
+            source = "read from" if cached else f"measured on {min(len(dataset), images)} crops, in"
+            log.info("ab-bin prior for class rebalancing %s %s", source, path)
+        counts = trainer.strategy.broadcast(counts, src=0)
+        self.loss.set_prior(counts)
 
     def make_metrics(self) -> dict[str, Metric]:
         metrics: dict[str, Metric] = {}

@@ -62,7 +62,7 @@ class SegmentationTask(ImageToImageTask):
     ``args`` and ``base`` (network, loss, optimizer, ...): see :class:`ImageToImageTask`.
     """
 
-    loss_kind = "segmentation"
+    loss_kinds = ("segmentation",)
     preview_titles = ("image", "truth", "prediction")
     loss_help = "Use loss=dice, loss=ce or loss=focal (any task), loss=bce or bce_dice (binary)."
 

@@ -96,3 +96,15 @@ def test_every_zoo_model_exports_with_parity(model: str, tmp_path: Path) -> None
     run = train_run(tmp_path / "run", f"model={model}")
     results = export(run, tmp_path / "model.onnx")  # raises ParityError above 1e-4
     assert len(results) == 2 and max(d for _, d in results) <= 1e-4
+
+
+def test_a_bin_classifier_exports_with_its_decoding(tmp_path: Path) -> None:
+    """loss=ab_classification: the exported graph ends in the annealed mean and the 4x
+    up-sampling of eccv16's quarter-resolution scores, so the file outputs ab like any other."""
+    overrides = ("model=eccv16", "loss=ab_classification", "task/hints=none", "task.in_channels=1")
+    run = train_run(tmp_path / "run", *overrides)
+    results = export(run, tmp_path / "model.onnx")
+    assert [shape for shape, _ in results] == [(1, 1, 64, 64), (2, 1, 39, 83)]
+    assert max(difference for _, difference in results) <= 1e-4
+    network = OnnxNetwork(tmp_path / "model.onnx")
+    assert network(photo(37, 53)[None, :1].float() / 127.5 - 1).shape == (1, 2, 37, 53)

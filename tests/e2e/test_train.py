@@ -53,8 +53,18 @@ def test_preview_gathers_images_over_batches(make_cfg, tmp_path) -> None:
         ("task/hints=geometric", "scheduler=plateau", "optimizer=sgd"),
         ("model=eccv16", "task/hints=none", "task.in_channels=1"),  # automatic, as published
         ("model=siggraph17",),
+        ("model=eccv16", "loss=ab_classification", "task/hints=none", "task.in_channels=1"),
+        ("model=siggraph17", "loss=ab_classification"),
     ],
-    ids=["fp32", "bf16-mixed", "geometric-plateau-sgd", "eccv16-automatic", "siggraph17"],
+    ids=[
+        "fp32",
+        "bf16-mixed",
+        "geometric-plateau-sgd",
+        "eccv16-automatic",
+        "siggraph17",
+        "eccv16-classification",
+        "siggraph17-classification",
+    ],
 )
 def test_fast_dev_run(make_cfg, overrides: tuple[str, ...]) -> None:
     trainer, _ = train(make_cfg("debug=fast_dev_run", *overrides))
@@ -84,6 +94,30 @@ def test_resume_restores_epoch_step_and_optimizer(make_cfg, tmp_path: Path) -> N
     assert resumed.current_epoch == 2
     assert resumed.global_step == 2 * first.global_step
     assert resumed.optimizers[0].state_dict()["state"]  # Adam moments came back
+
+
+def test_the_bin_prior_is_measured_once_and_a_resumed_run_reads_it_back(
+    make_cfg, tmp_path: Path, monkeypatch
+) -> None:
+    """loss=ab_classification: the class-rebalancing prior is measured on the training crops,
+    cached in the run folder and kept in the checkpoint; resuming measures nothing."""
+    import colorization.tasks.colorization as colorization_task
+
+    _, task = train(make_cfg("loss=ab_classification"))
+    weights = task.loss.class_weights.clone()
+    assert (tmp_path / "ab_prior.json").is_file() and weights.std() > 0
+    last = tmp_path / "checkpoints" / "last.ckpt"
+    saved = torch.load(last, weights_only=True)["state_dict"]
+    torch.testing.assert_close(saved["loss.class_weights"], weights)
+
+    def measure_again(*args):
+        raise AssertionError("the prior was measured again")
+
+    monkeypatch.setattr(colorization_task, "measure_bin_counts", measure_again)
+    overrides = ("loss=ab_classification", "trainer.max_epochs=2", f"ckpt_path={last}")
+    resumed, task = train(make_cfg(*overrides))
+    assert resumed.current_epoch == 2
+    torch.testing.assert_close(task.loss.class_weights, weights)
 
 
 def test_cli_runs_from_any_directory_and_saves_the_composed_config(tmp_path: Path) -> None:

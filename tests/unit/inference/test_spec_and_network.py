@@ -55,6 +55,22 @@ def test_a_residual_task_network_adds_its_input() -> None:
     assert torch.allclose(TaskNetwork(net)(x), net(x))
 
 
+@pytest.mark.parametrize("size", [(37, 53), (8, 8)])
+def test_a_bin_classifier_task_network_decodes_to_ab_at_the_input_size(size) -> None:
+    """eccv16 scores bins at a quarter of the resolution (its ``output_stride``); the task
+    network decodes them and brings them back to the input's size, as the task does."""
+    from colorization.losses import ABClassificationLoss
+    from colorization.models import ECCV16
+
+    net, loss = ECCV16(1, 313, base_width=4).eval(), ABClassificationLoss()
+    x = torch.rand(2, 1, *size)
+    with torch.no_grad():
+        decoded = TaskNetwork(net, decoder=loss.decoder)(x)
+        from_scores = loss.decoder(net(x), size, stride=4)
+    assert decoded.shape == (2, 2, *size)
+    torch.testing.assert_close(decoded, from_scores)
+
+
 def identity_onnx(path: Path, metadata: dict[str, str]) -> Path:
     """A hand-built ONNX identity model (no exporter needed)."""
     shape = ["batch", 3, "height", "width"]

@@ -5,6 +5,7 @@ load such a state dict through a small name map."""
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -12,7 +13,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from colorization.losses.ab_bins import published_bins
+from colorization.losses.ab_classification import AnnealedMeanDecoder
 from colorization.models import ECCV16, SIGGRAPH17
+from colorization.models.eccv16 import BINS
 from colorization.zoo import count_parameters
 
 
@@ -176,3 +180,35 @@ def test_the_side_head_scores_a_quarter_resolution(size: tuple[int, int]) -> Non
     assert logits.shape == (2, 529, padded[0] // 4, padded[1] // 4)
     with pytest.raises(ValueError, match="side_classes"):
         SIGGRAPH17(4, 2, base_width=4).side_logits(torch.randn(1, 4, 8, 8))
+
+
+# --- with loss=ab_classification: the bin scores are the output -------------------------------
+@pytest.mark.parametrize("size", [(1, 1), (37, 53)])
+def test_eccv16_with_one_output_per_bin_gives_the_scores_at_a_quarter_resolution(size) -> None:
+    net = ECCV16(1, BINS, base_width=4)
+    assert net.decode is None and len(published_bins()) == BINS
+    assert net(torch.randn(2, 1, *size)).shape == (2, BINS, -(-size[0] // 4), -(-size[1] // 4))
+
+
+def test_eccv16_decoding_with_the_bin_centres_is_the_annealed_mean_at_t_1() -> None:
+    """The published decoding layer holds the bins' ab: the distribution's mean, which is what
+    the loss's decoder computes at temperature 1."""
+    torch.manual_seed(0)
+    to_ab = ECCV16(1, 2, base_width=4).eval()
+    to_ab.decode.weight.data.copy_((published_bins() / 110).T.reshape(2, BINS, 1, 1))
+    to_scores = ECCV16(1, BINS, base_width=4).eval()
+    weights = {k: v for k, v in to_ab.state_dict().items() if not k.startswith("decode")}
+    to_scores.load_state_dict(weights)
+    x = torch.randn(1, 1, 32, 40)
+    decoder = AnnealedMeanDecoder(published_bins(), temperature=1.0)
+    with torch.no_grad():
+        torch.testing.assert_close(to_ab(x), decoder(to_scores(x), (32, 40), stride=4))
+
+
+def test_siggraph17_bounds_ab_by_tanh_but_leaves_bin_scores_unbounded() -> None:
+    for outputs, bounded in [(2, True), (BINS, False)]:
+        net = SIGGRAPH17(4, outputs, base_width=4).eval()
+        nn.init.constant_(net.head[0].bias, 5.0)
+        nn.init.zeros_(net.head[0].weight)
+        peak = net(torch.randn(1, 4, 16, 16)).abs().max().item()
+        assert peak == pytest.approx(math.tanh(5.0) if bounded else 5.0, rel=1e-6)

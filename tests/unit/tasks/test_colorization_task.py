@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 from helpers import batch, make_task
 from hydra.errors import InstantiationException
 from torch import nn
 
+from colorization.losses import ABClassificationLoss
 from colorization.models import UNet
 from colorization.tasks import ColorizationTask
 from colorization.train import train
@@ -188,3 +191,37 @@ def test_channel_counts_the_task_cannot_feed_stop_with_the_fix(in_channels, hint
             hints=hints,
             in_channels=in_channels,
         )
+
+
+# --- loss=ab_classification (Zhang et al. 2016) ------------------------------------------------
+def classifying_task(**options) -> ColorizationTask:
+    network = functools.partial(UNet, base_width=4, depth=1)
+    return ColorizationTask(network, ABClassificationLoss(), torch.optim.Adam, **options)
+
+
+def test_the_classification_loss_gives_the_network_one_output_per_bin() -> None:
+    task = classifying_task()
+    assert task.net.out_channels == 313 and task.hparams.out_channels == 2
+    sample = task.prepare_batch(batch(size=16, count=2), "val")
+    scores = task(sample.inputs)
+    assert scores.shape == (2, 313, 16, 16)
+    assert task.decoded(scores, sample.target).shape == (2, 2, 16, 16)
+    # metrics and previews see ab, the loss the scores
+    task.update_metrics(task.metrics["val"], sample, task.decoded(scores, sample.target))
+    assert torch.isfinite(task.metrics["val"]["psnr"].compute())
+    assert all(panel.shape == (2, 3, 16, 16) for panel in task.preview(batch(size=16, count=2)))
+
+
+def test_a_regression_task_keeps_its_output_undecoded() -> None:
+    task = make_task(UNet(4, 2, base_width=4, depth=1))
+    assert task.output_decoder is None
+    pred = torch.rand(1, 2, 8, 8)
+    assert task.decoded(pred, pred) is pred
+
+
+def test_the_classification_loss_refuses_what_cannot_use_bins() -> None:
+    with pytest.raises(ValueError, match="task.propagation=levin refines propagated ab"):
+        classifying_task(propagation="levin", in_channels=6)
+    two_outputs = functools.partial(UNet, base_width=4, depth=1, out_channels=2)
+    with pytest.raises(ValueError, match="model.out_channels=2 but task .* needs 313"):
+        ColorizationTask(two_outputs, ABClassificationLoss(), torch.optim.Adam)
