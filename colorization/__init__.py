@@ -1,3 +1,3 @@
 """colorization: a PyTorch Lightning + Hydra framework for UNet-family image-to-image models."""
 
-__version__ = "0.7.0"
+__version__ = "0.8.0"

@@ -14,7 +14,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from colorization.data.colorization.lab import AB_SCALE
 from colorization.losses.ab_bins import (
     annealed_mean,
     published_bins,
@@ -45,15 +44,18 @@ class AnnealedMeanDecoder(nn.Module):
     of such a model (there ``stride`` is the network's own ``output_stride``, so the graph
     keeps dynamic sizes)."""
 
-    def __init__(self, centres: torch.Tensor, temperature: float = 0.38) -> None:
+    def __init__(
+        self, centres: torch.Tensor, temperature: float = 0.38, ab_scale: float = 110.0
+    ) -> None:
         super().__init__()
         if temperature < 0:
             raise ValueError(f"loss.temperature must be >= 0, got {temperature}.")
         self.register_buffer("centres", centres.float().clone())
         self.temperature = float(temperature)
+        self.ab_scale = float(ab_scale)
 
     def forward(self, logits: torch.Tensor, size: Sequence[int], stride: int = 1) -> torch.Tensor:
-        ab = annealed_mean(logits, self.centres, self.temperature) / AB_SCALE
+        ab = annealed_mean(logits, self.centres, self.temperature) / self.ab_scale
         if stride > 1:
             ab = F.interpolate(ab, scale_factor=stride, mode="bilinear", align_corners=False)
         return ab[..., : size[0], : size[1]]
@@ -80,6 +82,8 @@ class ABClassificationLoss(nn.Module):
         prior_images: training images (crops) the prior is measured on, at most.
         temperature: of the annealed mean that decodes scores to ab (0.38 published; 1: the
             mean, 0: the mode).
+        ab_scale: the task's ab unit: it compares and predicts ``ab / ab_scale`` (colorization:
+            110, which the task checks).
     """
 
     kind = "ab_classification"
@@ -93,6 +97,7 @@ class ABClassificationLoss(nn.Module):
         prior_mix: float = 0.5,
         prior_images: int = 512,
         temperature: float = 0.38,
+        ab_scale: float = 110.0,
     ) -> None:
         super().__init__()
         centres = published_bins()
@@ -109,7 +114,7 @@ class ABClassificationLoss(nn.Module):
         self.prior_sigma = prior_sigma
         self.prior_mix = prior_mix
         self.prior_images = prior_images
-        self.decoder = AnnealedMeanDecoder(centres, temperature)
+        self.decoder = AnnealedMeanDecoder(centres, temperature, ab_scale)
         # In the checkpoint, so that evaluation and a resumed run weigh pixels as training did.
         self.register_buffer("class_weights", torch.ones(len(centres)))
 
@@ -133,7 +138,7 @@ class ABClassificationLoss(nn.Module):
                 f"ab bin), the network gives {logits.shape[1]}: leave model.out_channels unset."
             )
         stride = output_stride(tuple(logits.shape[-2:]), tuple(target.shape[-2:]))
-        target = target[..., ::stride, ::stride].float() * AB_SCALE
+        target = target[..., ::stride, ::stride].float() * self.decoder.ab_scale
         with torch.no_grad():
             weights, indices = soft_encode(
                 target, self.decoder.centres, self.neighbours, self.sigma

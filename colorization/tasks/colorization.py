@@ -23,7 +23,11 @@ from colorization.data.colorization.ab_prior import (
 )
 from colorization.data.colorization.baselines import BASELINES
 from colorization.data.colorization.hints import HintSampler, NoHints, RandomPixelHints
-from colorization.data.colorization.lab import normalized_lab_to_rgb, rgb_to_normalized_lab
+from colorization.data.colorization.lab import (
+    AB_SCALE,
+    normalized_lab_to_rgb,
+    rgb_to_normalized_lab,
+)
 from colorization.metrics import ImagePSNR
 from colorization.models.refiner import PropagationRefiner
 from colorization.tasks.base import (
@@ -140,6 +144,12 @@ class ColorizationTask(ImageToImageTask):
             **base,
         )
         self.hints = hints if hints is not None else RandomPixelHints()
+        ab_scale = getattr(self.output_decoder, "ab_scale", AB_SCALE)
+        if ab_scale != AB_SCALE:
+            raise ValueError(
+                f"loss.ab_scale={ab_scale}, but the task feeds ab / {AB_SCALE}: "
+                f"set loss.ab_scale={AB_SCALE}."
+            )
         if propagation is not None and self.output_decoder is not None:
             raise ValueError(
                 f"task.propagation={propagation} refines propagated ab by regression; "

@@ -225,3 +225,9 @@ def test_the_classification_loss_refuses_what_cannot_use_bins() -> None:
     two_outputs = functools.partial(UNet, base_width=4, depth=1, out_channels=2)
     with pytest.raises(ValueError, match="model.out_channels=2 but task .* needs 313"):
         ColorizationTask(two_outputs, ABClassificationLoss(), torch.optim.Adam)
+
+
+def test_the_classification_loss_must_use_the_task_s_ab_unit() -> None:
+    network = functools.partial(UNet, base_width=4, depth=1)
+    with pytest.raises(ValueError, match="set loss.ab_scale=110.0"):
+        ColorizationTask(network, ABClassificationLoss(ab_scale=128.0), torch.optim.Adam)
