@@ -16,6 +16,7 @@ from torch.nn import functional as F
 
 from colorization.losses.ab_bins import (
     annealed_mean,
+    candidate_table,
     published_bins,
     rebalancing_weights,
     smoothed_prior,
@@ -117,6 +118,15 @@ class ABClassificationLoss(nn.Module):
         self.decoder = AnnealedMeanDecoder(centres, temperature, ab_scale)
         # In the checkpoint, so that evaluation and a resumed run weigh pixels as training did.
         self.register_buffer("class_weights", torch.ones(len(centres)))
+        self._candidates: torch.Tensor | None = None  # built at the first use
+
+    def candidates(self, device: torch.device) -> torch.Tensor:
+        """The :func:`candidate_table` of the bins, on ``device``."""
+        if self._candidates is None:
+            self._candidates = candidate_table(self.decoder.centres, self.neighbours)
+        if self._candidates.device != device:
+            self._candidates = self._candidates.to(device)
+        return self._candidates
 
     @property
     def output_channels(self) -> int:
@@ -140,8 +150,9 @@ class ABClassificationLoss(nn.Module):
         stride = output_stride(tuple(logits.shape[-2:]), tuple(target.shape[-2:]))
         target = target[..., ::stride, ::stride].float() * self.decoder.ab_scale
         with torch.no_grad():
+            table = self.candidates(target.device)
             weights, indices = soft_encode(
-                target, self.decoder.centres, self.neighbours, self.sigma
+                target, self.decoder.centres, self.neighbours, self.sigma, table
             )
             pixel_weights = self.class_weights[indices[:, 0]]  # the nearest bin's weight
         with torch.autocast(logits.device.type, enabled=False):

@@ -19,8 +19,11 @@ from colorization.data.colorization.ab_prior import (
 from colorization.losses import ABClassificationLoss
 from colorization.losses.ab_bins import (
     annealed_mean,
+    candidate_table,
     count_bins,
     dense_targets,
+    nearest_bins,
+    nearest_candidates,
     published_bins,
     rebalancing_weights,
     smoothed_prior,
@@ -74,6 +77,22 @@ def test_soft_encoding_spreads_a_colour_over_its_five_nearest_bins() -> None:
     dense = dense_targets(weights, indices, len(CENTRES))
     torch.testing.assert_close(dense.sum(dim=1), torch.ones(2, 5, 7))
     assert ((dense > 0).sum(dim=1) == 5).all()
+
+
+def test_the_candidate_table_finds_the_same_nearest_bins_as_measuring_all() -> None:
+    torch.manual_seed(0)
+    colours = torch.rand(20000, 2) * 256 - 128
+    halfway = torch.tensor([[5.0, 5.0], [-85.0, 45.0], [4.5, 0.5], [127.6, -127.6]])
+    colours = torch.cat([colours, halfway])
+    table = candidate_table(CENTRES, 5)
+    assert table.shape[:2] == (257, 257) and table.shape[2] < 20
+    exact, exact_bins = nearest_bins(colours, CENTRES, 5)
+    looked_up, bins = nearest_candidates(colours, CENTRES, 5, table)
+    torch.testing.assert_close(looked_up, exact)  # the same distances (ties may swap bins)
+    assert (bins == exact_bins).float().mean() > 0.999
+    weights, _ = soft_encode(colours.T.reshape(1, 2, 1, -1), CENTRES, table=table)
+    exact_weights, _ = soft_encode(colours.T.reshape(1, 2, 1, -1), CENTRES)
+    torch.testing.assert_close(weights, exact_weights, atol=1e-4, rtol=0)
 
 
 def test_a_colour_on_an_inner_bin_weighs_it_against_its_four_neighbours() -> None:

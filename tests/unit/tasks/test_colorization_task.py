@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -10,6 +11,7 @@ from helpers import batch, make_task
 from hydra.errors import InstantiationException
 from torch import nn
 
+from colorization.data.colorization.ab_prior import CACHE_NAME
 from colorization.losses import ABClassificationLoss
 from colorization.models import UNet
 from colorization.tasks import ColorizationTask
@@ -231,3 +233,44 @@ def test_the_classification_loss_must_use_the_task_s_ab_unit() -> None:
     network = functools.partial(UNet, base_width=4, depth=1)
     with pytest.raises(ValueError, match="set loss.ab_scale=110.0"):
         ColorizationTask(network, ABClassificationLoss(ab_scale=128.0), torch.optim.Adam)
+
+
+class Broadcast:
+    """A strategy whose broadcast hands every rank ``rank_zero_value``."""
+
+    def __init__(self, rank_zero_value=None) -> None:
+        self.rank_zero_value, self.sent = rank_zero_value, []
+
+    def broadcast(self, value, src: int = 0):
+        self.sent.append(value)
+        return value if self.rank_zero_value is None else self.rank_zero_value
+
+
+def test_rank_zero_measures_the_bin_prior_and_every_rank_uses_its_counts(tmp_path) -> None:
+    crops = [{"image": torch.full((3, 4, 4), 200, dtype=torch.uint8)}] * 3
+    datamodule = SimpleNamespace(hparams={"image_size": 4}, train_set=crops)
+    first = classifying_task()
+    first.trainer = SimpleNamespace(
+        is_global_zero=True,
+        default_root_dir=str(tmp_path),
+        datamodule=datamodule,
+        strategy=Broadcast(),
+    )
+    first.setup("fit")
+    assert (tmp_path / CACHE_NAME).is_file()
+    counts = first.trainer.strategy.sent[0]
+    assert counts.sum() == 3 * 16  # every pixel of the 3 crops
+    other = classifying_task()
+    other.trainer = SimpleNamespace(
+        is_global_zero=False,
+        default_root_dir=str(tmp_path / "elsewhere"),
+        datamodule=SimpleNamespace(hparams={}, train_set=[]),  # not read on this rank
+        strategy=Broadcast(rank_zero_value=counts),
+    )
+    other.setup("fit")
+    torch.testing.assert_close(other.loss.class_weights, first.loss.class_weights)
+    assert not (tmp_path / "elsewhere").exists()
+    without_data = classifying_task()
+    without_data.trainer = SimpleNamespace(datamodule=None)
+    with pytest.raises(ValueError, match="loss.rebalance=false"):
+        without_data.setup("fit")
