@@ -33,6 +33,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
@@ -53,13 +54,29 @@ NEW_DATA_KEYS = {"data.test_root"}
 _ABSENT = object()
 
 
+def parsed_override(override: str) -> tuple[str, Any]:
+    """``key=value`` as ``train`` reads it (Hydra's grammar: ``0.38`` is a number, ``null``
+    None, ``[1,2]`` a list)."""
+    try:
+        parsed = OverridesParser.create().parse_override(override)
+    except Exception:  # Hydra raises its own error types for what its grammar rejects
+        parsed = None
+    if (
+        parsed is None
+        or not parsed.key_or_group
+        or parsed.is_sweep_override()
+        or parsed.is_delete()
+    ):
+        raise UserError(f"{override!r} is not key=value (e.g. data.test_root=/photos/test).")
+    return parsed.key_or_group, parsed.value()
+
+
 def apply_overrides(run: TrainedRun, overrides: Sequence[str]) -> list[str]:
-    """``key=value`` overrides of the run's config (data settings, tile size, ...)."""
+    """``key=value`` overrides of the run's config (data settings, tile size, the decoding
+    temperature of ``loss=ab_classification``, ...)."""
     applied = []
     for override in overrides:
-        key, sep, value = override.partition("=")
-        if not sep:
-            raise UserError(f"{override!r} is not key=value (e.g. data.test_root=/photos/test).")
+        key, value = parsed_override(override)
         if (
             key not in NEW_DATA_KEYS
             and OmegaConf.select(run.config, key, default=_ABSENT) is _ABSENT
@@ -68,7 +85,7 @@ def apply_overrides(run: TrainedRun, overrides: Sequence[str]) -> list[str]:
             close = difflib.get_close_matches(key, keys, n=1)
             hint = f" Did you mean {close[0]}?" if close else ""
             raise UserError(f"{key} is not a setting of the run's config.{hint}")
-        OmegaConf.update(run.config, key, OmegaConf.create({"v": value}).v, force_add=True)
+        OmegaConf.update(run.config, key, value, force_add=True)
         applied.append(override)
     return applied
 

@@ -4,7 +4,6 @@ network refines."""
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,12 +14,7 @@ from torch import nn
 from torchmetrics import Metric
 from torchmetrics.image import StructuralSimilarityIndexMeasure
 
-from colorization.data.colorization.ab_prior import (
-    CACHE_NAME,
-    cached_bin_counts,
-    data_fingerprint,
-    measure_bin_counts,
-)
+from colorization.data.colorization.ab_prior import training_bin_counts
 from colorization.data.colorization.baselines import BASELINES
 from colorization.data.colorization.hints import HintSampler, NoHints, RandomPixelHints
 from colorization.data.colorization.lab import (
@@ -34,8 +28,6 @@ from colorization.tasks.base import (
     ImageToImageTask,
     PreparedBatch,
 )
-
-log = logging.getLogger(__name__)
 
 HINT_BACKGROUND = 0.25  # grey level of non-hinted pixels in the hint preview panel
 
@@ -170,22 +162,11 @@ class ColorizationTask(ImageToImageTask):
                 "loss.rebalance=true measures the ab prior on the DataModule's training set, "
                 "and this run has none: train with a DataModule, or set loss.rebalance=false."
             )
-        centres, images = self.loss.decoder.centres.cpu(), self.loss.prior_images
         counts = None
         if trainer.is_global_zero:
-            path = Path(trainer.default_root_dir) / CACHE_NAME
-            fingerprint = data_fingerprint(dict(datamodule.hparams), images)
-            dataset = datamodule.train_set
-            counts, cached = cached_bin_counts(
-                path,
-                fingerprint,
-                len(centres),
-                lambda: measure_bin_counts(dataset, centres, images),
-            )
-            source = "read from" if cached else f"measured on {min(len(dataset), images)} crops, in"
-            log.info("ab-bin prior for class rebalancing %s %s", source, path)
-        counts = trainer.strategy.broadcast(counts, src=0)
-        self.loss.set_prior(counts)
+            centres, folder = self.loss.decoder.centres.cpu(), Path(trainer.default_root_dir)
+            counts = training_bin_counts(datamodule, centres, self.loss.prior_images, folder)
+        self.loss.set_prior(trainer.strategy.broadcast(counts, src=0))
 
     def make_metrics(self) -> dict[str, Metric]:
         metrics: dict[str, Metric] = {}

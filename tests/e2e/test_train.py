@@ -101,7 +101,7 @@ def test_the_bin_prior_is_measured_once_and_a_resumed_run_reads_it_back(
 ) -> None:
     """loss=ab_classification: the class-rebalancing prior is measured on the training crops,
     cached in the run folder and kept in the checkpoint; resuming measures nothing."""
-    import colorization.tasks.colorization as colorization_task
+    import colorization.data.colorization.ab_prior as ab_prior
 
     _, task = train(make_cfg("loss=ab_classification"))
     weights = task.loss.class_weights.clone()
@@ -113,7 +113,7 @@ def test_the_bin_prior_is_measured_once_and_a_resumed_run_reads_it_back(
     def measure_again(*args):
         raise AssertionError("the prior was measured again")
 
-    monkeypatch.setattr(colorization_task, "measure_bin_counts", measure_again)
+    monkeypatch.setattr(ab_prior, "measure_bin_counts", measure_again)
     overrides = ("loss=ab_classification", "trainer.max_epochs=2", f"ckpt_path={last}")
     resumed, task = train(make_cfg(*overrides))
     assert resumed.current_epoch == 2

@@ -83,3 +83,21 @@ def cached_bin_counts(
     partial.write_text(json.dumps({"fingerprint": fingerprint, "counts": counts.tolist()}))
     partial.replace(path)  # never a half-written cache
     return counts, False
+
+
+def training_bin_counts(
+    datamodule: Any, centres: torch.Tensor, images: int, folder: Path
+) -> torch.Tensor:
+    """The bin counts of ``datamodule.train_set``: read from ``folder``'s cache if they were
+    measured on the same data, else measured on up to ``images`` items and cached there."""
+    dataset = datamodule.train_set
+    path = folder / CACHE_NAME
+    counts, cached = cached_bin_counts(
+        path,
+        data_fingerprint(dict(datamodule.hparams), images),
+        len(centres),
+        lambda: measure_bin_counts(dataset, centres, images),
+    )
+    source = "read from" if cached else f"measured on {min(len(dataset), images)} crops, in"
+    log.info("ab-bin prior for class rebalancing %s %s", source, path)
+    return counts
