@@ -18,7 +18,8 @@ TENSORS = {
     "colorization": (
         "inputs (N, 4, H, W) float32: L/50 - 1 (CIE Lab L in [0, 100]), hint a/110, hint b/110 "
         "(0 where no hint), hint mask (1 at hinted pixels, else 0), and with a propagation 2 more: "
-        "the hints spread by that method (a/110, b/110); outputs (N, 2, H, W): "
+        "the hints spread by that method (a/110, b/110), or (N, 1, H, W), L alone, for an "
+        "automatic model (in_channels 1); outputs (N, 2, H, W): "
         "a/110, b/110 (combine with the photo's L, then Lab -> sRGB, D65)"
     ),
     "segmentation": (

@@ -49,6 +49,7 @@ def test_loader_row_counts_batches_from_the_datamodule() -> None:
     assert data["data"] == "ColorizationDataModule" and data["images_per_s"] > 0
 
 
+@pytest.mark.slow  # about 2 minutes: each of its 14 rows runs in a fresh process
 def test_command_line_prints_the_table_and_writes_csv(tmp_path: Path) -> None:
     csv_path = tmp_path / "bench.csv"
     command = [
