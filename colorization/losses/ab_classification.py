@@ -41,9 +41,9 @@ def output_stride(predicted: tuple[int, int], wanted: tuple[int, int]) -> int:
 class AnnealedMeanDecoder(nn.Module):
     """Bin scores (B, Q, h, w) -> normalised ab (B, 2, H, W): the annealed mean, up-sampled
     bilinearly by ``stride`` when the scores are at 1/stride of the resolution (as Zhang et al.
-    up-sample their quarter-resolution ab), cropped to ``size``. Part of the exported network
-    of such a model (there ``stride`` is the network's own ``output_stride``, so the graph
-    keeps dynamic sizes)."""
+    up-sample their quarter-resolution ab), cropped to ``size``. ``stride=None`` finds it from
+    the sizes (:func:`output_stride`); the exported network passes its model's own
+    ``output_stride``, so that the graph keeps dynamic sizes."""
 
     def __init__(
         self, centres: torch.Tensor, temperature: float = 0.38, ab_scale: float = 110.0
@@ -55,7 +55,11 @@ class AnnealedMeanDecoder(nn.Module):
         self.temperature = float(temperature)
         self.ab_scale = float(ab_scale)
 
-    def forward(self, logits: torch.Tensor, size: Sequence[int], stride: int = 1) -> torch.Tensor:
+    def forward(
+        self, logits: torch.Tensor, size: Sequence[int], stride: int | None = None
+    ) -> torch.Tensor:
+        if stride is None:
+            stride = output_stride(tuple(logits.shape[-2:]), (int(size[0]), int(size[1])))
         ab = annealed_mean(logits, self.centres, self.temperature) / self.ab_scale
         if stride > 1:
             ab = F.interpolate(ab, scale_factor=stride, mode="bilinear", align_corners=False)

@@ -20,7 +20,6 @@ import torch
 from torch import nn
 from torchmetrics import MeanMetric, Metric
 
-from colorization.losses.ab_classification import output_stride
 from colorization.tasks.clipping import ClipAlgorithm
 from colorization.tasks.guard import LossGuard
 from colorization.tasks.oom import OutOfMemoryRecovery
@@ -200,10 +199,7 @@ class ImageToImageTask(ManualOptimization, ABC):
     def decoded(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """``pred`` as the task's prediction at ``target``'s size (see :attr:`output_decoder`)."""
         decoder = self.output_decoder
-        if decoder is None:
-            return pred
-        size = tuple(target.shape[-2:])
-        return decoder(pred, size, output_stride(tuple(pred.shape[-2:]), size))
+        return pred if decoder is None else decoder(pred, target.shape[-2:])
 
     def predict_images(self, inputs: torch.Tensor) -> torch.Tensor:
         """The prediction used for validation, test and previews (a task that works on whole

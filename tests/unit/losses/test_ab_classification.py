@@ -120,10 +120,13 @@ def test_the_decoder_brings_quarter_resolution_scores_to_the_image_size() -> Non
     decoder = AnnealedMeanDecoder(CENTRES, temperature=0.38)
     logits = torch.zeros(1, len(CENTRES), 9, 5)
     logits[:, 150] = 50.0  # certain of one bin everywhere
-    ab = decoder(logits, (33, 17), stride=4)
+    ab = decoder(logits, (33, 17))  # the stride (4) found from the sizes
     assert ab.shape == (1, 2, 33, 17)
+    torch.testing.assert_close(ab, decoder(logits, (33, 17), stride=4))
     torch.testing.assert_close(ab, (CENTRES[150] / 110).view(1, 2, 1, 1).expand_as(ab))
     assert decoder(torch.zeros(1, len(CENTRES), 6, 6), (6, 6)).shape == (1, 2, 6, 6)
+    with pytest.raises(ValueError, match="must be at its resolution or at 1/s"):
+        decoder(torch.zeros(1, len(CENTRES), 7, 5), (33, 17))
 
 
 def test_the_stride_of_lower_resolution_scores_is_found_from_the_sizes() -> None:
