@@ -19,7 +19,8 @@ from colorization.config import config_dir
 # The public reference implementations: (model, settings, parameter count), 3 -> 1 channels
 # unless the settings say otherwise. LeeJunHyun/Image_Segmentation network.py (U_Net, AttU_Net,
 # R2U_Net, R2AttU_Net), 4uiiurz1/pytorch-nested-unet archs.py (NestedUNet), and
-# richzhang/colorization (eccv16: 1 -> 2; siggraph17: 4 -> 2, without its 529-class side head).
+# richzhang/colorization (eccv16: 1 -> 2; siggraph17: 4 -> 2, without its 529-class side head),
+# yjn870/RDN-pytorch (rdn: the paper's 16 x 8 blocks, x2, 3 -> 3).
 REFERENCE_PRESETS: dict[str, tuple[str, dict[str, Any], int]] = {
     "unet": ("unet", {"base_width": 64, "depth": 4, "upsample": "nearest"}, 34_527_041),
     "attention_unet": (
@@ -43,6 +44,11 @@ REFERENCE_PRESETS: dict[str, tuple[str, dict[str, Any], int]] = {
         "siggraph17",
         {"base_width": 64, "in_channels": 4, "out_channels": 2},
         34_051_074,
+    ),
+    "rdn": (
+        "rdn",
+        {"base_width": 64, "preset": "paper", "scale": 2, "in_channels": 3, "out_channels": 3},
+        22_123_395,
     ),
 }
 

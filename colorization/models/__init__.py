@@ -9,6 +9,7 @@ from colorization.models.nested_attention_unet import NestedAttentionUNet
 from colorization.models.nested_unet import NestedUNet
 from colorization.models.r2_attention_unet import R2AttentionUNet
 from colorization.models.r2_unet import R2UNet
+from colorization.models.rdn import RDN
 from colorization.models.res_unet import ResUNet
 from colorization.models.siggraph17 import SIGGRAPH17
 from colorization.models.unet import UNet
@@ -22,6 +23,7 @@ __all__ = [
     "PatchDiscriminator",
     "R2AttentionUNet",
     "R2UNet",
+    "RDN",
     "ResUNet",
     "SIGGRAPH17",
     "UNet",
