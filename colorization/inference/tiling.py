@@ -47,11 +47,14 @@ def tiled_apply(
     tile: int,
     overlap: int,
     tiles_per_batch: int = 4,
+    scale: int = 1,
 ) -> torch.Tensor:
-    """``fn`` applied to ``image`` (B, C, H, W) tile by tile; returns (B, C_out, H, W) float32.
+    """``fn`` applied to ``image`` (B, C, H, W) tile by tile; returns (B, C_out, sH, sW) float32.
 
-    ``fn`` must keep the spatial size of its input. Tiles go through ``fn`` in batches of
-    ``tiles_per_batch`` (times B images), which bounds the memory needed.
+    ``fn`` must return each tile at ``scale`` times its size (1: the same size; a
+    super-resolution network: its factor); tiles and their overlaps are blended at the output's
+    resolution. Tiles go through ``fn`` in batches of ``tiles_per_batch`` (times B images),
+    which bounds the memory needed.
     """
     batch, _, height, width = image.shape
     tile_h, tile_w = min(tile, height), min(tile, width)
@@ -60,21 +63,24 @@ def tiled_apply(
         for top in tile_starts(height, tile_h, min(overlap, tile_h - 1))
         for left in tile_starts(width, tile_w, min(overlap, tile_w - 1))
     ]
-    window = blend_window(tile_h, tile_w, overlap).to(image.device)
+    out_h, out_w = tile_h * scale, tile_w * scale
+    window = blend_window(out_h, out_w, overlap * scale).to(image.device)
     output: torch.Tensor | None = None
-    weights = torch.zeros(height, width, device=image.device)
+    weights = torch.zeros(height * scale, width * scale, device=image.device)
     for first in range(0, len(boxes), tiles_per_batch):
         chunk = boxes[first : first + tiles_per_batch]
         crops = torch.cat([image[..., y : y + tile_h, x : x + tile_w] for y, x in chunk])
         results = fn(crops).float()
-        if results.shape[-2:] != crops.shape[-2:]:
+        if results.shape[-2:] != (out_h, out_w):
             raise ValueError(
-                "Tiled inference needs a network that keeps the image size; it turned "
-                f"{tuple(crops.shape[-2:])} into {tuple(results.shape[-2:])}."
+                f"Tiled inference needs a network that returns {scale}x its input's size; it "
+                f"turned {tuple(crops.shape[-2:])} into {tuple(results.shape[-2:])}."
             )
         if output is None:
-            output = torch.zeros(batch, results.shape[1], height, width, device=image.device)
+            shape = (batch, results.shape[1], height * scale, width * scale)
+            output = torch.zeros(shape, device=image.device)
         for (top, left), result in zip(chunk, results.split(batch), strict=True):
-            output[..., top : top + tile_h, left : left + tile_w] += result * window
-            weights[top : top + tile_h, left : left + tile_w] += window
+            y, x = top * scale, left * scale
+            output[..., y : y + out_h, x : x + out_w] += result * window
+            weights[y : y + out_h, x : x + out_w] += window
     return output / weights

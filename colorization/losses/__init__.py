@@ -1,7 +1,7 @@
 """Losses beyond torch's own (``torch.nn.L1Loss``/``MSELoss`` serve regression tasks)."""
 
 from colorization.losses.ab_classification import ABClassificationLoss
-from colorization.losses.restoration import CharbonnierLoss, L1SSIMLoss, SSIMLoss
+from colorization.losses.restoration import CharbonnierLoss, L1SSIMLoss, PSNRLoss, SSIMLoss
 from colorization.losses.segmentation import (
     BCEDiceLoss,
     BCELoss,
@@ -20,6 +20,7 @@ __all__ = [
     "DiceLoss",
     "FocalLoss",
     "L1SSIMLoss",
+    "PSNRLoss",
     "SSIMLoss",
     "SegmentationLoss",
 ]

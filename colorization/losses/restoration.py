@@ -1,4 +1,5 @@
-"""Image-restoration losses (flare removal; any regression task): Charbonnier, SSIM, L1 + SSIM.
+"""Image-restoration losses (flare removal, super-resolution; any regression task): Charbonnier,
+SSIM, L1 + SSIM, negative PSNR.
 
 L1 and MSE are torch's own (``conf/loss/l1.yaml``, ``mse.yaml``). SSIM is torchmetrics'
 (Gaussian window 11, sigma 1.5: the metric the task reports), computed in float32 outside
@@ -63,3 +64,19 @@ class L1SSIMLoss(nn.Module):
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         l1 = F.l1_loss(pred.float(), target.float())
         return l1 + self.ssim_weight * self.ssim(pred, target)
+
+
+class PSNRLoss(nn.Module):
+    """``-PSNR(pred, target)`` in dB for images in [0, 1]: ``10 log10(MSE + eps)``. MSE on a log
+    scale: the gradient grows as the error shrinks (the seed project of the super-resolution
+    task trained with it beside MSE)."""
+
+    def __init__(self, eps: float = 1e-8) -> None:
+        super().__init__()
+        if eps <= 0:
+            raise ValueError(f"loss.eps must be > 0, got {eps}.")
+        self.eps = eps
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        mse = F.mse_loss(pred.float(), target.float())
+        return 10 * torch.log10(mse + self.eps)

@@ -4,6 +4,7 @@ from colorization.tasks.base import ImageToImageTask, PreparedBatch
 from colorization.tasks.colorization import ColorizationTask
 from colorization.tasks.flare import FlareTask
 from colorization.tasks.segmentation import SegmentationTask
+from colorization.tasks.superres import SuperResTask
 
 __all__ = [
     "ColorizationTask",
@@ -11,4 +12,5 @@ __all__ = [
     "ImageToImageTask",
     "PreparedBatch",
     "SegmentationTask",
+    "SuperResTask",
 ]

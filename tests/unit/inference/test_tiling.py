@@ -39,5 +39,20 @@ def test_tiling_a_pixelwise_network_equals_running_it_whole() -> None:
 
 
 def test_tiling_needs_a_network_that_keeps_the_size() -> None:
-    with pytest.raises(ValueError, match="keeps the image size"):
+    with pytest.raises(ValueError, match="returns 1x its input.s size"):
         tiled_apply(lambda x: x[..., :-1, :], torch.rand(1, 3, 20, 20), tile=16, overlap=4)
+
+
+@pytest.mark.parametrize("scale", [2, 3])
+def test_tiling_an_upsampling_network_equals_running_it_whole(scale: int) -> None:
+    """A super-resolution network returns each tile at ``scale`` x its size; a pixel-local one
+    (nearest up-sampling of a 1x1 convolution) gives the same image tiled as whole."""
+    net = nn.Sequential(nn.Conv2d(3, 3, 1), nn.Upsample(scale_factor=scale))
+    image = torch.rand(2, 3, 23, 37)
+    with torch.no_grad():
+        whole = net(image)
+    tiled = tiled_apply(net, image, tile=10, overlap=3, scale=scale)
+    assert tiled.shape == (2, 3, 23 * scale, 37 * scale)
+    torch.testing.assert_close(tiled, whole, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match=f"returns {scale}x its input.s size"):
+        tiled_apply(nn.Conv2d(3, 3, 1), image, tile=10, overlap=3, scale=scale)

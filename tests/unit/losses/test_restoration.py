@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torchmetrics.functional.image import structural_similarity_index_measure
@@ -32,3 +34,16 @@ def test_ssim_loss_is_computed_in_float32_under_autocast() -> None:
     with torch.autocast("cpu", dtype=torch.bfloat16):
         under_autocast = SSIMLoss()(noisy, clean)
     assert under_autocast.item() == pytest.approx(exact.item(), abs=1e-5)
+
+
+def test_the_psnr_loss_is_minus_the_psnr() -> None:
+    from colorization.losses import PSNRLoss
+
+    target = torch.rand(2, 3, 8, 8)
+    pred = (target + 0.1).requires_grad_()
+    mse = torch.nn.functional.mse_loss(pred, target)
+    assert PSNRLoss()(pred, target).item() == pytest.approx(10 * math.log10(mse.item()), rel=1e-5)
+    PSNRLoss()(pred, target).backward()
+    assert pred.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="eps"):
+        PSNRLoss(0)
