@@ -1,4 +1,5 @@
-"""Apply a trained model to your own images: colorize with your hints, segment, remove flare.
+"""Apply a trained model to your own images: colorize with your hints, segment, remove flare,
+super-resolve.
 
     python -m colorization.predict outputs/my_run/checkpoints/last.ckpt photos/ results/ \
         [--hints hints/ | --hints-from originals/ [--hint-ratio 0.01 | --hint-points 10]]
@@ -15,6 +16,7 @@ mirrors the inputs' relative paths, as PNG at each input's full resolution:
   (``--hints-from``), or none.
 - segmentation: ``<name>.png`` with the class index of each pixel, ``<name>_overlay.png``.
 - flare: ``<name>.png``, the restored photo.
+- superres: ``<name>.png``, the photo at the model's scale (in low-resolution tiles).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from colorization.inference.colorize import Colorizer
 from colorization.inference.network import Network, open_network
 from colorization.inference.restore import Restorer
 from colorization.inference.segment import Segmenter
+from colorization.inference.upscale import Upscaler
 from colorization.inference.user_hints import read_hints
 
 log = logging.getLogger(__name__)
@@ -177,10 +180,16 @@ def flare_predictor(network: Network, args: argparse.Namespace) -> Predictor:
     return lambda path, image: {"": restorer(image)}
 
 
+def superres_predictor(network: Network, args: argparse.Namespace) -> Predictor:
+    upscaler = Upscaler(network, args.tile_size, args.tile_overlap)
+    return lambda path, image: {"": upscaler(image)}
+
+
 PREDICTORS = {
     "colorization": colorization_predictor,
     "segmentation": segmentation_predictor,
     "flare": flare_predictor,
+    "superres": superres_predictor,
 }
 
 
@@ -190,6 +199,7 @@ def check_options(task: str, args: argparse.Namespace, source: str) -> None:
         "colorization": FLARE_OPTIONS,
         "segmentation": (*COLORIZATION_OPTIONS, *FLARE_OPTIONS),
         "flare": (*COLORIZATION_OPTIONS, "working_size"),
+        "superres": (*COLORIZATION_OPTIONS, "working_size"),
     }[task]
     wrong = [name for name in not_for if getattr(args, name) not in (None, False)]
     if wrong:
@@ -241,7 +251,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     color.add_argument(
         "--working-size", type=int, help="shorter side the network sees (default: the run's)"
     )
-    flare = parser.add_argument_group("flare")
+    flare = parser.add_argument_group("flare, super-resolution")
     flare.add_argument("--tile-size", type=int, help="override the model's tile size")
     flare.add_argument("--tile-overlap", type=int, help="override the model's tile overlap")
     args = parser.parse_args(argv)

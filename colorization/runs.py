@@ -148,5 +148,7 @@ def trained_network(path: str | Path, device: str = "cpu") -> TorchNetwork:
     spec = spec_from_config(run.config)
     task = load_trained_task(run)
     residual = bool(task.hparams.get("residual", False))
-    module = TaskNetwork(task.net, residual=residual, decoder=task.output_decoder)
+    # A super-resolution run whose model does not up-sample itself refines the bicubic image.
+    upsample = 1 if getattr(task, "upsamples_itself", True) else int(task.hparams.scale)
+    module = TaskNetwork(task.net, residual, task.output_decoder, upsample)
     return TorchNetwork(module, spec, device)

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from colorization.data.images import shown
+from colorization.data.superres.degradation import bicubic_upsample
 from colorization.inference.spec import SPEC_KEY, InferenceSpec
 
 
@@ -30,17 +31,26 @@ def checked_spec(network: Network, task: str, what: str) -> InferenceSpec:
 class TaskNetwork(nn.Module):
     """What a task computes at inference: the network, plus the input for a residual task
     (flare predicts ``clean - flared``), or decoded by the task's ``decoder`` (ab bin scores
-    -> ab). This module is what ``colorization.export`` exports."""
+    -> ab); ``upsample`` s > 1: the input is up-sampled bicubically first and the network adds
+    its correction (super-resolution with a model that does not up-sample itself). This module
+    is what ``colorization.export`` exports."""
 
     def __init__(
-        self, net: nn.Module, residual: bool = False, decoder: nn.Module | None = None
+        self,
+        net: nn.Module,
+        residual: bool = False,
+        decoder: nn.Module | None = None,
+        upsample: int = 1,
     ) -> None:
         super().__init__()
         self.net = net
-        self.residual = residual
+        self.residual = residual or upsample > 1
         self.decoder = decoder
+        self.upsample = upsample
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if self.upsample > 1:
+            inputs = bicubic_upsample(inputs, self.upsample)
         output = self.net(inputs)
         if self.decoder is not None:  # scores at 1/output_stride of the input's resolution
             stride = getattr(self.net, "output_stride", 1)

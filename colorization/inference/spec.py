@@ -10,7 +10,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-TASKS = ("colorization", "segmentation", "flare")
+TASKS = ("colorization", "segmentation", "flare", "superres")
 SPEC_KEY = "colorization.spec"  # ONNX metadata key holding the spec as JSON
 
 # What the tensors of each task's network mean (also written into the ONNX metadata).
@@ -31,6 +31,10 @@ TENSORS = {
         "inputs (N, 3, H, W) float32: flared sRGB in [0, 1]; outputs (N, 3, H, W): the clean "
         "sRGB (clip to [0, 1]); any H and W, larger photos in overlapping tiles"
     ),
+    "superres": (
+        "inputs (N, 3, H, W) float32: low-resolution sRGB in [0, 1]; outputs (N, 3, sH, sW): "
+        "the image at scale s (clip to [0, 1]); any H and W, larger photos in overlapping tiles"
+    ),
 }
 
 
@@ -41,7 +45,9 @@ class InferenceSpec:
     in_channels / out_channels: of the network.
     working_size: the shorter side photos are resized to before the network (colorization and
         segmentation: the scale the network was validated at); outputs are resized back.
-    tile_size / tile_overlap: flare: whole photos in overlapping tiles at full resolution.
+    tile_size / tile_overlap: flare, superres: whole photos in overlapping tiles (superres:
+        low-resolution tiles).
+    scale: superres: the up-sampling factor.
     propagation: colorization: the classical propagation of the hints the network refines (its
         last 2 input channels; ``levin``), or None.
     num_classes / ignore_index / class_names: segmentation.
@@ -58,6 +64,7 @@ class InferenceSpec:
     num_classes: int | None = None
     ignore_index: int | None = None
     class_names: tuple[str, ...] | None = None
+    scale: int | None = None
     model: str = ""
 
     def __post_init__(self) -> None:
@@ -87,7 +94,7 @@ class InferenceSpec:
 
 
 def task_name(config: DictConfig) -> str:
-    """colorization / segmentation / flare from a run config's ``task._target_``."""
+    """colorization / segmentation / flare / superres from a run config's ``task._target_``."""
     target = str(OmegaConf.select(config, "task._target_", default=""))
     return target.rsplit(".", 1)[-1].removesuffix("Task").lower()
 
@@ -132,9 +139,11 @@ def spec_from_config(config: DictConfig) -> InferenceSpec:
             ignore_index=OmegaConf.select(config, "task.ignore_index", default=None),
             class_names=tuple(str(n) for n in names) if names is not None else None,
         )
+    scale = int(config.task.scale) if task == "superres" else None
     return InferenceSpec(
         **common,
         out_channels=int(config.task.out_channels),
         tile_size=int(config.task.tile_size),
         tile_overlap=int(config.task.tile_overlap),
+        scale=scale,
     )

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 import torchvision
+from helpers import photo, train_run, write_image
 
+from colorization.export import export
+from colorization.predict import main as predict
 from colorization.train import train
 
 
@@ -33,3 +36,18 @@ def test_an_epoch_writes_a_preview_of_bicubic_prediction_and_truth(make_cfg, tmp
     grid = torchvision.io.decode_image(str(tmp_path / "previews" / "epoch_000.png"))
     # two rows of three 32 px panels (the built-in validation views at data.image_size)
     assert grid.shape == (3, 2 * 34 + 2, 3 * 34 + 2)
+
+
+@pytest.mark.parametrize("model", ["rdn", "unet"])
+def test_predict_and_export_super_resolve_photos_of_any_size(model: str, tmp_path: Path) -> None:
+    """A UNet's exported graph holds the bicubic up-sampling it refines; RDN's its up-sampler."""
+    run = train_run(tmp_path / "run", "task=superres", f"model={model}", "task.tile_size=16")
+    write_image(tmp_path / "in" / "odd.png", photo(37, 53))
+    predict([str(run), str(tmp_path / "in"), str(tmp_path / "torch")])
+    results = export(run, tmp_path / "model.onnx")
+    assert max(difference for _, difference in results) <= 1e-4
+    predict(["--onnx", str(tmp_path / "model.onnx"), str(tmp_path / "in"), str(tmp_path / "onnx")])
+    from_torch = torchvision.io.decode_image(str(tmp_path / "torch" / "odd.png")).int()
+    from_onnx = torchvision.io.decode_image(str(tmp_path / "onnx" / "odd.png")).int()
+    assert from_torch.shape == (3, 74, 106)
+    assert (from_torch - from_onnx).abs().max() <= 1

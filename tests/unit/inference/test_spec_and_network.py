@@ -29,6 +29,8 @@ def test_the_spec_of_each_task_comes_from_the_run_config() -> None:
     assert (segmentation.out_channels, segmentation.num_classes) == (4, 4)
     assert segmentation.class_names == ("a", "b", "c", "d")
     assert spec_from_config(compose(["task=segmentation"])).out_channels == 1
+    superres = spec_from_config(compose(["task=superres", "task.scale=3"]))
+    assert (superres.scale, superres.tile_size, superres.out_channels) == (3, 64, 3)
     flare = spec_from_config(compose(["task=flare"]))
     assert (flare.tile_size, flare.tile_overlap, flare.working_size) == (256, 32, None)
 
@@ -44,8 +46,8 @@ def test_the_spec_survives_json_and_refuses_what_it_does_not_know() -> None:
         InferenceSpec.from_json(
             '{"task": "flare", "in_channels": 3, "out_channels": 3, "novel": 1}'
         )
-    with pytest.raises(ValueError, match="Unknown task 'superres'"):
-        InferenceSpec("superres", 3, 3)
+    with pytest.raises(ValueError, match="Unknown task .inpainting."):
+        InferenceSpec("inpainting", 3, 3)
 
 
 def test_a_residual_task_network_adds_its_input() -> None:
