@@ -1,7 +1,8 @@
 """Super-resolution: a low-resolution RGB image -> the image at ``scale`` times its size.
 
 The low-resolution input is made on the batch from the high-resolution crop (bicubic with
-antialiasing, 8-bit: :mod:`colorization.data.superres.degradation`). A model that up-samples
+antialiasing, 8-bit: :mod:`colorization.data.superres.degradation`), or comes with it from
+paired folders (``data=div2k``). A model that up-samples
 itself (one whose constructor takes ``scale``, such as RDN) gets the LR image and the scale; any
 other zoo model gets the bicubic up-sampled image and predicts the correction added to it
 ("pre-up-sampling", as SRCNN/VDSR do), so every UNet can be compared with RDN on the same data.
@@ -116,7 +117,11 @@ class SuperResTask(ImageToImageTask):
     def prepare_batch(self, batch: dict[str, torch.Tensor], stage: str) -> PreparedBatch:
         scale = self.hparams.scale
         high = crop_to_multiple(batch["image"].float() / 255, scale)
-        low = bicubic_downsample(high, scale)
+        if "low" in batch:  # paired data (DIV2K): the LR images given
+            low = batch["low"].float() / 255
+            high = high[..., : low.shape[-2] * scale, : low.shape[-1] * scale]
+        else:
+            low = bicubic_downsample(high, scale)
         extras = {"bicubic": bicubic_upsample(low, scale)}
         return PreparedBatch(inputs=low, target=high, extras=extras)
 

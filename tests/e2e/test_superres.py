@@ -9,6 +9,7 @@ import pytest
 import torch
 import torchvision
 from helpers import photo, train_run, write_image
+from PIL import Image
 
 from colorization.export import export
 from colorization.predict import main as predict
@@ -51,3 +52,17 @@ def test_predict_and_export_super_resolve_photos_of_any_size(model: str, tmp_pat
     from_onnx = torchvision.io.decode_image(str(tmp_path / "onnx" / "odd.png")).int()
     assert from_torch.shape == (3, 74, 106)
     assert (from_torch - from_onnx).abs().max() <= 1
+
+
+def test_div2k_pairs_train_with_their_own_low_resolution_images(make_cfg, tmp_path: Path) -> None:
+    rng = torch.Generator().manual_seed(0)
+    for index in range(4):
+        high = torch.randint(0, 256, (3, 48, 40 + 2 * index), generator=rng, dtype=torch.uint8)
+        low = high[:, ::2, ::2]
+        for folder, image, name in (("HR", high, f"{index:04d}"), ("LR_bicubic/X2", low, None)):
+            path = tmp_path / "div2k" / folder / f"{name or f'{index:04d}x2'}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(image.permute(1, 2, 0).numpy()).save(path)
+    overrides = ("task=superres", "model=rdn", "data=div2k", f"data.root={tmp_path / 'div2k'}")
+    trainer, _ = train(make_cfg(*overrides, "data.val_fraction=0.25", "debug=fast_dev_run"))
+    assert trainer.state.finished and torch.isfinite(trainer.callback_metrics["val/psnr"])
