@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 from colorization.build import build_task
 from colorization.callbacks.history import read_history
 from colorization.data.images import shown
-from colorization.inference.network import TaskNetwork, TorchNetwork
+from colorization.inference.network import TorchNetwork
 from colorization.inference.spec import spec_from_config, task_name
 from colorization.resume import load_checkpoint
 from colorization.run_folder import RunFolder
@@ -147,8 +147,4 @@ def trained_network(path: str | Path, device: str = "cpu") -> TorchNetwork:
     run = open_run(path)
     spec = spec_from_config(run.config)
     task = load_trained_task(run)
-    residual = bool(task.hparams.get("residual", False))
-    # A super-resolution run whose model does not up-sample itself refines the bicubic image.
-    upsample = 1 if getattr(task, "upsamples_itself", True) else int(task.hparams.scale)
-    module = TaskNetwork(task.net, residual, task.output_decoder, upsample)
-    return TorchNetwork(module, spec, device)
+    return TorchNetwork(task.inference_network(), spec, device)

@@ -31,9 +31,10 @@ def checked_spec(network: Network, task: str, what: str) -> InferenceSpec:
 class TaskNetwork(nn.Module):
     """What a task computes at inference: the network, plus the input for a residual task
     (flare predicts ``clean - flared``), or decoded by the task's ``decoder`` (ab bin scores
-    -> ab); ``upsample`` s > 1: the input is up-sampled bicubically first and the network adds
-    its correction (super-resolution with a model that does not up-sample itself). This module
-    is what ``colorization.export`` exports."""
+    -> ab). With ``upsample`` s > 1 (super-resolution), the bicubic up-sampled input is added to
+    the output; ``refine_upsampled``: the network also sees that up-sampled image (a model that
+    does not up-sample itself), else the input itself. This module is what
+    ``colorization.export`` exports."""
 
     def __init__(
         self,
@@ -41,16 +42,19 @@ class TaskNetwork(nn.Module):
         residual: bool = False,
         decoder: nn.Module | None = None,
         upsample: int = 1,
+        refine_upsampled: bool = False,
     ) -> None:
         super().__init__()
         self.net = net
-        self.residual = residual or upsample > 1
+        self.residual = residual
         self.decoder = decoder
         self.upsample = upsample
+        self.refine_upsampled = refine_upsampled
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         if self.upsample > 1:
-            inputs = bicubic_upsample(inputs, self.upsample)
+            upsampled = bicubic_upsample(inputs, self.upsample)
+            return upsampled + self.net(upsampled if self.refine_upsampled else inputs)
         output = self.net(inputs)
         if self.decoder is not None:  # scores at 1/output_stride of the input's resolution
             stride = getattr(self.net, "output_stride", 1)

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from torchmetrics import MeanMetric, Metric
 
+from colorization.inference.network import TaskNetwork
 from colorization.tasks.clipping import ClipAlgorithm
 from colorization.tasks.guard import LossGuard
 from colorization.tasks.oom import OutOfMemoryRecovery
@@ -200,6 +201,12 @@ class ImageToImageTask(ManualOptimization, ABC):
         """``pred`` as the task's prediction at ``target``'s size (see :attr:`output_decoder`)."""
         decoder = self.output_decoder
         return pred if decoder is None else decoder(pred, target.shape[-2:])
+
+    def inference_network(self) -> TaskNetwork:
+        """The network as ``predict`` runs it and ``export`` writes it: the raw network with
+        what the task adds around it (a residual input, the output's decoder)."""
+        residual = bool(self.hparams.get("residual", False))
+        return TaskNetwork(self.net, residual=residual, decoder=self.output_decoder)
 
     def predict_images(self, inputs: torch.Tensor) -> torch.Tensor:
         """The prediction used for validation, test and previews (a task that works on whole

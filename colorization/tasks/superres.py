@@ -3,9 +3,10 @@
 The low-resolution input is made on the batch from the high-resolution crop (bicubic with
 antialiasing, 8-bit: :mod:`colorization.data.superres.degradation`), or comes with it from
 paired folders (``data=div2k``). A model that up-samples
-itself (one whose constructor takes ``scale``, such as RDN) gets the LR image and the scale; any
-other zoo model gets the bicubic up-sampled image and predicts the correction added to it
-("pre-up-sampling", as SRCNN/VDSR do), so every UNet can be compared with RDN on the same data.
+itself (one whose constructor takes ``scale``, such as RDN) gets the LR image and the scale (with
+``residual``, the default, its output is added to the bicubic up-sampling); any other zoo model
+gets the bicubic up-sampled image and predicts the correction added to it ("pre-up-sampling", as
+SRCNN/VDSR do), so every UNet can be compared with RDN on the same data.
 
 Metrics as the literature reports them: PSNR and SSIM on the Y channel (BT.601) with ``scale``
 pixels shaved from each border (``val/psnr``, ``val/ssim``), RGB PSNR (``val/psnr_rgb``), and
@@ -32,6 +33,7 @@ from colorization.data.superres.degradation import (
     rgb_to_y,
     shave,
 )
+from colorization.inference.network import TaskNetwork
 from colorization.inference.tiling import tiled_apply
 from colorization.metrics import ImagePSNR
 from colorization.tasks.base import ImageToImageTask, NetworkFactory, PreparedBatch
@@ -53,6 +55,10 @@ def upsamples_itself(net: nn.Module | NetworkFactory) -> bool:
 class SuperResTask(ImageToImageTask):
     """Args:
     scale: 2, 3 or 4; high-resolution crops are cut to multiples of it.
+    residual: a model that up-samples itself predicts the correction added to the bicubic
+        up-sampling (it starts at the bicubic baseline and learns the detail); ``false``: it
+        predicts the image itself, as the RDN paper does. Other models always refine the
+        bicubic image.
     tile_size / tile_overlap: LR tiles for whole-image inference (validation, test).
     ``args`` and ``base`` (network, loss, optimizer, ...): see :class:`ImageToImageTask`.
     """
@@ -65,6 +71,7 @@ class SuperResTask(ImageToImageTask):
         net: nn.Module | NetworkFactory,
         *args: Any,
         scale: int = 2,
+        residual: bool = True,
         tile_size: int = 64,
         tile_overlap: int = 8,
         in_channels: int = 3,
@@ -98,13 +105,20 @@ class SuperResTask(ImageToImageTask):
     # --- network -------------------------------------------------------------------------
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """The LR image (B, 3, h, w) -> the super-resolved one (B, 3, sh, sw)."""
-        if self.upsamples_itself:
+        if self.upsamples_itself and not self.hparams.residual:
             return super().forward(inputs)
         upsampled = bicubic_upsample(inputs, self.hparams.scale)
-        output = super().forward(upsampled)
+        output = super().forward(inputs if self.upsamples_itself else upsampled)
         if isinstance(output, torch.Tensor):
             return upsampled + output
         return [upsampled + head for head in output]  # deep supervision: one output per head
+
+    def inference_network(self) -> TaskNetwork:
+        if self.upsamples_itself and not self.hparams.residual:
+            return TaskNetwork(self.net)
+        return TaskNetwork(
+            self.net, upsample=self.hparams.scale, refine_upsampled=not self.upsamples_itself
+        )
 
     def predict_images(self, inputs: torch.Tensor) -> torch.Tensor:
         """Whole images of any size, in overlapping LR tiles blended at the HR resolution."""

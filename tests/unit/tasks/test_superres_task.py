@@ -74,3 +74,22 @@ def test_metrics_score_the_model_beside_the_bicubic_baseline() -> None:
 def test_settings_that_cannot_work_stop_with_the_key(net, options, message) -> None:
     with pytest.raises(ValueError, match=message):
         task_for(net, **options)
+
+
+@pytest.mark.parametrize("residual", [True, False])
+def test_rdn_adds_the_bicubic_image_unless_told_not_to(residual: bool) -> None:
+    net = functools.partial(RDN, base_width=4, blocks=1, layers=1)
+    task = task_for(net, residual=residual).eval()
+    low = torch.rand(1, 3, 9, 7)
+    with torch.no_grad():
+        direct = task.net(low)
+        expected = bicubic_upsample(low, 2) + direct if residual else direct
+        torch.testing.assert_close(task(low), expected)
+        torch.testing.assert_close(task.inference_network()(low), expected)
+
+
+def test_the_inference_network_of_a_unet_refines_the_bicubic_image() -> None:
+    task = task_for(functools.partial(UNet, base_width=4, depth=2)).eval()
+    low = torch.rand(2, 3, 10, 12)
+    with torch.no_grad():
+        torch.testing.assert_close(task.inference_network()(low), task(low))
