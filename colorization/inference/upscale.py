@@ -18,7 +18,7 @@ class Upscaler:
         spec = checked_spec(network, "superres", "super-resolution")
         self.network = network
         self.scale = int(spec.scale or 2)
-        self.tile_size = int(tile_size or spec.tile_size or 64)
+        self.tile_size = int(tile_size or spec.tile_size or 128)
         if tile_overlap is None:
             tile_overlap = spec.tile_overlap or 0
         self.tile_overlap = int(tile_overlap)

@@ -23,6 +23,7 @@ from colorization.models.blocks import NormName, make_norm
 from colorization.models.init import InitName, init_weights
 
 RDNUpsample = Literal["pixel_shuffle", "transpose", "nearest", "bilinear"]
+UPSAMPLERS = ("pixel_shuffle", "transpose", "nearest", "bilinear")
 # (blocks D, layers per block C): the paper's, and a light one (5 blocks of 4 layers).
 PRESETS = {"paper": (16, 8), "light": (5, 4)}
 
@@ -68,12 +69,8 @@ def upsampler(width: int, scale: int, mode: RDNUpsample) -> nn.Module:
         return nn.Sequential(*layers)
     if mode == "transpose":
         return nn.ConvTranspose2d(width, width, kernel_size=scale, stride=scale)
-    if mode in ("nearest", "bilinear"):
-        return nn.Sequential(
-            nn.Upsample(scale_factor=scale, mode=mode), nn.Conv2d(width, width, 3, padding=1)
-        )
-    raise ValueError(
-        f"model.upsample must be pixel_shuffle, transpose, nearest or bilinear, got {mode!r}."
+    return nn.Sequential(  # nearest or bilinear (checked by RDN)
+        nn.Upsample(scale_factor=scale, mode=mode), nn.Conv2d(width, width, 3, padding=1)
     )
 
 
@@ -111,6 +108,10 @@ class RDN(nn.Module):
             raise ValueError(f"model.scale must be 1, 2, 3 or 4, got {scale}.")
         if base_width < 1:
             raise ValueError(f"model.base_width must be >= 1, got {base_width}.")
+        if upsample not in UPSAMPLERS:
+            raise ValueError(
+                f"model.upsample must be one of {', '.join(UPSAMPLERS)}, got {upsample!r}."
+            )
         blocks = blocks or PRESETS[preset][0]
         layers = layers or PRESETS[preset][1]
         self.in_channels, self.out_channels, self.scale = in_channels, out_channels, scale

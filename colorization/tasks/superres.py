@@ -59,7 +59,9 @@ class SuperResTask(ImageToImageTask):
         up-sampling (it starts at the bicubic baseline and learns the detail); ``false``: it
         predicts the image itself, as the RDN paper does. Other models always refine the
         bicubic image.
-    tile_size / tile_overlap: LR tiles for whole-image inference (validation, test).
+    tile_size / tile_overlap: LR tiles for whole-image inference (validation, test, predict);
+        the overlap should cover the network's receptive field (about 25 LR pixels for the
+        light RDN) so that tiles meet without seams.
     ``args`` and ``base`` (network, loss, optimizer, ...): see :class:`ImageToImageTask`.
     """
 
@@ -72,8 +74,8 @@ class SuperResTask(ImageToImageTask):
         *args: Any,
         scale: int = 2,
         residual: bool = True,
-        tile_size: int = 64,
-        tile_overlap: int = 8,
+        tile_size: int = 128,
+        tile_overlap: int = 32,
         in_channels: int = 3,
         out_channels: int = 3,
         monitor: str = "val/psnr",

@@ -42,7 +42,8 @@ def test_an_epoch_writes_a_preview_of_bicubic_prediction_and_truth(make_cfg, tmp
 @pytest.mark.parametrize("model", ["rdn", "unet"])
 def test_predict_and_export_super_resolve_photos_of_any_size(model: str, tmp_path: Path) -> None:
     """A UNet's exported graph holds the bicubic up-sampling it refines; RDN's its up-sampler."""
-    run = train_run(tmp_path / "run", "task=superres", f"model={model}", "task.tile_size=16")
+    tiles = ("task.tile_size=16", "task.tile_overlap=4")
+    run = train_run(tmp_path / "run", "task=superres", f"model={model}", *tiles)
     write_image(tmp_path / "in" / "odd.png", photo(37, 53))
     predict([str(run), str(tmp_path / "in"), str(tmp_path / "torch")])
     results = export(run, tmp_path / "model.onnx")

@@ -39,6 +39,7 @@ CONTEXT = {
     "loss=focal": SEGMENTATION,
     "loss=ce": (*SEGMENTATION, "task.num_classes=4"),
     "data=flare": ("task=flare",),
+    "data=div2k": ("task=superres", "data.root=DIV2K"),  # built only: setup reads the folder
 }
 
 

@@ -30,7 +30,7 @@ def test_the_spec_of_each_task_comes_from_the_run_config() -> None:
     assert segmentation.class_names == ("a", "b", "c", "d")
     assert spec_from_config(compose(["task=segmentation"])).out_channels == 1
     superres = spec_from_config(compose(["task=superres", "task.scale=3"]))
-    assert (superres.scale, superres.tile_size, superres.out_channels) == (3, 64, 3)
+    assert (superres.scale, superres.tile_size, superres.out_channels) == (3, 128, 3)
     flare = spec_from_config(compose(["task=flare"]))
     assert (flare.tile_size, flare.tile_overlap, flare.working_size) == (256, 32, None)
 

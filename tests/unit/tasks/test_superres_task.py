@@ -67,7 +67,7 @@ def test_metrics_score_the_model_beside_the_bicubic_baseline() -> None:
     ("net", "options", "message"),
     [
         (functools.partial(UNet, base_width=4, depth=2), {"scale": 5}, "task.scale"),
-        (functools.partial(UNet, base_width=4, depth=2), {"tile_overlap": 64}, "tile_overlap"),
+        (functools.partial(UNet, base_width=4, depth=2), {"tile_overlap": 128}, "tile_overlap"),
         (RDN(3, 3, 4, blocks=1, layers=1, scale=3), {"scale": 2}, "up-samples 3x"),
     ],
 )
