@@ -44,7 +44,6 @@ from colorization.inference.colorize import Colorizer
 from colorization.inference.network import Network, open_network
 from colorization.inference.restore import Restorer
 from colorization.inference.segment import Segmenter
-from colorization.inference.upscale import Upscaler
 from colorization.inference.user_hints import read_hints
 
 log = logging.getLogger(__name__)
@@ -175,21 +174,17 @@ def segmentation_predictor(network: Network, args: argparse.Namespace) -> Predic
     return predict
 
 
-def flare_predictor(network: Network, args: argparse.Namespace) -> Predictor:
+def tiled_predictor(network: Network, args: argparse.Namespace) -> Predictor:
+    """Flare removal and super-resolution: the whole photo in overlapping tiles."""
     restorer = Restorer(network, args.tile_size, args.tile_overlap)
     return lambda path, image: {"": restorer(image)}
-
-
-def superres_predictor(network: Network, args: argparse.Namespace) -> Predictor:
-    upscaler = Upscaler(network, args.tile_size, args.tile_overlap)
-    return lambda path, image: {"": upscaler(image)}
 
 
 PREDICTORS = {
     "colorization": colorization_predictor,
     "segmentation": segmentation_predictor,
-    "flare": flare_predictor,
-    "superres": superres_predictor,
+    "flare": tiled_predictor,
+    "superres": tiled_predictor,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from collections.abc import Sequence
@@ -201,3 +202,16 @@ def train_run(folder: Path, *overrides: str) -> Path:
     (folder / ".hydra").mkdir(exist_ok=True)
     OmegaConf.save(cfg, folder / ".hydra" / "config.yaml")
     return folder
+
+
+def renamed_state(state: dict[str, torch.Tensor], rules) -> dict[str, torch.Tensor]:
+    """A reference implementation's state dict under our module names: each key is renamed by
+    the first ``(pattern, replacement)`` rule that matches it (``re.subn``)."""
+    out = {}
+    for key, value in state.items():
+        for pattern, replacement in rules:
+            key, count = re.subn(pattern, replacement, key)
+            if count:
+                break
+        out[key] = value
+    return out

@@ -123,7 +123,7 @@ def test_each_task_refuses_a_network_of_another_task() -> None:
         Colorizer(segmentation)
     with pytest.raises(ValueError, match="colorization model, not a segmentation one"):
         Segmenter(hint_echo())
-    with pytest.raises(ValueError, match="colorization model, not a flare-removal one"):
+    with pytest.raises(ValueError, match="colorization model, not a flare-removal or super"):
         Restorer(hint_echo())
 
 
@@ -171,3 +171,12 @@ def test_an_automatic_colorizer_gets_lightness_only() -> None:
     hints = colorizer.sampled_hints(prepared, photo(40, 48), ratio=0.05)
     assert colorizer.colorize(prepared, hints).shape == (3, 40, 48)
     assert network.seen[0].shape[1] == 1
+
+
+def test_super_resolving_runs_low_resolution_tiles_and_returns_the_photo_scaled() -> None:
+    spec = InferenceSpec("superres", 3, 3, tile_size=16, tile_overlap=4, scale=3)
+    network = StandIn(spec, lambda x: torch.nn.functional.interpolate(x, scale_factor=3))
+    image = photo(37, 53)
+    result = Restorer(network)(image)
+    assert result.shape == (3, 111, 159) and network.seen[0].shape[-2:] == (16, 16)
+    assert torch.equal(result[:, ::3, ::3], image)  # nearest up-sampling, tiles blended exactly

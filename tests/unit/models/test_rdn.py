@@ -4,10 +4,9 @@ below from that repository's model; ours loads such a state dict through a small
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import torch
+from helpers import renamed_state
 from torch import nn
 
 from colorization.models.rdn import RDN
@@ -66,17 +65,6 @@ NAMES = [
 ]
 
 
-def renamed(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    out = {}
-    for key, value in state.items():
-        for pattern, replacement in NAMES:
-            key, count = re.subn(pattern, replacement, key)
-            if count:
-                break
-        out[key] = value
-    return out
-
-
 @pytest.mark.parametrize(("scale", "expected"), [(2, 22_123_395), (3, 22_308_035), (4, 22_271_107)])
 def test_the_paper_preset_has_the_reference_parameter_count(scale: int, expected: int) -> None:
     assert count_parameters(ReferenceRDN(scale, 3, 64, 16, 8)) == expected
@@ -88,7 +76,7 @@ def test_rdn_computes_what_the_reference_computes(scale: int) -> None:
     torch.manual_seed(0)
     reference = ReferenceRDN(scale, 3, 8, 3, 2)
     ours = RDN(3, 3, 8, blocks=3, layers=2, scale=scale)
-    ours.load_state_dict(renamed(reference.state_dict()))
+    ours.load_state_dict(renamed_state(reference.state_dict(), NAMES))
     x = torch.rand(2, 3, 11, 7)
     with torch.no_grad():
         torch.testing.assert_close(ours(x), reference(x))

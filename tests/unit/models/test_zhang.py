@@ -6,10 +6,10 @@ load such a state dict through a small name map."""
 from __future__ import annotations
 
 import math
-import re
 
 import pytest
 import torch
+from helpers import renamed_state
 from torch import nn
 from torch.nn import functional as F
 
@@ -114,17 +114,6 @@ SIGGRAPH17_NAMES = [
 ]
 
 
-def renamed(state: dict[str, torch.Tensor], rules) -> dict[str, torch.Tensor]:
-    out = {}
-    for key, value in state.items():
-        for pattern, replacement in rules:
-            key, count = re.subn(pattern, replacement, key)
-            if count:
-                break
-        out[key] = value
-    return out
-
-
 def randomise_norms(module: nn.Module) -> None:
     """BatchNorm statistics and affine parameters away from 0/1, so that a mismatched layer
     shows in the output."""
@@ -153,7 +142,7 @@ def test_eccv16_computes_what_the_published_network_computes() -> None:
     published = published_eccv16()
     randomise_norms(published)
     ours = ECCV16(1, 2, base_width=64)
-    ours.load_state_dict(renamed(published.state_dict(), ECCV16_NAMES))
+    ours.load_state_dict(renamed_state(published.state_dict(), ECCV16_NAMES))
     x = torch.randn(1, 1, 48, 56)
     with torch.no_grad():
         expected = run_published_eccv16(published.eval(), x)
@@ -165,7 +154,7 @@ def test_siggraph17_computes_what_the_published_network_computes() -> None:
     published = published_siggraph17()
     randomise_norms(published)
     ours = SIGGRAPH17(4, 2, base_width=64, side_classes=529)
-    ours.load_state_dict(renamed(published.state_dict(), SIGGRAPH17_NAMES))
+    ours.load_state_dict(renamed_state(published.state_dict(), SIGGRAPH17_NAMES))
     x = torch.randn(1, 4, 48, 56)
     with torch.no_grad():
         expected = run_published_siggraph17(published.eval(), x)
