@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 from hydra.utils import instantiate
+from omegaconf import OmegaConf
 
 from colorization.bench.measure import (
     AUTOCAST_DTYPES,
@@ -88,6 +89,28 @@ def training_gflops_per_image(overrides: Sequence[str]) -> float:
 
 def task_options() -> list[str]:
     return sorted(path.stem for path in (config_dir() / "task").glob("*.yaml"))
+
+
+def data_target(task: str) -> str:
+    """The DataModule class a ``task=`` option selects (its YAML's ``override /data``)."""
+    defaults = OmegaConf.load(config_dir() / "task" / f"{task}.yaml").get("defaults", [])
+    data = next(
+        (
+            str(entry["override /data"])
+            for entry in defaults
+            if OmegaConf.is_dict(entry) and "override /data" in entry
+        ),
+        "colorization",
+    )
+    return str(OmegaConf.load(config_dir() / "data" / f"{data}.yaml")._target_)
+
+
+def data_tasks() -> list[str]:
+    """One task per DataModule class (super-resolution reads the colorization photos too)."""
+    tasks: dict[str, str] = {}
+    for task in task_options():
+        tasks.setdefault(data_target(task), task)
+    return list(tasks.values())
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -189,10 +212,10 @@ def benchmark_model(
 
 
 def data_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Each task's DataModule (the data its ``task=`` option selects), loading on its own with
-    the configured workers."""
+    """Each DataModule the tasks select (once per class), loading on its own with the
+    configured workers."""
     rows = []
-    for task in task_options():
+    for task in data_tasks():
         overrides = [
             f"task={task}",
             f"data.image_size={args.image_size}",

@@ -108,3 +108,12 @@ def test_on_a_cpu_the_clock_times_every_step(monkeypatch) -> None:
     while not clock.finished:
         clock.step_done({"image": torch.zeros(2, 1)}, torch.device("cpu"))
     assert clock.durations() == [1.0] * 4
+
+
+def test_the_data_rows_measure_each_datamodule_once() -> None:
+    """task=superres reads the colorization photos: its DataModule is measured once, as
+    colorization's (the bench's data rows are one per DataModule class)."""
+    from colorization.bench.__main__ import data_target, data_tasks
+
+    assert data_tasks() == ["colorization", "flare", "segmentation"]
+    assert data_target("superres") == data_target("colorization")
