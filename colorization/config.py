@@ -41,6 +41,17 @@ def config_dir() -> Path:
     )
 
 
+def task_choice(task: str, group: str) -> str | None:
+    """The option of ``group`` that a ``task=`` YAML selects (its ``override /<group>: ...``
+    default, e.g. ``task=superres`` -> ``model`` ``rdn``), or None when it keeps the main one."""
+    defaults = OmegaConf.load(config_dir() / "task" / f"{task}.yaml").get("defaults", [])
+    key = f"override /{group}"
+    for entry in defaults:
+        if OmegaConf.is_dict(entry) and key in entry:
+            return str(entry[key])
+    return None
+
+
 def slug(name: str) -> str:
     """Metric name to a file-name-safe tag: ``val/psnr`` -> ``val_psnr``."""
     return str(name).replace("/", "_")

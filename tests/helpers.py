@@ -167,25 +167,15 @@ class RaiseInValidation(pl.Callback):
             raise RuntimeError("raised at the end of validation")
 
 
-def task_model(task: str) -> str:
-    """The model a task's YAML selects (``override /model: rdn``), else the default UNet."""
-    from colorization.config import config_dir
-
-    defaults = OmegaConf.load(config_dir() / "task" / f"{task}.yaml").get("defaults", [])
-    for entry in defaults:
-        if OmegaConf.is_dict(entry) and "override /model" in entry:
-            return str(entry["override /model"])
-    return "unet"
-
-
 def tiny(overrides: Sequence[str]) -> tuple[str, ...]:
-    """:data:`TINY` for the model ``overrides`` choose: without ``model.depth`` for models whose
-    depth is fixed by design (eccv16, siggraph17)."""
-    from colorization.config import config_dir
+    """:data:`TINY` for the model ``overrides`` choose (or their task's YAML does): without
+    ``model.depth`` for models without one (eccv16, siggraph17, rdn)."""
+    from colorization.config import config_dir, task_choice
 
     chosen = [o.split("=", 1)[1] for o in overrides if o.startswith("model=")]
     tasks = [o.split("=", 1)[1] for o in overrides if o.startswith("task=")]
-    name = chosen[-1] if chosen else task_model(tasks[-1] if tasks else "colorization")
+    task = tasks[-1] if tasks else "colorization"
+    name = chosen[-1] if chosen else task_choice(task, "model") or "unet"
     path = config_dir() / "model" / f"{name}.yaml"
     if path.is_file() and "depth" not in OmegaConf.load(path):
         return tuple(o for o in TINY if not o.startswith("model.depth="))

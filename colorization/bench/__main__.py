@@ -40,7 +40,7 @@ from colorization.bench.measure import (
 from colorization.bench.probes import matmul_peak_gflops, train_step_gflops
 from colorization.bench.report import append_csv, describe, markdown_table, median_run, summary
 from colorization.build import build_task
-from colorization.config import config_dir
+from colorization.config import config_dir, task_choice
 from colorization.hardware import cpu_model, resolve_precision
 
 
@@ -93,15 +93,7 @@ def task_options() -> list[str]:
 
 def data_target(task: str) -> str:
     """The DataModule class a ``task=`` option selects (its YAML's ``override /data``)."""
-    defaults = OmegaConf.load(config_dir() / "task" / f"{task}.yaml").get("defaults", [])
-    data = next(
-        (
-            str(entry["override /data"])
-            for entry in defaults
-            if OmegaConf.is_dict(entry) and "override /data" in entry
-        ),
-        "colorization",
-    )
+    data = task_choice(task, "data") or "colorization"
     return str(OmegaConf.load(config_dir() / "data" / f"{data}.yaml")._target_)
 
 

@@ -16,7 +16,6 @@ import torch
 from torch.nn import functional as F
 
 BINS_FILE = "ab_bins_313.txt"
-GRID = 10.0  # the bins are the cells of a grid of 10 in the ab plane
 # Pixels per chunk when measuring distances to every bin (bounds the (pixels, bins) matrix).
 CHUNK = 1 << 16
 # The candidate table covers the integer ab points in [-LIMIT, LIMIT]^2 (sRGB stays inside).

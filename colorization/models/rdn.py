@@ -14,7 +14,7 @@ G channels and whose first block therefore needs G0 = G: one width, ``base_width
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 from torch import nn
@@ -23,7 +23,7 @@ from colorization.models.blocks import NormName, make_norm
 from colorization.models.init import InitName, init_weights
 
 RDNUpsample = Literal["pixel_shuffle", "transpose", "nearest", "bilinear"]
-UPSAMPLERS = ("pixel_shuffle", "transpose", "nearest", "bilinear")
+UPSAMPLERS: tuple[str, ...] = get_args(RDNUpsample)
 # (blocks D, layers per block C): the paper's, and a light one (5 blocks of 4 layers).
 PRESETS = {"paper": (16, 8), "light": (5, 4)}
 

@@ -122,3 +122,12 @@ def test_the_launchers_compose_from_the_run_config(launcher: str) -> None:
         assert settings["max_num_timeout"] > 0  # requeued at the time limit
     else:
         assert settings["_target_"].endswith("LocalLauncher")
+
+
+def test_a_task_yaml_names_the_options_it_selects() -> None:
+    from colorization.config import task_choice
+
+    assert task_choice("superres", "model") == "rdn"
+    assert task_choice("superres", "data") == "superres"
+    assert task_choice("flare", "loss") == "l1_ssim"
+    assert task_choice("colorization", "model") is None  # keeps train.yaml's model
