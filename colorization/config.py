@@ -1,13 +1,9 @@
-"""Finding, composing and showing the Hydra configs.
-
-The configs live in the repository's top-level ``conf/``; a wheel carries a copy inside the
-package (``colorization/conf``). :func:`config_dir` finds whichever exists, so
-``python -m colorization.train`` works from any working directory, installed or from a clone.
-"""
+"""Composing, checking and showing the Hydra configs (found by :func:`colorization.config_dir`)."""
 
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,40 +12,28 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from colorization.run_folder import run_dir
-
-# The Optuna sweeper (hydra/sweeper=colorization_optuna). Hydra finds plugins by scanning the
-# hydra_plugins namespace; an editable install hides that namespace from the scan (setuptools'
-# import hook lists no modules), so the sweeper and its config are registered here as well.
-from hydra.core.plugins import Plugins  # noqa: E402  isort: skip
-from hydra_plugins.colorization_optuna.sweeper import OptunaStudySweeper  # noqa: E402  isort: skip
-
-Plugins.instance().register(OptunaStudySweeper)
-
-_PACKAGE_DIR = Path(__file__).resolve().parent
-CONFIG_NAME = "train"
+from colorization import CONFIG_NAME, config_dir
+from colorization.runs.folder import run_dir
 
 
-def config_dir() -> Path:
-    """The folder holding ``train.yaml`` and the config groups."""
-    for candidate in (_PACKAGE_DIR.parent / "conf", _PACKAGE_DIR / "conf"):
-        if (candidate / f"{CONFIG_NAME}.yaml").is_file():
-            return candidate
-    raise FileNotFoundError(
-        f"No {CONFIG_NAME}.yaml next to the colorization package ({_PACKAGE_DIR}). "
-        "Reinstall it with `pip install -e .` from a clone of the repository."
-    )
+def main_choice(group: str) -> str | None:
+    """The option of ``group`` that ``train.yaml``'s defaults list selects."""
+    for entry in OmegaConf.load(config_dir() / f"{CONFIG_NAME}.yaml").get("defaults", []):
+        if OmegaConf.is_dict(entry) and group in entry:
+            return str(entry[group])
+    return None
 
 
 def task_choice(task: str, group: str) -> str | None:
-    """The option of ``group`` that a ``task=`` YAML selects (its ``override /<group>: ...``
-    default, e.g. ``task=superres`` -> ``model`` ``rdn``), or None when it keeps the main one."""
+    """The option of ``group`` a run of ``task=<task>`` gets: the one its YAML selects (its
+    ``override /<group>: ...`` default, e.g. ``task=superres`` -> ``model`` ``rdn``), else the
+    main config's."""
     defaults = OmegaConf.load(config_dir() / "task" / f"{task}.yaml").get("defaults", [])
     key = f"override /{group}"
     for entry in defaults:
         if OmegaConf.is_dict(entry) and key in entry:
             return str(entry[key])
-    return None
+    return main_choice(group)
 
 
 def slug(name: str) -> str:
@@ -58,52 +42,39 @@ def slug(name: str) -> str:
 
 
 def register_resolvers() -> None:
-    """OmegaConf resolvers used by the configs (registered once, when this module loads)."""
+    """The OmegaConf resolvers the configs use, and the config of the Optuna sweeper
+    (``hydra/sweeper=colorization_optuna``). Called where a config is composed or read (the
+    train command, :func:`compose`, opening a trained run), never as a side effect of an import.
+
+    Hydra finds plugins by scanning the ``hydra_plugins`` namespace; an editable install hides
+    that namespace from the scan (setuptools' import hook lists no modules), so the sweeper's
+    config is stored here; its class is registered by the train command, which sweeps.
+    """
     for name, function in (("slug", slug), ("run_dir", run_dir)):
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, function)
+    importlib.import_module("hydra_plugins.colorization_optuna.config")
 
 
 def _positive(value: Any) -> bool:
     return value > 0
 
 
-def _fraction(value: Any) -> bool:
-    return 0 < value <= 1
-
-
-# (key, check, what a valid value is): checked before anything is built or trained.
+# (key, check, what a valid value is): checked before anything is built or trained, for the
+# values that nothing of this project checks where it uses them (torch, Lightning and Hydra
+# check them late or in their own words). Every other value is checked once, where it is used
+# (the DataModule, the task, the hint sampler, ...), which happens before training starts.
 _CHECKS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("optimizer.lr", _positive, "a positive number, e.g. optimizer.lr=1e-3"),
     ("optimizer.weight_decay", lambda v: v >= 0, "0 or positive"),
-    ("data.image_size", lambda v: isinstance(v, int) and v > 0, "a positive integer"),
-    ("data.batch_size", lambda v: isinstance(v, int) and v > 0, "a positive integer"),
     (
         "data.num_workers",
         lambda v: v == "auto" or (isinstance(v, int) and v >= 0),
         "auto or an integer >= 0",
     ),
     ("trainer.max_epochs", lambda v: v == -1 or v >= 1, ">= 1 (or -1 for no limit)"),
-    ("optimization.accumulate_grad_batches", _positive, "a positive integer"),
     ("optimization.compile", lambda v: isinstance(v, bool), "true or false"),
-    (
-        "optimization.channels_last",
-        lambda v: isinstance(v, bool) or v == "auto",
-        "true, false or auto",
-    ),
-    ("task.hints.ratios", lambda v: len(v) > 0 and all(map(_fraction, v)), "fractions in (0, 1]"),
 )
-
-
-# Keys that moved in 0.2, with their new place (README: "Renamed options").
-MOVED_KEYS = {
-    "trainer.accumulate_grad_batches": "optimization.accumulate_grad_batches",
-    "trainer.gradient_clip_val": "optimization.gradient_clip_val",
-    "trainer.gradient_clip_algorithm": "optimization.gradient_clip_algorithm",
-    "trainer.channels_last": "optimization.channels_last",
-    "trainer.compile": "optimization.compile",
-    "safety.checkpoint_every_n_steps": "callbacks.last_checkpoint.every_n_train_steps",
-}
 
 
 def known_top_level_keys() -> set[str]:
@@ -129,7 +100,7 @@ def check_top_level_keys(cfg: DictConfig) -> None:
 
 
 # Strategies the training step is written for: one process, or data-parallel processes whose
-# gradients it averages itself (colorization/tasks/distributed.py).
+# gradients it averages itself (colorization/training/distributed.py).
 SUPPORTED_STRATEGIES = ("auto", "single_device", "ddp", "ddp_spawn", "ddp_fork", "ddp_notebook")
 
 
@@ -158,10 +129,6 @@ def validate_config(cfg: DictConfig) -> None:
     """Fail at start, naming the key, for values that would only break later."""
     check_top_level_keys(cfg)
     check_strategy(cfg)
-    for old, new in MOVED_KEYS.items():
-        value = OmegaConf.select(cfg, old, default=None)
-        if value is not None:
-            raise ValueError(f"Invalid config: {old}={value} has moved; set {new}={value}.")
     for key, check, expected in _CHECKS:
         value = OmegaConf.select(cfg, key, default=None)
         if value is None:
@@ -184,6 +151,7 @@ def compose(overrides: Sequence[str] = (), output_dir: str | Path | None = None)
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.hydra_config import HydraConfig
 
+    register_resolvers()
     GlobalHydra.instance().clear()
     with initialize_config_dir(str(config_dir()), version_base="1.3"):
         cfg = hydra_compose(CONFIG_NAME, overrides=list(overrides), return_hydra_config=True)
@@ -206,9 +174,6 @@ def print_config(cfg: DictConfig) -> None:
         branch = tree.add(str(key))
         branch.add(rich.syntax.Syntax(str(text), "yaml"))
     rich.print(tree)
-
-
-register_resolvers()
 
 
 class ResolveHydraInSweeps(Callback):

@@ -22,6 +22,10 @@ class UserError(Exception):
     """A problem with what the user asked for; the message says what to do."""
 
 
+class RunError(UserError):
+    """A run cannot start as asked; the message says why and what to do."""
+
+
 # Errors that mean "this folder cannot take the file": full, over quota, read-only.
 NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES)
 

@@ -6,15 +6,11 @@
     python -m colorization.evaluate outputs/colorization/multiruns/<date>   # every run in it
 
 The test set is the run's validation set (for the built-in photos: the two held out from
-training), the test split of a photo store (``data=photos``), or ``data.test_root``.
-Colorization is scored at each hint density of a fixed protocol: random pixels
-(``--hint-ratios``) and Zhang et al. 2017's patch hints at a fixed number of points
-(``--hint-points``), seeded per image (``task.hint_seed`` + image index) so every model sees the
-same hints; ``run_hints`` is the run's own validation hints (it equals what validation logged).
-Baselines without learning are scored on exactly the same hints: ``*_no_color`` (the grey
-image), ``*_hint_mean`` (every pixel gets the hints' mean colour) and ``*_levin`` (Levin et al.
-2004's propagation; ``--baselines`` chooses). Segmentation reports Dice, IoU, pixel accuracy and
-per-class Dice; flare removal PSNR/SSIM on whole (tiled) images.
+training), the test split of a photo store (``data=photos``), or ``data.test_root``. Each task
+says how it is tested (its plugin's evaluation protocols and options): colorization at fixed hint
+densities, seeded per image, with baselines without learning on the same hints
+(``--hint-ratios``, ``--hint-points``, ``--baselines``); segmentation by Dice, IoU, pixel
+accuracy and per-class Dice; flare removal and super-resolution by PSNR/SSIM on whole images.
 """
 
 from __future__ import annotations
@@ -34,21 +30,17 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from colorization.build import trainer_config
-from colorization.data.colorization.hints import GeometricPatchHints, RandomPixelHints
+from colorization.build import build_datamodule, trainer_config
 from colorization.data.images import shown
 from colorization.errors import UserError, exit_on_user_error
-from colorization.run_folder import RunFolder
-from colorization.runs import TrainedRun, find_run_folders, load_trained_task, open_run
+from colorization.runs.folder import RunFolder, find_run_folders
+from colorization.runs.trained import TrainedRun, load_trained_task, open_run
+from colorization.tasks.registry import add_task_options
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RATIOS = (0.0, 0.01, 0.03, 0.05)
-DEFAULT_POINTS = (0, 1, 5, 10, 50)
-DEFAULT_BASELINES = ("hint_mean", "levin")
 # Keys of the data config a run recorded before they existed may still be given.
 NEW_DATA_KEYS = {"data.test_root"}
 _ABSENT = object()
@@ -96,19 +88,6 @@ def _keys(node: Any, prefix: str = "") -> list[str]:
     return [k for name in node for k in _keys(node._get_node(name), f"{prefix}{name}.")]
 
 
-def hint_protocols(ratios: Sequence[float], points: Sequence[int]) -> list[tuple[str, str, Any]]:
-    """(protocol, setting, hint sampler) of the colorization test; sampler None = the run's."""
-    protocols: list[tuple[str, str, Any]] = [("run_hints", "as in validation", None)]
-    protocols += [
-        ("random_pixels", f"{ratio:.0%}", RandomPixelHints(ratios=(ratio,))) for ratio in ratios
-    ]
-    protocols += [
-        ("geometric_points", f"{n} points", GeometricPatchHints(points=n, max_points=max(64, n)))
-        for n in points
-    ]
-    return protocols
-
-
 def test_metrics(
     task: pl.LightningModule, datamodule: pl.LightningDataModule, run: TrainedRun
 ) -> dict[str, float]:
@@ -130,35 +109,31 @@ def test_metrics(
 def evaluate(
     path: str | Path,
     overrides: Sequence[str] = (),
-    ratios: Sequence[float] = DEFAULT_RATIOS,
-    points: Sequence[int] = DEFAULT_POINTS,
     out: str | Path | None = None,
-    baselines: Sequence[str] = DEFAULT_BASELINES,
+    **options: Any,
 ) -> dict[str, Any]:
-    """Evaluate the run (or checkpoint) at ``path``; returns what evaluation.json holds."""
+    """Evaluate the run (or checkpoint) at ``path`` with its task's protocols; ``options`` are
+    the task's evaluation options (colorization: ``hint_ratios``, ``hint_points``,
+    ``baselines``). Returns what evaluation.json holds."""
     started = time.perf_counter()
     run = open_run(path)
     applied = apply_overrides(run, overrides)
-    if run.task_name == "colorization":
-        OmegaConf.update(run.config, "task.baselines", list(baselines), force_add=True)
+    plugin = run.plugin
+    defaults = {o.dest: o.settings.get("default") for o in plugin.evaluation_options}
+    options = {**defaults, **{k: v for k, v in options.items() if k in defaults}}
+    if plugin.configure_evaluation is not None:
+        plugin.configure_evaluation(run.config, options)
     task = load_trained_task(run)
-    datamodule = instantiate(run.config.data)
-    protocols = (
-        hint_protocols(ratios, points)
-        if hasattr(task, "hints")
-        else [("whole_images" if task.predicts_images else "test_set", "", None)]
-    )
+    datamodule = build_datamodule(run.config)
     rows = []
-    run_hints = getattr(task, "hints", None)
-    for protocol, setting, sampler in protocols:
-        if hasattr(task, "hints"):
-            task.hints = sampler if sampler is not None else run_hints
-        metrics = test_metrics(task, datamodule, run)
+    for protocol in plugin.protocols(options, task.predicts_images):
+        with protocol.applied_to(task):
+            metrics = test_metrics(task, datamodule, run)
         rows += [
-            {"protocol": protocol, "setting": setting, "metric": name, "value": value}
+            {"protocol": protocol.name, "setting": protocol.setting, "metric": name, "value": value}
             for name, value in sorted(metrics.items())
         ]
-        log.info("%s %s: %s", protocol, setting, _brief(metrics))
+        log.info("%s %s: %s", protocol.name, protocol.setting, _brief(metrics, run.monitor))
     test_root = OmegaConf.select(run.config, "data.test_root")
     store = OmegaConf.select(run.config, "data.store", default=None)
     if test_root is None and store is not None:
@@ -166,11 +141,11 @@ def evaluate(
     result = {
         "run": str(run.folder.root),
         "checkpoint": str(run.checkpoint),
-        "task": run.task_name,
+        "task": plugin.name,
         "test_set": test_root or "the run's validation set",
         "overrides": applied,
         "data": OmegaConf.to_container(run.config.data, resolve=True),
-        "hint_protocol": _protocol_note(run) if hasattr(task, "hints") else None,
+        "hint_protocol": plugin.evaluation_note(run.config) if plugin.evaluation_note else None,
         "metrics": rows,
         "seconds": round(time.perf_counter() - started, 1),
         "date": dt.datetime.now().isoformat(timespec="seconds"),
@@ -179,20 +154,11 @@ def evaluate(
     return result
 
 
-def _brief(metrics: dict[str, float]) -> str:
-    names = ("psnr", "ssim", "dice", "iou", "psnr_no_color", "psnr_levin")
-    shown = [k for k in names if k in metrics]
+def _brief(metrics: dict[str, float], monitor: str) -> str:
+    """The monitored metric and its baselines (``psnr``, ``psnr_no_color``, ...) in one line."""
+    name = monitor.split("/", 1)[-1]
+    shown = [k for k in sorted(metrics) if k == name or k.startswith(f"{name}_")][:4]
     return ", ".join(f"{k}={metrics[k]:.4f}" for k in shown or sorted(metrics)[:4])
-
-
-def _protocol_note(run: TrainedRun) -> str:
-    seed = OmegaConf.select(run.config, "task.hint_seed", default=0)
-    return (
-        f"hints of test image i drawn from seed {seed} + i; random_pixels: exactly that fraction "
-        "of pixels with their true ab; geometric_points: that many square patches (sides 1-9) "
-        "with their mean ab, centred-normal locations (Zhang et al. 2017); run_hints: the run's "
-        "own validation hints"
-    )
 
 
 def write(result: dict[str, Any], folder: Path) -> None:
@@ -214,44 +180,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         "run", help="a run folder (its best checkpoint), a .ckpt file in one, or a folder of runs"
     )
     parser.add_argument("overrides", nargs="*", help="key=value, e.g. data.test_root=/photos")
-    parser.add_argument(
-        "--hint-ratios",
-        type=float,
-        nargs="+",
-        default=list(DEFAULT_RATIOS),
-        metavar="R",
-        help="random-pixel hint densities (fractions; default: 0 0.01 0.03 0.05)",
-    )
-    parser.add_argument(
-        "--hint-points",
-        type=int,
-        nargs="+",
-        default=list(DEFAULT_POINTS),
-        metavar="N",
-        help="numbers of geometric patch hints (default: 0 1 5 10 50)",
-    )
-    parser.add_argument(
-        "--baselines",
-        nargs="*",
-        default=list(DEFAULT_BASELINES),
-        metavar="NAME",
-        help="colorization baselines on the same hints: hint_mean, levin (default: both)",
-    )
+    add_task_options(parser, "evaluation_options")
     parser.add_argument("--out", help="folder for evaluation.json/.csv (default: the run folder)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     for name in ("pytorch_lightning", "lightning_fabric"):
         logging.getLogger(name).setLevel(logging.WARNING)
     torch.set_float32_matmul_precision("high")
+    task_options = {k: v for k, v in vars(args).items() if k not in ("run", "overrides", "out")}
     try:
         runs = runs_to_evaluate(Path(args.run))
         for run in runs:
             if len(runs) > 1:
                 log.info("Evaluating %s", run)
             out = Path(args.out) / run.name if args.out and len(runs) > 1 else args.out
-            result = evaluate(
-                run, args.overrides, args.hint_ratios, args.hint_points, out, args.baselines
-            )
+            result = evaluate(run, args.overrides, out, **task_options)
             print(f"Wrote evaluation.json and evaluation.csv to {out or result['run']}")
     except Exception as error:
         exit_on_user_error(error, lambda message: print(f"error: {message}", file=sys.stderr))

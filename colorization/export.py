@@ -27,6 +27,7 @@ from colorization.data.images import shown
 from colorization.errors import exit_on_user_error
 from colorization.inference.network import OnnxNetwork, TorchNetwork
 from colorization.inference.spec import SPEC_KEY, InferenceSpec
+from colorization.tasks.registry import task_plugin
 
 DYNAMIC_AXES = {0: "batch", 2: "height", 3: "width"}
 
@@ -37,7 +38,7 @@ class ParityError(Exception):
 
 def example_side(spec: InferenceSpec) -> int:
     """The side of the example input: the size the network works at."""
-    return int(spec.working_size or spec.tile_size or 128)
+    return int(spec.setting("working_size") or spec.setting("tile_size") or 128)
 
 
 def check_sizes(spec: InferenceSpec) -> list[tuple[int, int, int, int]]:
@@ -52,7 +53,7 @@ def metadata(spec: InferenceSpec, source: str) -> dict[str, str]:
         SPEC_KEY: spec.to_json(),
         "colorization.version": __version__,
         "source": source,
-        "tensors": spec.tensors,
+        "tensors": task_plugin(spec.task).tensors,
     }
 
 
@@ -79,7 +80,8 @@ def write_onnx(network: TorchNetwork, path: Path, source: str, opset: int | None
         )
     model = onnx.load(str(path))
     onnx.helper.set_model_props(model, metadata(spec, source))
-    model.doc_string = f"colorization {spec.task} model ({spec.model}). {spec.tensors}"
+    tensors = task_plugin(spec.task).tensors
+    model.doc_string = f"colorization {spec.task} model ({spec.model}). {tensors}"
     onnx.save(model, str(path))
     network.module.to(network.device)
 
@@ -103,7 +105,7 @@ def export(
     opset: int | None = None,
 ) -> list[tuple[tuple, float]]:
     """Write ``output`` from a checkpoint or run folder; returns the parity results."""
-    from colorization.runs import trained_network
+    from colorization.runs.trained import trained_network
 
     output = Path(output)
     if output.suffix != ".onnx":

@@ -18,11 +18,19 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from lightning_fabric.utilities.seed import pl_worker_init_function as pl_worker_init_function
 from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.overrides.distributed import (
+    UnrepeatedDistributedSampler as UnrepeatedDistributedSampler,
+)
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 from torch.utils.data import DataLoader
 
 log = logging.getLogger(__name__)
+
+# Re-exported above for the DataModules, used as they are: Lightning's per-worker seeding (each
+# loader worker seeds itself from the global seed, its rank and its id) and the sampler that
+# splits an evaluation set over ranks without repeating images (DistributedSampler pads).
 
 TESTED_LIGHTNING = ">=2.4,<2.7"
 
@@ -81,8 +89,8 @@ def shut_down_fit_loaders(trainer: pl.Trainer) -> None:
 
     Lightning tears down only the loop active when the error came: an error raised during
     validation (a pruned search trial, a failing metric) leaves the training loader's persistent
-    workers alive. They ignore SIGTERM (see ``colorization.interrupt``), so the interpreter would
-    then wait for them forever at exit; a search would pile them up trial after trial.
+    workers alive. They ignore SIGTERM (see ``colorization.runs.interrupt``), so the interpreter
+    would then wait for them forever at exit; a search would pile them up trial after trial.
     """
     trainer.fit_loop.teardown()
 

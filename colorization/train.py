@@ -20,14 +20,20 @@ from pytorch_lightning.tuner import Tuner
 
 from colorization.build import build_datamodule, build_task, build_trainer
 from colorization.callbacks.checkpoint import ensure_room_for_checkpoints
-from colorization.config import CONFIG_NAME, config_dir, print_config, validate_config
+from colorization.config import (
+    CONFIG_NAME,
+    config_dir,
+    print_config,
+    register_resolvers,
+    validate_config,
+)
 from colorization.errors import exit_on_user_error
-from colorization.interrupt import GracefulStop, exit_with_launcher
 from colorization.lightning_compat import ddp_launch_scope, shut_down_fit_loaders
-from colorization.resume import starting_checkpoint
-from colorization.run_folder import RunFolder
-from colorization.run_lock import RunLock, follows_a_job
-from colorization.run_record import command_line_overrides, record_start
+from colorization.runs.folder import RunFolder
+from colorization.runs.interrupt import GracefulStop, exit_with_launcher
+from colorization.runs.lock import RunLock, follows_a_job
+from colorization.runs.record import command_line_overrides, record_start
+from colorization.runs.resume import starting_checkpoint
 from colorization.search.pruning import search_callbacks
 
 log = logging.getLogger(__name__)
@@ -117,8 +123,23 @@ def best_score(trainer: pl.Trainer, metric: str | None) -> float | None:
     return None if value is None else float(value)
 
 
-@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name=CONFIG_NAME)
-def main(cfg: DictConfig) -> float | None:
+def main() -> float | None:
+    """The command: Hydra parses the command line, composes the config and runs :func:`job`
+    (once, or per job of a multirun). What Hydra needs of this project is registered first."""
+
+    from hydra.core.plugins import Plugins
+
+    from hydra_plugins.colorization_optuna.sweeper import OptunaStudySweeper
+
+    register_resolvers()
+    Plugins.instance().register(OptunaStudySweeper)  # hydra/sweeper=colorization_optuna
+    return hydra.main(version_base="1.3", config_path=str(config_dir()), config_name=CONFIG_NAME)(
+        job
+    )()
+
+
+def job(cfg: DictConfig) -> float | None:
+    """One training job of the command; returns the score a sweeper optimises."""
     exit_with_launcher()  # a DDP rank > 0 ends with the rank that started it
     # Lightning installs its own console handler; hand its messages to Hydra's handlers instead,
     # so they reach the console and the run's train.log.

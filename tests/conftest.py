@@ -1,6 +1,6 @@
 """Shared fixtures: configs composed through the real Hydra files, pointed at ``tmp_path``.
 
-tests/unit/ mirrors the package (the tests of ``colorization/tasks/oom.py`` are in
+tests/unit/ mirrors the package (the tests of ``colorization/training/oom.py`` are in
 ``tests/unit/tasks/test_oom.py``); tests/e2e/ holds the runs that train, resume or call a
 command, marked ``e2e`` here (``pytest -m "not e2e"`` runs the unit tests alone).
 """

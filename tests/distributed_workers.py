@@ -13,8 +13,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from colorization.tasks import distributed
-from colorization.tasks.distributed import (
+from colorization.training import distributed
+from colorization.training.distributed import (
     average_gradients,
     broadcast_buffers,
     gather_losses,

@@ -17,38 +17,34 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 
 from colorization.data.images import shown
 from colorization.errors import exit_on_user_error
-from colorization.inference.colorize import Colorizer
-from colorization.inference.network import open_network
+from colorization.runs.network import open_network
+from colorization.tasks.registry import task_plugin, task_plugins
 
 MEASURED_SIDE = 512  # --measure: a photo of this size...
 MEASURED_POINTS = 20  # ...with this many hint points
 MEASURED_REPEATS = 10
 
 
-def build_service(args: argparse.Namespace):
-    """The colorize service of the given model, and a description of the model for the page."""
-    from colorization.app.service import ColorizeService
-
+def build_service(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The page's service for the given model (its task's page), and what the page shows of
+    the model."""
     network = open_network(args.checkpoint, args.onnx, args.device)
     source = shown(args.onnx or args.checkpoint)
-    if network.spec.task != "colorization":
+    plugin = task_plugin(network.spec.task)
+    if plugin.page is None:
+        served = ", ".join(name for name, p in task_plugins().items() if p.page is not None)
         raise ValueError(
-            f"{source} is a {network.spec.task} model; the app colorizes. Use python -m "
-            "colorization.predict for other tasks."
+            f"{source} is a {plugin.name} model; the page serves {served} models. Use python -m "
+            "colorization.predict for the others."
         )
-    colorizer = Colorizer(network, args.working_size)
-    model = {
-        "task": network.spec.task,
-        "model": network.spec.model.rsplit(".", 1)[-1] or "network",
-        "source": source,
-        "working_size": colorizer.working_size,
-    }
-    return ColorizeService(colorizer), model
+    service, model = plugin.page(network, args)
+    return service, {**model, "source": source}
 
 
 def measure(service) -> list[float]:

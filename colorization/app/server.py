@@ -1,4 +1,5 @@
-"""The web layer: one static page and a small JSON API over :class:`ColorizeService`.
+"""The web layer: one static page and a small JSON API over a task's page service
+(:func:`colorization.tasks.colorization.page.ColorizeService` for colorization).
 
 FastAPI rather than Gradio: the page needs point hints in a chosen colour placed by clicking or
 painting on the photo, with undo, and a hints file in the format ``predict --hints`` reads;
@@ -9,14 +10,18 @@ validation and test client keep the server small and testable.
 
 from __future__ import annotations
 
+import base64
+import io
 from importlib import resources
 from typing import Any
 
+import torch
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import HTMLResponse
+from PIL import Image
 from pydantic import BaseModel
 
-from colorization.app.service import ColorizeService, decode_data_url
+from colorization.data.images import upright_rgb_tensor
 from colorization.errors import USER_ERRORS
 
 
@@ -29,11 +34,21 @@ class ColorizeRequest(BaseModel):
     points: list[dict[str, Any]] = []
 
 
+def decode_data_url(url: str) -> torch.Tensor:
+    """A photo sent as a data URL (or plain base64) -> uint8 RGB (3, H, W), upright."""
+    payload = url.split(",", 1)[1] if url.startswith("data:") else url
+    try:
+        with Image.open(io.BytesIO(base64.b64decode(payload, validate=True))) as image:
+            return upright_rgb_tensor(image)
+    except Exception as error:  # bad base64 or an undecodable image: the same answer
+        raise ValueError(f"The upload is not a readable image ({error}).") from None
+
+
 def page() -> str:
     return resources.files("colorization.app").joinpath("static/index.html").read_text("utf-8")
 
 
-def create_app(service: ColorizeService, model: dict[str, Any]) -> FastAPI:
+def create_app(service: Any, model: dict[str, Any]) -> FastAPI:
     """The app; ``model`` describes the network on the page (task, class, working size)."""
     app = FastAPI(title="colorization", docs_url=None, redoc_url=None)
 

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from colorization.bench.measure import (
@@ -39,7 +38,7 @@ from colorization.bench.measure import (
 )
 from colorization.bench.probes import matmul_peak_gflops, train_step_gflops
 from colorization.bench.report import append_csv, describe, markdown_table, median_run, summary
-from colorization.build import build_task
+from colorization.build import build_datamodule, build_task
 from colorization.config import config_dir, task_choice
 from colorization.hardware import cpu_model, resolve_precision
 
@@ -75,7 +74,7 @@ def training_gflops_per_image(overrides: Sequence[str]) -> float:
             output_dir,
         )
         task = build_task(cfg, compile=False).train()
-        datamodule = instantiate(cfg.data)
+        datamodule = build_datamodule(cfg)
         datamodule.setup("fit")
         batch = ready_made_batches(datamodule, 1)[0]
         one = {key: value[:1] for key, value in batch.items()}
@@ -93,12 +92,12 @@ def task_options() -> list[str]:
 
 def data_target(task: str) -> str:
     """The DataModule class a ``task=`` option selects (its YAML's ``override /data``)."""
-    data = task_choice(task, "data") or "colorization"
+    data = task_choice(task, "data")
     return str(OmegaConf.load(config_dir() / "data" / f"{data}.yaml")._target_)
 
 
 def data_tasks() -> list[str]:
-    """One task per DataModule class (super-resolution reads the colorization photos too)."""
+    """One task per DataModule class (tasks that read the same photos share one)."""
     tasks: dict[str, str] = {}
     for task in task_options():
         tasks.setdefault(data_target(task), task)

@@ -27,12 +27,17 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader
 
 from colorization.bench.probes import SYNC_EVERY, BatchList, PeakMemory, StepClock, TimedBatches
-from colorization.build import build_task, build_trainer, optimization_options, trainer_config
+from colorization.build import (
+    build_datamodule,
+    build_task,
+    build_trainer,
+    optimization_options,
+    trainer_config,
+)
 from colorization.config import compose
 from colorization.hardware import configure_float32_math
 from colorization.lightning_compat import shutdown_loader_workers
@@ -133,7 +138,7 @@ def measure(setting: Setting, overrides: Sequence[str], steps: int, warmup: int)
             [*overrides, *setting_overrides(setting), steps_override], output_dir
         )
         pl.seed_everything(cfg.get("seed") or 0, verbose=False)
-        datamodule = instantiate(cfg.data)
+        datamodule = build_datamodule(cfg)
         datamodule.setup("fit")
         if setting.source == "memory":
             batches = ready_made_batches(datamodule, min(total, DISTINCT_BATCHES))
@@ -256,7 +261,7 @@ def measure_loader(overrides: Sequence[str], batches: int) -> dict[str, Any]:
     quiet_worker()
     with tempfile.TemporaryDirectory(prefix="colorization-bench-") as output_dir:
         cfg = compose_for_bench(overrides, output_dir)
-        datamodule = instantiate(cfg.data)
+        datamodule = build_datamodule(cfg)
         datamodule.setup("fit")
         loader = datamodule.train_dataloader()
         iterator = iter(loader)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from weakref import proxy
@@ -13,9 +14,8 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
 
-from colorization.errors import is_no_room, no_room_message
+from colorization.errors import RunError, is_no_room, no_room_message
 from colorization.lightning_compat import is_stop_request, record_checkpoint_saved
-from colorization.run_record import RunError
 
 log = logging.getLogger(__name__)
 PARTIAL_SUFFIX = ".partial"
@@ -84,7 +84,7 @@ class LastCheckpoint(SafeModelCheckpoint):
     """``<dirpath>/last.ckpt``, rewritten at the end of every training epoch and, with
     ``every_n_train_steps``, every that many optimizer steps in between (a crash mid-epoch then
     loses at most that many steps), and when training is stopped by SIGTERM or SIGINT (at the
-    batch boundary the stop waits for; see :mod:`colorization.interrupt`). One file, one
+    batch boundary the stop waits for; see :mod:`colorization.runs.interrupt`). One file, one
     callback, every schedule.
 
     Lightning's ModelCheckpoint takes one schedule per instance; the epoch schedule is its own,
@@ -147,3 +147,32 @@ class LastCheckpoint(SafeModelCheckpoint):
                 path,
                 path,
             )
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load a checkpoint with torch's safe unpickler and check it is a training checkpoint."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    missing = {"state_dict", "global_step", "epoch"} - set(state)
+    if missing:
+        raise ValueError(f"not a training checkpoint (missing {', '.join(sorted(missing))})")
+    return state
+
+
+def newest_checkpoint(
+    candidates: Iterable[Path],
+) -> tuple[Path | None, dict[str, Any] | None]:
+    """The checkpoint among ``candidates`` that loads and has the highest global step (newest
+    file on ties), with its state; files that do not load are skipped with a warning."""
+    best: tuple[tuple[int, float], Path, dict[str, Any]] | None = None
+    for path in candidates:
+        try:
+            state = load_checkpoint(path)
+        except Exception as error:  # any failure to load means: do not resume from it
+            log.warning("Skipping checkpoint %s: it does not load (%s).", path, error)
+            continue
+        rank = (int(state["global_step"]), path.stat().st_mtime)
+        if best is None or rank > best[0]:
+            best = (rank, path, state)
+    if best is None:
+        return None, None
+    return best[1], best[2]

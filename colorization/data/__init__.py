@@ -2,16 +2,21 @@
 share at this level: the DataModule base, image finding and decoding, file checks before
 training, hold-out splits, the built-in sample photos and seeded random draws.
 
-The DataModules are imported on first use (:mod:`colorization.lazy`)."""
+Each sub-package imports its DataModule on first use (:mod:`colorization.lazy`), so importing a
+light module here imports no Lightning. ``colorization.data.<DataModule>`` (the path configs of
+earlier versions name) finds the class in whichever sub-package exports it."""
 
-from colorization.lazy import lazy_attributes
+from __future__ import annotations
 
-__all__ = ["ColorizationDataModule", "FlareDataModule", "SegmentationDataModule"]
-__getattr__ = lazy_attributes(
-    __name__,
-    {
-        "ColorizationDataModule": "colorization.data.colorization.datamodule",
-        "FlareDataModule": "colorization.data.flare.datamodule",
-        "SegmentationDataModule": "colorization.data.segmentation.datamodule",
-    },
-)
+import importlib
+import pkgutil
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    for module in pkgutil.iter_modules(__path__):
+        if module.ispkg:
+            package = importlib.import_module(f"{__name__}.{module.name}")
+            if name in getattr(package, "__all__", ()):
+                return getattr(package, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,18 +4,36 @@ the DataLoader settings (persistent workers, pinned memory on CUDA, drop_last in
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from lightning_fabric.utilities.seed import pl_worker_init_function
-from pytorch_lightning.overrides.distributed import UnrepeatedDistributedSampler
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from colorization.data.images import DEFAULT_MAX_PIXELS
 from colorization.hardware import resolve_num_workers
-from colorization.interrupt import ignore_stop_signals
+from colorization.lightning_compat import UnrepeatedDistributedSampler, pl_worker_init_function
+
+# DataModule settings that change how the data is loaded, not what it holds: a run may resume
+# with others (colorization.runs.record), and measurements of the data ignore them.
+LOADING_SETTINGS = (
+    "num_workers",
+    "multiprocessing_context",
+    "pin_memory",
+    "cache",
+    "val_batch_size",
+)
+
+# The signals that stop a run; the main process handles them (colorization.runs.interrupt), so
+# a signal sent to the whole process group must not kill the loader workers mid-epoch.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def ignore_stop_signals() -> None:
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def checked_crop_scale(crop_scale: Sequence[float]) -> tuple[float, ...]:
@@ -37,7 +55,7 @@ WORKER_START_METHODS = (None, "fork", "forkserver", "spawn")
 
 class WorkerInit:
     """Each DataLoader worker ignores SIGTERM and SIGINT (the main process stops training and
-    shuts the workers down; see :mod:`colorization.interrupt`), then seeds itself as Lightning
+    shuts the workers down; see :mod:`colorization.runs.interrupt`), then seeds itself as Lightning
     would (``seed_everything(workers=True)``), which Lightning skips for loaders that bring their
     own ``worker_init_fn``."""
 

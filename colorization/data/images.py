@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageOps
-from torchvision.io import ImageReadMode, decode_image
+from torchvision.io import ImageReadMode, decode_image, encode_png
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 # torchvision decodes these natively; PIL handles the rest (bmp, tiff).
@@ -159,3 +160,8 @@ def photos_from_paths(paths: list[Path], min_side: int | None = None) -> list[Ph
         Photo(name=str(path), group=str(path), load=partial(load_rgb, path, min_side=min_side))
         for path in paths
     ]
+
+
+def png_data_url(image: torch.Tensor) -> str:
+    """A uint8 (C, H, W) image as a ``data:image/png;base64,...`` URL."""
+    return "data:image/png;base64," + base64.b64encode(encode_png(image).numpy()).decode()

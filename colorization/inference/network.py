@@ -11,7 +11,6 @@ import torch
 from torch import nn
 
 from colorization.data.images import shown
-from colorization.data.superres.degradation import bicubic_upsample
 from colorization.inference.spec import SPEC_KEY, InferenceSpec
 
 
@@ -21,45 +20,29 @@ class Network(Protocol):
     def __call__(self, inputs: torch.Tensor) -> torch.Tensor: ...
 
 
-def checked_spec(network: Network, task: str, what: str) -> InferenceSpec:
-    """The network's spec, if it is a model of ``task`` (``what`` names it in the error)."""
+def checked_spec(network: Network, task: str) -> InferenceSpec:
+    """The network's spec, if it is a model of ``task``."""
     if network.spec.task != task:
-        raise ValueError(f"This is a {network.spec.task} model, not a {what} one.")
+        raise ValueError(f"This is a {network.spec.task} model, not a {task} one.")
     return network.spec
 
 
 class TaskNetwork(nn.Module):
-    """What a task computes at inference: the network, plus the input for a residual task
-    (flare predicts ``clean - flared``), or decoded by the task's ``decoder`` (ab bin scores
-    -> ab). With ``upsample`` s > 1 (super-resolution), the bicubic up-sampled input is added to
-    the output; ``refine_upsampled``: the network also sees that up-sampled image (a model that
-    does not up-sample itself), else the input itself. This module is what
-    ``colorization.export`` exports."""
+    """What a task computes at inference, as ``colorization.export`` writes it: the network,
+    its raw output decoded by ``decoder`` when the loss has one (ab bin scores -> ab). A task
+    that adds more around its network (a residual input, an up-sampling) subclasses this."""
 
-    def __init__(
-        self,
-        net: nn.Module,
-        residual: bool = False,
-        decoder: nn.Module | None = None,
-        upsample: int = 1,
-        refine_upsampled: bool = False,
-    ) -> None:
+    def __init__(self, net: nn.Module, decoder: nn.Module | None = None) -> None:
         super().__init__()
         self.net = net
-        self.residual = residual
         self.decoder = decoder
-        self.upsample = upsample
-        self.refine_upsampled = refine_upsampled
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        if self.upsample > 1:
-            upsampled = bicubic_upsample(inputs, self.upsample)
-            return upsampled + self.net(upsampled if self.refine_upsampled else inputs)
         output = self.net(inputs)
         if self.decoder is not None:  # scores at 1/output_stride of the input's resolution
             stride = getattr(self.net, "output_stride", 1)
             output = self.decoder(output, inputs.shape[-2:], stride)
-        return inputs + output if self.residual else output
+        return output
 
 
 class TorchNetwork:
@@ -109,18 +92,3 @@ class OnnxNetwork:
         array = inputs.detach().float().cpu().contiguous().numpy()
         (output,) = self.session.run(None, {self.input_name: array})
         return torch.from_numpy(output)
-
-
-def open_network(checkpoint: str | Path | None, onnx: str | Path | None, device: str) -> Network:
-    """The network of a checkpoint (or run folder), or of an exported ONNX file."""
-    if onnx is not None:
-        return OnnxNetwork(onnx, device)
-    checkpoint = Path(str(checkpoint))
-    if not checkpoint.exists():
-        raise FileNotFoundError(
-            f"checkpoint: {shown(checkpoint)} does not exist. Give a .ckpt file from a run's "
-            "checkpoints/ folder, a run folder, or --onnx model.onnx."
-        )
-    from colorization.runs import trained_network  # Lightning is imported only here
-
-    return trained_network(checkpoint, device)

@@ -1,5 +1,6 @@
-"""Restore a photo of any size (flare removal) at full resolution, or super-resolve it, in
-overlapping tiles (:mod:`colorization.inference.tiling`), as validation does."""
+"""Restore a photo of any size at full resolution, or super-resolve it, in overlapping tiles
+(:mod:`colorization.inference.tiling`), as validation does: for every task whose network maps a
+photo to a photo (its spec has ``tile_size``, and ``scale`` when the output is larger)."""
 
 from __future__ import annotations
 
@@ -8,28 +9,24 @@ import torch
 from colorization.inference.network import Network
 from colorization.inference.tiling import tiled_apply
 
-# The tasks whose networks map a whole photo to a photo, tile by tile, and their default tiles.
-TILED_TASKS = {"flare": 256, "superres": 128}
-
 
 class Restorer:
-    """``network`` maps (N, 3, h, w) RGB in [0, 1] to RGB ``scale`` times larger (flare: 1;
-    super-resolution: the spec's scale); tiles are the input's (low-resolution) pixels."""
+    """``network`` maps (N, 3, h, w) RGB in [0, 1] to RGB ``scale`` times larger (the spec's
+    ``scale``, else 1); tiles are the input's (low-resolution) pixels: ``tile_size`` and
+    ``tile_overlap`` given, else the spec's."""
 
     def __init__(
         self, network: Network, tile_size: int | None = None, tile_overlap: int | None = None
     ) -> None:
         spec = network.spec
-        if spec.task not in TILED_TASKS:
-            raise ValueError(
-                f"This is a {spec.task} model, not a flare-removal or super-resolution one."
-            )
         self.network = network
-        self.scale = int(spec.scale or 1)
-        self.tile_size = int(tile_size or spec.tile_size or TILED_TASKS[spec.task])
-        if tile_overlap is None:
-            tile_overlap = spec.tile_overlap or 0
-        self.tile_overlap = int(tile_overlap)
+        self.scale = int(spec.setting("scale", 1))
+        self.tile_size = int(tile_size or spec.setting("tile_size", 0))
+        if self.tile_size <= 0:
+            raise ValueError(f"This {spec.task} model's spec has no tile size: give --tile-size.")
+        self.tile_overlap = int(
+            spec.setting("tile_overlap", 0) if tile_overlap is None else tile_overlap
+        )
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
         """uint8 (3, H, W) in, uint8 (3, scale H, scale W) out."""

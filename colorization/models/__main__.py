@@ -13,7 +13,7 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from colorization.zoo import (
+from colorization.models.zoo import (
     REFERENCE_PRESETS,
     build_model,
     build_reference,

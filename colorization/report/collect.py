@@ -17,9 +17,14 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from colorization.callbacks.history import read_history
-from colorization.run_folder import RunFolder
-from colorization.run_lock import holder_is_running, read_holder
-from colorization.runs import TrainedRun, best_checkpoint, best_row, find_run_folders, run_config
+from colorization.runs.folder import RunFolder, find_run_folders
+from colorization.runs.lock import holder_is_running, read_holder
+from colorization.runs.trained import (
+    TrainedRun,
+    best_checkpoint,
+    best_row,
+    run_config,
+)
 
 # Config keys that say where and how a run was logged, not what was trained.
 NOT_COMPARED = ("paths.", "search.", "callbacks.", "logger.", "hydra.", "trainer.default_root_dir")

@@ -11,10 +11,10 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
-from hydra.utils import instantiate  # noqa: E402
 
+from colorization.build import build_datamodule
 from colorization.report.collect import RunRecord  # noqa: E402
-from colorization.runs import load_trained_task  # noqa: E402
+from colorization.runs.trained import load_trained_task  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def side_by_side(
 def _spread_images(record: RunRecord, count: int) -> dict[str, torch.Tensor]:
     """``count`` validation samples spread evenly over a run's validation set, as one batch
     (each keeps its index, so its hints are the seeded ones validation used)."""
-    datamodule = instantiate(record.run.config.data)
+    datamodule = build_datamodule(record.run.config)
     datamodule.setup("validate")
     size = len(datamodule.val_set)
     picked = sorted({round(i * (size - 1) / max(count - 1, 1)) for i in range(min(count, size))})

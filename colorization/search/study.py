@@ -27,7 +27,7 @@ from optuna.trial import FrozenTrial, TrialState
 from sqlalchemy.exc import SQLAlchemyError
 
 from colorization.errors import UserError
-from colorization.run_lock import holder_is_running, process_start_time
+from colorization.runs.lock import holder_is_running, process_start_time
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

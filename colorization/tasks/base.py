@@ -21,11 +21,12 @@ from torch import nn
 from torchmetrics import MeanMetric, Metric
 
 from colorization.inference.network import TaskNetwork
-from colorization.tasks.clipping import ClipAlgorithm
-from colorization.tasks.guard import LossGuard
-from colorization.tasks.oom import OutOfMemoryRecovery
-from colorization.tasks.optimization import Batch, ManualOptimization
-from colorization.tasks.training_state import load_training_state, save_training_state
+from colorization.losses import loss_kind, loss_options
+from colorization.training.clipping import ClipAlgorithm
+from colorization.training.guard import LossGuard
+from colorization.training.oom import OutOfMemoryRecovery
+from colorization.training.optimization import Batch, ManualOptimization
+from colorization.training.training_state import load_training_state, save_training_state
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SchedulerFactory = Callable[..., Any]
@@ -98,9 +99,8 @@ class ImageToImageTask(ManualOptimization, ABC):
     )
     object_arguments: ClassVar[tuple[str, ...]] = ()
     # The kinds of loss this task can train with (a loss's ``kind``; plain tensor losses such
-    # as torch's L1Loss are "regression"), and the loss options that fit it.
+    # as torch's L1Loss are "regression"); the loss options that fit are found from them.
     loss_kinds: ClassVar[tuple[str, ...]] = ("regression",)
-    loss_help: ClassVar[str] = "Use loss=l1 or loss=mse."
     # Metrics returning a dict of values (e.g. one per class, keys like ``dice_cat``): not
     # logged per batch; :meth:`log_epoch_end_metrics` logs each value at the epoch's end.
     epoch_end_metrics: tuple[str, ...] = ()
@@ -131,12 +131,12 @@ class ImageToImageTask(ManualOptimization, ABC):
         super().__init__()
         ignored = [*self.base_object_arguments, *self.object_arguments]
         self.save_hyperparameters(logger=False, ignore=ignored)
-        loss_kind = getattr(loss, "kind", "regression")
-        if loss_kind not in self.loss_kinds:
+        if loss_kind(loss) not in self.loss_kinds:
+            fitting = ", ".join(f"loss={name}" for name in loss_options(self.loss_kinds))
             raise ValueError(
-                f"The loss {type(loss).__name__} is a {loss_kind} loss, but "
+                f"The loss {type(loss).__name__} is a {loss_kind(loss)} loss, but "
                 f"{type(self).__name__} needs a {' or '.join(self.loss_kinds)} loss. "
-                f"{self.loss_help}"
+                f"Use {fitting}."
             )
         # A loss over classes of the output (ab bins) decides how many channels the network has.
         network_outputs = getattr(loss, "output_channels", out_channels)
@@ -204,9 +204,8 @@ class ImageToImageTask(ManualOptimization, ABC):
 
     def inference_network(self) -> TaskNetwork:
         """The network as ``predict`` runs it and ``export`` writes it: the raw network with
-        what the task adds around it (a residual input, the output's decoder)."""
-        residual = bool(self.hparams.get("residual", False))
-        return TaskNetwork(self.net, residual=residual, decoder=self.output_decoder)
+        the output's decoder; a task that adds more around its network overrides this."""
+        return TaskNetwork(self.net, decoder=self.output_decoder)
 
     def predict_images(self, inputs: torch.Tensor) -> torch.Tensor:
         """The prediction used for validation, test and previews (a task that works on whole

@@ -25,7 +25,7 @@ from colorization.data.base import ImageDataModule
 from colorization.losses import BCELoss
 from colorization.models.unet import UNet
 from colorization.tasks import SegmentationTask
-from colorization.tasks.guard import LossGuard
+from colorization.training.guard import LossGuard
 
 
 class FixedScenes(Dataset):

@@ -20,9 +20,9 @@ from helpers import write_image
 from PIL import Image
 
 from colorization.app.server import create_app
-from colorization.app.service import ColorizeService
-from colorization.inference.colorize import Colorizer
 from colorization.inference.spec import InferenceSpec
+from colorization.tasks.colorization.inference import Colorizer
+from colorization.tasks.colorization.page import ColorizeService
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(
@@ -47,7 +47,7 @@ CHROMIUM_FLAGS = (
 class HintEcho:
     """Colours each pixel with its hint: the change near a hint is certain."""
 
-    spec = InferenceSpec("colorization", 4, 2, working_size=48)
+    spec = InferenceSpec("colorization", 4, 2, settings={"working_size": 48})
 
     def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
         return inputs[:, 1:3]

@@ -46,7 +46,7 @@ def test_loader_row_counts_batches_from_the_datamodule() -> None:
     row = measure(Setting("lightning", "32-true", True, source="loader"), TINY_BENCH, 1, 1)
     assert row["source"] == "loader" and row["images_per_s"] > 0
     data = measure_loader(TINY_BENCH, batches=1)
-    assert data["data"] == "ColorizationDataModule" and data["images_per_s"] > 0
+    assert data["data"] == "PhotoDataModule" and data["images_per_s"] > 0
 
 
 @pytest.mark.slow  # about 2 minutes: each of its 14 rows runs in a fresh process
@@ -95,7 +95,7 @@ def test_command_line_prints_the_table_and_writes_csv(tmp_path: Path) -> None:
     speed = 4 * len(precisions) + 1
     assert [row["kind"] for row in rows] == ["speed"] * speed + ["quality"] * 2 + ["data"] * 3
     assert {row["source"] for row in rows[-3:]} == {
-        "ColorizationDataModule",
+        "PhotoDataModule",
         "FlareDataModule",
         "SegmentationDataModule",
     }

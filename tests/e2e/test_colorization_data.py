@@ -6,7 +6,7 @@ from pathlib import Path
 
 from helpers import make_corpus
 
-from colorization.data import ColorizationDataModule
+from colorization.data import PhotoDataModule
 from colorization.train import train
 
 
@@ -15,7 +15,7 @@ def test_training_runs_on_the_corpus(make_cfg, tmp_path: Path) -> None:
     make_corpus(corpus)
     trainer, _ = train(make_cfg(f"data.root={corpus}", "debug=fast_dev_run"))
     assert trainer.state.finished
-    dm = ColorizationDataModule(root=str(corpus), image_size=32, num_workers=0)
+    dm = PhotoDataModule(root=str(corpus), image_size=32, num_workers=0)
     dm.setup()
     used = {Path(p.name).name for p in dm.train_set.photos + dm.val_set.photos}
     assert used == {"good0.jpg", "good1.jpg", "good2.jpg", "good.png", "rgba.png", "deep.png"}

@@ -13,7 +13,7 @@ from PIL import Image
 
 from colorization.export import ParityError, export, main
 from colorization.inference.network import OnnxNetwork
-from colorization.zoo import model_names
+from colorization.models.zoo import model_names
 
 DEFAULT_MODEL = ("model.base_width=16", "model.depth=4")  # conf/model/unet.yaml's own values
 

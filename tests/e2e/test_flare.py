@@ -17,10 +17,10 @@ from PIL import Image
 from pytorch_lightning.plugins.precision import MixedPrecision
 
 from colorization.build import build_task
+from colorization.callbacks.checkpoint import load_checkpoint
 from colorization.data.flare.synth import add_flare
-from colorization.resume import load_checkpoint
+from colorization.models.zoo import model_names
 from colorization.train import train
-from colorization.zoo import model_names
 
 # --- paired folders --------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from colorization.run_record import RunError
+from colorization.errors import RunError
 from colorization.train import train
 
 

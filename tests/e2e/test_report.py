@@ -14,7 +14,7 @@ import torchvision
 from colorization.errors import UserError
 from colorization.evaluate import evaluate
 from colorization.report.__main__ import report
-from colorization.run_lock import RunLock
+from colorization.runs.lock import RunLock
 from colorization.train import train
 
 

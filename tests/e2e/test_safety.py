@@ -12,7 +12,7 @@ import torch
 from helpers import RELOAD_AFTER_3_BAD_STEPS
 
 from colorization.errors import UserError, user_error
-from colorization.resume import latest_checkpoint
+from colorization.runs.resume import latest_checkpoint
 from colorization.train import train
 
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 from helpers import write_pair
 
+from colorization.models.zoo import model_names
 from colorization.train import train
-from colorization.zoo import model_names
 
 SEGMENTATION = ("task=segmentation", "data.val_samples=8")
 

@@ -11,8 +11,8 @@ import pytest
 import torch
 import torchvision
 
+from colorization.models.zoo import model_names
 from colorization.train import train
-from colorization.zoo import model_names
 
 
 def test_training_with_compile_and_channels_last(make_cfg) -> None:

@@ -130,4 +130,4 @@ def test_a_task_yaml_names_the_options_it_selects() -> None:
     assert task_choice("superres", "model") == "rdn"
     assert task_choice("superres", "data") == "superres"
     assert task_choice("flare", "loss") == "l1_ssim"
-    assert task_choice("colorization", "model") is None  # keeps train.yaml's model
+    assert task_choice("colorization", "model") == "unet"  # train.yaml's model

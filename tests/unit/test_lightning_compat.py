@@ -241,3 +241,11 @@ def test_the_next_job_of_a_multirun_finds_no_launch_left_behind(tmp_path: Path, 
         )
     assert "LOCAL_RANK" not in os.environ and os.environ["MASTER_PORT"] == "1234"
     assert not dist.is_initialized()
+
+
+def test_the_data_modules_lightning_internals_are_there() -> None:
+    from colorization.lightning_compat import UnrepeatedDistributedSampler, pl_worker_init_function
+
+    sampler = UnrepeatedDistributedSampler(list(range(5)), num_replicas=2, rank=1, shuffle=False)
+    assert list(sampler) == [1, 3]  # no image repeated to even out the ranks
+    assert callable(pl_worker_init_function)

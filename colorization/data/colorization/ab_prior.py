@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from colorization.data.base import LOADING_SETTINGS
 from colorization.data.colorization.lab import AB_SCALE, rgb_to_normalized_lab
 from colorization.losses.ab_bins import count_bins
 
@@ -26,16 +27,9 @@ log = logging.getLogger(__name__)
 
 CACHE_NAME = "ab_prior.json"
 PRIOR_SEED = 0
-# Data settings that do not change which colours the training set holds.
-LOADER_SETTINGS = (
-    "batch_size",
-    "val_batch_size",
-    "num_workers",
-    "multiprocessing_context",
-    "pin_memory",
-    "cache",
-    "bad_files",
-)
+# Data settings that do not change which colours the training set holds: how it is loaded,
+# batched, and what is done with files that do not decode.
+LOADER_SETTINGS = (*LOADING_SETTINGS, "batch_size", "bad_files")
 
 
 def data_fingerprint(settings: dict[str, Any], images: int) -> str:

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import kornia.color
 import torch
 from PIL import Image
 from torchvision.transforms.v2 import functional as TF
 
-from colorization.data.colorization.lab import AB_SCALE, rgb_to_normalized_lab
 from colorization.data.images import find_images, load_rgb, oriented_size
 from colorization.data.sample_photos import sample_photos
 
@@ -77,8 +77,8 @@ def fingerprint(image: torch.Tensor) -> int:
 def chroma_p95(image: torch.Tensor) -> float:
     """The 95th percentile of CIE Lab chroma (sqrt(a^2 + b^2): 0 for grey, saturated colours
     reach 100): a photo is near-grey when nearly all of it is."""
-    _, ab = rgb_to_normalized_lab(image[None].float() / 255)
-    return float((ab * AB_SCALE).norm(dim=1).flatten().quantile(0.95))
+    lab = kornia.color.rgb_to_lab(image[None].float() / 255)
+    return float(lab[:, 1:].norm(dim=1).flatten().quantile(0.95))
 
 
 def decode(candidate: Candidate, short_side: int) -> Decoded:

@@ -1,48 +1,102 @@
-"""LightningDataModule for colorization from a photo store (``data=photos data.store=DIR``)."""
+"""LightningDataModule of RGB photo crops, split by whole photo: what the tasks that learn from
+photos (colorization, super-resolution) draw their examples from on the batch."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from colorization.data.colorization.crops import GridViewDataset
-from colorization.data.colorization.datamodule import ColorizationDataModule
-from colorization.data.images import Photo
-from colorization.data.photos.store import PhotoStore
+from torch.utils.data import DataLoader
+
+from colorization.data.base import ImageDataModule, checked_crop_scale
+from colorization.data.file_checks import BadFilePolicy, scan_images
+from colorization.data.images import Photo, find_images, photos_from_paths
+from colorization.data.photos.crops import GridViewDataset, RandomCropDataset, split_photos
+from colorization.data.sample_photos import sample_split
+
+# Training photos are decoded (large JPEGs at a reduced scale) and kept downscaled to a shorter
+# side of this many crop sides: enough for the smallest random crops.
+DECODE_SIDE_PER_CROP_SIDE = 8
 
 
-class PhotoStoreDataModule(ColorizationDataModule):
-    """Random crops of the store's train split, validation views of its val split, and its
-    test split for ``python -m colorization.evaluate`` (unless ``data.test_root`` is given).
+class PhotoDataModule(ImageDataModule):
+    """Batches ``{"image": uint8 (B, 3, S, S), "index": (B,)}`` of RGB crops.
 
     Args:
-        store: a folder written by ``python -m colorization.prepare``.
-        ``options``: crops, validation views, batch sizes, workers, ...; see
-            :class:`~colorization.data.colorization.ColorizationDataModule` (``root``,
-            ``val_root`` and the hold-out split do not apply: the store has its splits).
+        root: folder of images (searched recursively). ``None`` = the built-in sample photos.
+        val_root: optional separate validation folder; otherwise ``val_fraction`` of the photos
+            under ``root`` (whole photos) are held out, reproducibly by ``split_seed``.
+        test_root: optional test folder (``python -m colorization.evaluate``), viewed as
+            validation photos are; ``None``: the test set is the validation set.
+        crop_scale: area fraction range of the random resized crop.
+        val_grid: validation views per photo side (``None``: 2 for the built-in set, whose
+            validation is only two photos, else 1 = resize + centre crop).
+        bad_files: what to do with unusable files found by the pre-training check
+            (:mod:`colorization.data.file_checks`): ``skip`` them (counted in one summary line)
+            or stop with an ``error`` naming them.
+        ``common``: image size, batch sizes, workers, hold-out split, samples per epoch,
+            cache, pinned memory; see :class:`~colorization.data.base.ImageDataModule`.
     """
 
     def __init__(
-        self, store: str, crop_scale: Sequence[float] = (0.05, 1.0), **options: Any
+        self,
+        root: str | None = None,
+        val_root: str | None = None,
+        test_root: str | None = None,
+        crop_scale: Sequence[float] = (0.05, 1.0),
+        val_grid: int | None = None,
+        bad_files: BadFilePolicy = "skip",
+        **common: Any,
     ) -> None:
-        # Plain types only (not Hydra's ListConfig): checkpoints load with weights_only=True.
-        crop_scale = [float(s) for s in crop_scale]
-        super().__init__(crop_scale=crop_scale, **options)
-        self.store = PhotoStore(store)  # checked now: a wrong path stops before training
+        crop_scale = checked_crop_scale(crop_scale)
+        super().__init__(**common)
+        self.train_set: RandomCropDataset | None = None
+        self.val_set: GridViewDataset | None = None
+        self.test_set: GridViewDataset | None = None
 
     @property
     def uses_samples(self) -> bool:
-        return False
+        return self.hparams.root is None
 
     def photos(self) -> tuple[list[Photo], list[Photo]]:
-        return self.store.photos("train"), self.store.photos("val")
+        """(train, val) photos for the configured source."""
+        hp = self.hparams
+        if self.uses_samples:
+            return sample_split()
+        photos = self._checked_photos(hp.root)
+        if hp.val_root is not None:
+            return photos, self._checked_photos(hp.val_root)
+        return split_photos(photos, hp.val_fraction, hp.split_seed)
+
+    def _checked_photos(self, root: str) -> list[Photo]:
+        """The usable photos under ``root``, checked before any training starts."""
+        hp = self.hparams
+        report = scan_images(find_images(root), hp.image_size, root, hp.bad_files, hp.max_pixels)
+        return photos_from_paths(report.kept, min_side=DECODE_SIDE_PER_CROP_SIDE * hp.image_size)
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:
             return
-        super().setup(stage)
-        if self.hparams.test_root is None and self.store.count("test"):
-            hp = self.hparams
-            self.test_set = GridViewDataset(
-                self.store.photos("test"), hp.image_size, hp.val_grid or 1
-            )
+        hp = self.hparams
+        train, val = self.photos()
+        cache = self.uses_samples if hp.cache is None else hp.cache
+        grid = (2 if self.uses_samples else 1) if hp.val_grid is None else hp.val_grid
+        keep_side = None if self.uses_samples else DECODE_SIDE_PER_CROP_SIDE * hp.image_size
+        self.train_set = RandomCropDataset(
+            train,
+            hp.image_size,
+            hp.train_samples_per_epoch,
+            tuple(hp.crop_scale),
+            cache,
+            keep_side=keep_side,
+        )
+        self.val_set = GridViewDataset(val, hp.image_size, grid, cache)
+        if hp.test_root is not None:
+            test = self._checked_photos(hp.test_root)
+            self.test_set = GridViewDataset(test, hp.image_size, hp.val_grid or 1, cache=False)
+
+    def test_dataloader(self) -> DataLoader:
+        if self.test_set is None:
+            return self.val_dataloader()
+        batch = self.hparams.val_batch_size or self.hparams.batch_size
+        return self._loader(self.test_set, batch, shuffle=False)

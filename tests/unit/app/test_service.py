@@ -13,14 +13,14 @@ from fastapi.testclient import TestClient
 from helpers import photo
 from PIL import Image
 
-from colorization.app.server import create_app
-from colorization.app.service import ColorizeService, decode_data_url
-from colorization.inference.colorize import Colorizer
+from colorization.app.server import create_app, decode_data_url
 from colorization.inference.spec import InferenceSpec
+from colorization.tasks.colorization.inference import Colorizer
+from colorization.tasks.colorization.page import ColorizeService
 
 
 class HintEcho:
-    spec = InferenceSpec("colorization", 4, 2, working_size=32)
+    spec = InferenceSpec("colorization", 4, 2, settings={"working_size": 32})
 
     def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
         return inputs[:, 1:3]

@@ -16,8 +16,8 @@ from colorization.callbacks.checkpoint import (
     SafeModelCheckpoint,
     ensure_room_for_checkpoints,
 )
+from colorization.errors import RunError
 from colorization.models import UNet
-from colorization.run_record import RunError
 
 
 def test_non_finite_weights_are_never_saved(tmp_path: Path) -> None:

@@ -10,50 +10,63 @@ import torch
 from onnx import TensorProto, helper
 
 from colorization.config import compose
-from colorization.inference.network import OnnxNetwork, TaskNetwork, open_network
-from colorization.inference.spec import SPEC_KEY, InferenceSpec, spec_from_config
+from colorization.inference.network import OnnxNetwork, TaskNetwork
+from colorization.inference.spec import SPEC_KEY, InferenceSpec
+from colorization.runs.network import open_network
+from colorization.runs.trained import spec_from_config
 
 
 def test_the_spec_of_each_task_comes_from_the_run_config() -> None:
     colorization = spec_from_config(compose([]))
     assert colorization.task == "colorization" and colorization.in_channels == 4
-    assert colorization.working_size == 256  # 2 x 2 validation views of 128 px
+    assert colorization.setting("working_size") == 256  # 2 x 2 validation views of 128 px
     assert colorization.model == "colorization.models.unet.UNet"
-    assert spec_from_config(compose(["data.root=/photos"])).working_size == 128
-    assert colorization.propagation is None
+    assert spec_from_config(compose(["data.root=/photos"])).setting("working_size") == 128
+    assert colorization.setting("propagation") is None
     refining = ["task.propagation=levin", "task.in_channels=6"]
-    assert spec_from_config(compose(refining)).propagation == "levin"
+    assert spec_from_config(compose(refining)).setting("propagation") == "levin"
     segmentation = spec_from_config(
         compose(["task=segmentation", "task.num_classes=4", "task.class_names=[a,b,c,d]"])
     )
-    assert (segmentation.out_channels, segmentation.num_classes) == (4, 4)
-    assert segmentation.class_names == ("a", "b", "c", "d")
+    assert (segmentation.out_channels, segmentation.setting("num_classes")) == (4, 4)
+    assert segmentation.setting("class_names") == ["a", "b", "c", "d"]
     assert spec_from_config(compose(["task=segmentation"])).out_channels == 1
     superres = spec_from_config(compose(["task=superres", "task.scale=3"]))
-    assert (superres.scale, superres.tile_size, superres.out_channels) == (3, 128, 3)
+    assert (superres.setting("scale"), superres.setting("tile_size")) == (3, 128)
+    assert superres.out_channels == 3
     flare = spec_from_config(compose(["task=flare"]))
-    assert (flare.tile_size, flare.tile_overlap, flare.working_size) == (256, 32, None)
+    assert (flare.setting("tile_size"), flare.setting("tile_overlap")) == (256, 32)
+    assert flare.setting("working_size") is None
 
 
-def test_the_spec_survives_json_and_refuses_what_it_does_not_know() -> None:
-    spec = InferenceSpec(
-        "segmentation", 3, 4, working_size=64, num_classes=4, class_names=("a", "b", "c", "d")
-    )
+def test_the_spec_survives_json() -> None:
+    settings = {"working_size": 64, "num_classes": 4, "class_names": ["a", "b", "c", "d"]}
+    spec = InferenceSpec("segmentation", 3, 4, settings=settings)
     assert InferenceSpec.from_json(spec.to_json()) == spec
-    refining = InferenceSpec("colorization", 6, 2, working_size=64, propagation="levin")
+    refining = InferenceSpec("colorization", 6, 2, settings={"propagation": "levin"})
     assert InferenceSpec.from_json(refining.to_json()) == refining
-    with pytest.raises(ValueError, match="upgrade colorization"):
-        InferenceSpec.from_json(
-            '{"task": "flare", "in_channels": 3, "out_channels": 3, "novel": 1}'
-        )
-    with pytest.raises(ValueError, match="Unknown task .inpainting."):
-        InferenceSpec("inpainting", 3, 3)
 
 
-def test_a_residual_task_network_adds_its_input() -> None:
+def test_the_flat_spec_of_files_exported_by_0x_is_read() -> None:
+    """0.8 wrote every field beside the task's; its files still predict."""
+    flat = (
+        '{"class_names": null, "ignore_index": null, "in_channels": 3, "model": "m", '
+        '"num_classes": null, "out_channels": 3, "propagation": null, "scale": 2, '
+        '"task": "superres", "tile_overlap": 32, "tile_size": 128, "working_size": null}'
+    )
+    spec = InferenceSpec.from_json(flat)
+    assert (spec.task, spec.in_channels, spec.out_channels, spec.model) == ("superres", 3, 3, "m")
+    assert spec.settings == {"scale": 2, "tile_overlap": 32, "tile_size": 128}
+
+
+def test_metadata_that_describes_no_network_is_refused() -> None:
+    with pytest.raises(ValueError, match="does not describe a network"):
+        InferenceSpec.from_json('{"task": "flare"}')
+
+
+def test_a_task_network_decodes_only_with_a_decoder() -> None:
     net = torch.nn.Conv2d(3, 3, 1)
     x = torch.rand(1, 3, 5, 7)
-    assert torch.allclose(TaskNetwork(net, residual=True)(x), x + net(x))
     assert torch.allclose(TaskNetwork(net)(x), net(x))
 
 
@@ -90,7 +103,7 @@ def identity_onnx(path: Path, metadata: dict[str, str]) -> Path:
 
 
 def test_an_onnx_file_runs_with_the_spec_of_its_metadata(tmp_path: Path) -> None:
-    spec = InferenceSpec("flare", 3, 3, tile_size=32, tile_overlap=4)
+    spec = InferenceSpec("flare", 3, 3, settings={"tile_size": 32, "tile_overlap": 4})
     network = OnnxNetwork(identity_onnx(tmp_path / "m.onnx", {SPEC_KEY: spec.to_json()}))
     assert network.spec == spec
     x = torch.rand(2, 3, 5, 7)

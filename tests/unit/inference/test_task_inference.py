@@ -7,13 +7,13 @@ import torch
 from helpers import photo
 
 from colorization.data.colorization.lab import rgb_to_normalized_lab
-from colorization.inference.colorize import Colorizer, working_shape
 from colorization.inference.restore import Restorer
-from colorization.inference.segment import Segmenter
 from colorization.inference.spec import InferenceSpec
-from colorization.inference.user_hints import HintPoint, rasterize
+from colorization.tasks.colorization.hint_files import HintPoint, rasterize
+from colorization.tasks.colorization.inference import Colorizer, working_shape
+from colorization.tasks.segmentation.inference import Segmenter
 
-COLORIZATION = InferenceSpec("colorization", 4, 2, working_size=32)
+COLORIZATION = InferenceSpec("colorization", 4, 2, settings={"working_size": 32})
 
 
 class StandIn:
@@ -77,7 +77,9 @@ def test_one_pixel_hint_on_a_large_photo_reaches_the_working_grid_with_its_colou
 def test_a_refining_network_gets_levins_propagation_of_the_working_hints() -> None:
     from colorization.data.colorization.baselines import levin
 
-    spec = InferenceSpec("colorization", 6, 2, working_size=32, propagation="levin")
+    spec = InferenceSpec(
+        "colorization", 6, 2, settings={"working_size": 32, "propagation": "levin"}
+    )
     network = StandIn(spec, lambda inputs: inputs[:, 4:])
     colorizer = Colorizer(network)
     prepared = colorizer.prepare(photo(40, 56))
@@ -87,7 +89,7 @@ def test_a_refining_network_gets_levins_propagation_of_the_working_hints() -> No
     assert inputs.shape[1] == 6
     expected = levin(prepared.working_lightness, hints.ab, hints.mask)
     assert torch.allclose(inputs[:, 4:], expected) and expected.abs().amax() > 0
-    newer = InferenceSpec("colorization", 6, 2, propagation="superpixels")
+    newer = InferenceSpec("colorization", 6, 2, settings={"propagation": "superpixels"})
     with pytest.raises(ValueError, match="'superpixels' propagation.*upgrade colorization"):
         Colorizer(StandIn(newer, lambda inputs: inputs[:, 4:]))
 
@@ -118,12 +120,14 @@ def test_the_overlay_shows_the_hints_on_the_dimmed_photo() -> None:
 
 
 def test_each_task_refuses_a_network_of_another_task() -> None:
-    segmentation = StandIn(InferenceSpec("segmentation", 3, 1, working_size=16), lambda x: x)
+    segmentation = StandIn(
+        InferenceSpec("segmentation", 3, 1, settings={"working_size": 16}), lambda x: x
+    )
     with pytest.raises(ValueError, match="segmentation model, not a colorization one"):
         Colorizer(segmentation)
     with pytest.raises(ValueError, match="colorization model, not a segmentation one"):
         Segmenter(hint_echo())
-    with pytest.raises(ValueError, match="colorization model, not a flare-removal or super"):
+    with pytest.raises(ValueError, match="colorization model.s spec has no tile size"):
         Restorer(hint_echo())
 
 
@@ -141,7 +145,9 @@ def test_segmentation_labels_come_back_at_full_resolution(classes: int) -> None:
             else red
         )
 
-    spec = InferenceSpec("segmentation", 3, channels, working_size=16, num_classes=classes)
+    spec = InferenceSpec(
+        "segmentation", 3, channels, settings={"working_size": 16, "num_classes": classes}
+    )
     segmenter = Segmenter(StandIn(spec, logits))
     image = torch.zeros(3, 41, 57, dtype=torch.uint8)
     image[0, 10:30, 20:40] = 255
@@ -153,7 +159,7 @@ def test_segmentation_labels_come_back_at_full_resolution(classes: int) -> None:
 
 
 def test_restoring_with_an_identity_network_gives_the_photo_back_at_any_size() -> None:
-    spec = InferenceSpec("flare", 3, 3, tile_size=16, tile_overlap=4)
+    spec = InferenceSpec("flare", 3, 3, settings={"tile_size": 16, "tile_overlap": 4})
     image = photo(37, 53)
     assert torch.equal(Restorer(StandIn(spec, lambda x: x))(image), image)
     network = StandIn(spec, lambda x: x)
@@ -164,7 +170,7 @@ def test_restoring_with_an_identity_network_gives_the_photo_back_at_any_size() -
 def test_an_automatic_colorizer_gets_lightness_only() -> None:
     """A network trained with task.in_channels=1 (task/hints=none) is given L alone; hints a
     user draws are left unused."""
-    automatic = InferenceSpec("colorization", 1, 2, working_size=32)
+    automatic = InferenceSpec("colorization", 1, 2, settings={"working_size": 32})
     network = StandIn(automatic, lambda inputs: torch.zeros_like(inputs).repeat(1, 2, 1, 1))
     colorizer = Colorizer(network)
     prepared = colorizer.prepare(photo(40, 48))
@@ -174,7 +180,9 @@ def test_an_automatic_colorizer_gets_lightness_only() -> None:
 
 
 def test_super_resolving_runs_low_resolution_tiles_and_returns_the_photo_scaled() -> None:
-    spec = InferenceSpec("superres", 3, 3, tile_size=16, tile_overlap=4, scale=3)
+    spec = InferenceSpec(
+        "superres", 3, 3, settings={"tile_size": 16, "tile_overlap": 4, "scale": 3}
+    )
     network = StandIn(spec, lambda x: torch.nn.functional.interpolate(x, scale_factor=3))
     image = photo(37, 53)
     result = Restorer(network)(image)

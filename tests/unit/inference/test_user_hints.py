@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from colorization.inference.user_hints import (
+from colorization.tasks.colorization.hint_files import (
     HintPoint,
     parse_color,
     parse_points,

@@ -10,7 +10,7 @@ from helpers import renamed_state
 from torch import nn
 
 from colorization.models.rdn import RDN
-from colorization.zoo import count_parameters
+from colorization.models.zoo import count_parameters
 
 
 class ReferenceRDB(nn.Module):

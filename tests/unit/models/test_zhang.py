@@ -17,7 +17,7 @@ from colorization.losses.ab_bins import published_bins
 from colorization.losses.ab_classification import AnnealedMeanDecoder
 from colorization.models import ECCV16, SIGGRAPH17
 from colorization.models.eccv16 import BINS
-from colorization.zoo import count_parameters
+from colorization.models.zoo import count_parameters
 
 
 def convs(widths: list[int], dilation: int = 1, strides: tuple[int, ...] = ()) -> list[nn.Module]:

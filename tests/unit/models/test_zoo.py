@@ -8,7 +8,7 @@ from hydra.errors import InstantiationException
 
 from colorization.models import PatchDiscriminator, R2UNet, UNet
 from colorization.models.init import init_weights
-from colorization.zoo import (
+from colorization.models.zoo import (
     REFERENCE_PRESETS,
     build_model,
     build_reference,

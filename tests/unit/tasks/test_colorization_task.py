@@ -105,7 +105,7 @@ def test_training_images_get_no_hints_at_the_configured_rate_validation_never() 
 
 
 def test_hue_rotation_keeps_chroma_and_turns_the_configured_share_of_images() -> None:
-    from colorization.tasks.colorization import rotate_hue
+    from colorization.tasks.colorization.task import rotate_hue
 
     torch.manual_seed(0)
     ab = torch.rand(400, 2, 4, 4) - 0.5

@@ -7,7 +7,7 @@ from torch import nn
 
 from colorization.losses import DiceLoss
 from colorization.tasks import SegmentationTask
-from colorization.tasks.segmentation import otsu_foreground
+from colorization.tasks.segmentation.task import otsu_foreground
 
 
 def make_task(loss: nn.Module, num_classes: int = 2) -> SegmentationTask:

@@ -1,4 +1,4 @@
-"""colorization.data.colorization.crops: random crops, grid views, photo splits."""
+"""colorization.data.photos.crops: random crops, grid views, photo splits."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import logging
 import pytest
 import torch
 
-from colorization.data.colorization.crops import GridViewDataset, RandomCropDataset, split_photos
 from colorization.data.images import Photo
+from colorization.data.photos.crops import GridViewDataset, RandomCropDataset, split_photos
 
 
 def test_a_file_that_breaks_after_the_check_does_not_stop_the_epoch(caplog) -> None:

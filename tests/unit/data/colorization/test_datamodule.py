@@ -1,4 +1,4 @@
-"""ColorizationDataModule on a folder of photos, and its argument checks."""
+"""PhotoDataModule on a folder of photos, and its argument checks."""
 
 from pathlib import Path
 
@@ -6,13 +6,13 @@ import pytest
 import torch
 from helpers import write_images
 
-from colorization.data import ColorizationDataModule
+from colorization.data import PhotoDataModule
 from colorization.lightning_compat import shutdown_loader_workers
 
 
 def test_datamodule_on_a_folder(tmp_path: Path) -> None:
     write_images(tmp_path, 10, size=(48, 40))
-    dm = ColorizationDataModule(
+    dm = PhotoDataModule(
         root=str(tmp_path), image_size=32, batch_size=4, num_workers=0, train_samples_per_epoch=8
     )
     dm.setup("fit")
@@ -27,18 +27,18 @@ def test_datamodule_on_a_folder(tmp_path: Path) -> None:
 
 def test_datamodule_rejects_bad_settings() -> None:
     with pytest.raises(ValueError, match="data.image_size"):
-        ColorizationDataModule(image_size=0)
+        PhotoDataModule(image_size=0)
     with pytest.raises(ValueError, match="data.crop_scale"):
-        ColorizationDataModule(crop_scale=(0.5, 0.1))
+        PhotoDataModule(crop_scale=(0.5, 0.1))
     with pytest.raises(ValueError, match="data.multiprocessing_context must be null, fork"):
-        ColorizationDataModule(multiprocessing_context="threads")
+        PhotoDataModule(multiprocessing_context="threads")
 
 
 def test_workers_can_start_from_a_fork_server(tmp_path: Path) -> None:
     """What the benchmark uses: workers that inherit none of the parent's threads."""
     write_images(tmp_path, 4, size=(40, 40))
     options = {"root": str(tmp_path), "image_size": 16, "batch_size": 2}
-    dm = ColorizationDataModule(**options, num_workers=1, multiprocessing_context="forkserver")
+    dm = PhotoDataModule(**options, num_workers=1, multiprocessing_context="forkserver")
     dm.setup("fit")
     loader = dm.train_dataloader()
     assert loader.multiprocessing_context.get_start_method() == "forkserver"
@@ -46,6 +46,6 @@ def test_workers_can_start_from_a_fork_server(tmp_path: Path) -> None:
         assert next(iter(loader))["image"].shape == (2, 3, 16, 16)
     finally:  # workers ignore SIGTERM: stop them now, or the interpreter waits for them at exit
         shutdown_loader_workers(loader)
-    default = ColorizationDataModule(**options, num_workers=0)
+    default = PhotoDataModule(**options, num_workers=0)
     default.setup("fit")
     assert default.train_dataloader().multiprocessing_context is None

@@ -1,0 +1,136 @@
+"""What a run records about itself, and whether a new command may resume it.
+
+A run's config is recorded when it starts training from scratch (``<run>/.hydra/config.yaml``
+and ``overrides.yaml``). A later start that resumes it never rewrites them: it appends its
+command line to ``<run>/.hydra/overrides_history.yaml``. Before a resume touches anything, the
+recorded config is compared with the new one: every key must be equal except those in
+:data:`MAY_CHANGE` (how long and on what hardware to train, logging, loader workers, the safety
+net), so a resumed run is the same experiment, continued.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from colorization.data.base import LOADING_SETTINGS
+from colorization.errors import RunError
+from colorization.runs.compat import ADDED_KEYS, same_target
+from colorization.runs.folder import RunFolder
+
+log = logging.getLogger(__name__)
+
+# Keys (and key prefixes) that may differ between a run's recorded config and a command that
+# resumes it. Everything else (task, data, model, loss, optimizer, scheduler, accumulation and
+# clipping) must match.
+MAY_CHANGE = (
+    "trainer",  # epochs, steps, accelerator, devices, strategy, nodes, precision, logging cadence
+    "callbacks",
+    "logger",
+    "paths",
+    *(f"data.{setting}" for setting in LOADING_SETTINGS),
+    "optimization.channels_last",
+    "optimization.compile",
+    "safety",
+    "tune",
+    "seed",
+    "train",
+    "resume",
+    "run_name",
+    "ckpt_path",
+    "print_config",
+    "optimized_metric",
+    "task.baselines",  # what evaluation scores beside the model
+)
+
+
+def may_change(key: str) -> bool:
+    return any(key == prefix or key.startswith(prefix + ".") for prefix in MAY_CHANGE)
+
+
+def flatten(config: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"a.b": value}`` for every leaf of a config (interpolations kept as written)."""
+    if isinstance(config, DictConfig):
+        config = OmegaConf.to_container(config, resolve=False)
+    if isinstance(config, dict):
+        flat: dict[str, Any] = {}
+        for key, value in config.items():
+            flat.update(flatten(value, f"{prefix}{key}."))
+        return flat or {prefix.rstrip("."): {}}
+    return {prefix.rstrip("."): config}
+
+
+def config_differences(recorded: Any, current: Any) -> list[tuple[str, Any, Any]]:
+    """``(key, recorded value, current value)`` for every key that may not change on resume."""
+    old, new = flatten(recorded), flatten(current)
+    missing = "(absent)"
+    old = {**{k: v for k, v in ADDED_KEYS.items() if k in new}, **old}
+    return [
+        (key, old.get(key, missing), new.get(key, missing))
+        for key in sorted(old.keys() | new.keys())
+        if not may_change(key) and not _same(key, old.get(key, missing), new.get(key, missing))
+    ]
+
+
+def _same(key: str, old: Any, new: Any) -> bool:
+    return same_target(old, new) if key.endswith("._target_") else old == new
+
+
+def check_resumable(run: RunFolder, cfg: DictConfig) -> None:
+    """Stop, before anything is touched, if ``cfg`` is another experiment than the one the
+    run recorded."""
+    if not run.config.is_file():
+        return
+    differences = config_differences(OmegaConf.load(run.config), cfg)
+    if not differences:
+        return
+    shown = "\n".join(f"  {key}: {old!r} -> {new!r}" for key, old, new in differences[:20])
+    more = f"\n  ... and {len(differences) - 20} more" if len(differences) > 20 else ""
+    raise RunError(
+        f"{run.root} was trained with another configuration (recorded in {run.config}):\n"
+        f"{shown}{more}\nResuming it would not continue that run. Either give this experiment "
+        f"its own run (run_name=<another name>), or start this run over with resume=false (its "
+        f"checkpoints and logs move to {run.archive}/<date>_<time>/)."
+    )
+
+
+def archive(run: RunFolder) -> Path | None:
+    """Move a run's checkpoints, config and logs into ``<run>/archive/<date>_<time>/``."""
+    present = [path for path in run.archived_parts if path.exists()]
+    if not present:
+        return None
+    target = run.archive / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    target.mkdir(parents=True, exist_ok=False)
+    for path in present:
+        shutil.move(str(path), str(target / path.name))
+    log.warning("resume=false: moved the earlier attempt of %s to %s.", run.root, target)
+    return target
+
+
+def record_start(run: RunFolder, cfg: DictConfig, overrides: Sequence[str], resumed: bool) -> None:
+    """A fresh start records its config and command line; a resume appends its command line
+    to the history and leaves the recorded config as it was."""
+    run.config.parent.mkdir(parents=True, exist_ok=True)
+    if resumed and run.config.is_file():
+        entry = {"time": dt.datetime.now().isoformat(timespec="seconds"), "overrides": overrides}
+        with run.history.open("a") as history:
+            history.write(OmegaConf.to_yaml([entry]))
+        return
+    OmegaConf.save(cfg, run.config)
+    OmegaConf.save(OmegaConf.create(list(overrides)), run.overrides)
+
+
+def command_line_overrides() -> list[str]:
+    """The overrides this process was started with (empty outside a Hydra app)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        return list(HydraConfig.get().overrides.task)
+    except ValueError:  # no Hydra config set
+        return []

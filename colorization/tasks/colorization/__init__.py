@@ -1,0 +1,59 @@
+"""Hint-based colorization: L + sparse colour hints -> ab.
+
+The task (:mod:`.task`), its network's input (:mod:`.inputs`), applying a trained network to
+photos (:mod:`.inference`, hint files: :mod:`.hint_files`), predict (:mod:`.predict`), evaluate
+(:mod:`.evaluation`) and the interactive page (:mod:`.page`); its data is
+:mod:`colorization.data.colorization`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from colorization.lazy import lazy_attributes
+from colorization.tasks.colorization import evaluation, page, predict
+from colorization.tasks.plugin import TaskPlugin
+
+
+def working_size(config: DictConfig) -> int:
+    """The shorter side of the photos the network was validated on: ``image_size`` times the
+    validation grid (2 x 2 views of each built-in photo, one view of a folder photo)."""
+    grid = OmegaConf.select(config, "data.val_grid", default=None)
+    if grid is None:
+        grid = 2 if OmegaConf.select(config, "data.root", default=None) is None else 1
+    return int(config.data.image_size) * int(grid)
+
+
+def inference_settings(config: DictConfig) -> dict[str, Any]:
+    return {
+        "out_channels": int(config.task.out_channels),
+        "working_size": working_size(config),
+        "propagation": OmegaConf.select(config, "task.propagation", default=None),
+    }
+
+
+PLUGIN = TaskPlugin(
+    name="colorization",
+    task_class="colorization.tasks.colorization.task.ColorizationTask",
+    tensors=(
+        "inputs (N, 4, H, W) float32: L/50 - 1 (CIE Lab L in [0, 100]), hint a/110, hint b/110 "
+        "(0 where no hint), hint mask (1 at hinted pixels, else 0), and with a propagation 2 more: "
+        "the hints spread by that method (a/110, b/110), or (N, 1, H, W), L alone, for an "
+        "automatic model (in_channels 1); outputs (N, 2, H, W): "
+        "a/110, b/110 (combine with the photo's L, then Lab -> sRGB, D65)"
+    ),
+    inference_settings=inference_settings,
+    predictor=predict.colorization_predictor,
+    predict_options=predict.PREDICT_OPTIONS,
+    check_predict_options=predict.check_predict_options,
+    evaluation_options=evaluation.EVALUATION_OPTIONS,
+    evaluation_protocols=evaluation.hint_protocols,
+    configure_evaluation=evaluation.configure_evaluation,
+    evaluation_note=evaluation.evaluation_note,
+    page=page.colorization_page,
+)
+
+__getattr__ = lazy_attributes(
+    __name__, {"ColorizationTask": "colorization.tasks.colorization.task"}
+)

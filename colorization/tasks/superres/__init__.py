@@ -1,0 +1,38 @@
+"""Super-resolution: a low-resolution photo -> 2, 3 or 4 times larger.
+
+The task (:mod:`.task`); whole photos are super-resolved in low-resolution tiles
+(:func:`~colorization.tasks.plugin.tiled_predictor`); its data is
+:mod:`colorization.data.superres`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omegaconf import DictConfig
+
+from colorization.lazy import lazy_attributes
+from colorization.tasks.plugin import TILE_OPTIONS, TaskPlugin, tiled_predictor
+
+
+def inference_settings(config: DictConfig) -> dict[str, Any]:
+    return {
+        "out_channels": int(config.task.out_channels),
+        "tile_size": int(config.task.tile_size),
+        "tile_overlap": int(config.task.tile_overlap),
+        "scale": int(config.task.scale),
+    }
+
+
+PLUGIN = TaskPlugin(
+    name="superres",
+    task_class="colorization.tasks.superres.task.SuperResTask",
+    tensors=(
+        "inputs (N, 3, H, W) float32: low-resolution sRGB in [0, 1]; outputs (N, 3, sH, sW): "
+        "the image at scale s (clip to [0, 1]); any H and W, larger photos in overlapping tiles"
+    ),
+    inference_settings=inference_settings,
+    predictor=tiled_predictor,
+    predict_options=TILE_OPTIONS,
+)
+
+__getattr__ = lazy_attributes(__name__, {"SuperResTask": "colorization.tasks.superres.task"})
