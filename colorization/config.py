@@ -125,10 +125,26 @@ def check_strategy(cfg: DictConfig) -> None:
         )
 
 
+# Trainer arguments that manual optimisation refuses: the training step does these itself.
+STEP_OPTIONS = ("accumulate_grad_batches", "gradient_clip_val", "gradient_clip_algorithm")
+
+
+def check_trainer_options(cfg: DictConfig) -> None:
+    """``trainer.gradient_clip_val`` and its kin belong to ``optimization``: say so."""
+    for name in STEP_OPTIONS:
+        value = OmegaConf.select(cfg, f"trainer.{name}", default=None)
+        if value is not None:
+            raise ValueError(
+                f"Invalid config: trainer.{name}={value}: the training step does this itself "
+                f"(colorization/training/optimization.py); set optimization.{name}={value}."
+            )
+
+
 def validate_config(cfg: DictConfig) -> None:
     """Fail at start, naming the key, for values that would only break later."""
     check_top_level_keys(cfg)
     check_strategy(cfg)
+    check_trainer_options(cfg)
     for key, check, expected in _CHECKS:
         value = OmegaConf.select(cfg, key, default=None)
         if value is None:

@@ -132,7 +132,8 @@ class ImageToImageTask(ManualOptimization, ABC):
         ignored = [*self.base_object_arguments, *self.object_arguments]
         self.save_hyperparameters(logger=False, ignore=ignored)
         if loss_kind(loss) not in self.loss_kinds:
-            fitting = ", ".join(f"loss={name}" for name in loss_options(self.loss_kinds))
+            *others, last = loss_options(self.loss_kinds)
+            fitting = f"loss={', '.join(others)} or {last}" if others else f"loss={last}"
             raise ValueError(
                 f"The loss {type(loss).__name__} is a {loss_kind(loss)} loss, but "
                 f"{type(self).__name__} needs a {' or '.join(self.loss_kinds)} loss. "

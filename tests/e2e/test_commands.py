@@ -52,7 +52,7 @@ def test_the_app_refuses_a_model_that_does_not_colorize(trained_runs, capsys) ->
     with pytest.raises(SystemExit) as exit_:
         main([str(trained_runs["segmentation"])])
     assert exit_.value.code == 2
-    assert "is a segmentation model; the app colorizes" in capsys.readouterr().err
+    assert "is a segmentation model; the page serves colorization models" in capsys.readouterr().err
 
 
 def test_the_app_measures_an_update(trained_runs, capsys) -> None:

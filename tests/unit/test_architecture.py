@@ -192,7 +192,7 @@ for name in {names!r}:
 ours = [module for module in added if module.split(".")[0] == "colorization"]
 assert not ours, ours
 assert not OmegaConf.has_resolver("slug") and not OmegaConf.has_resolver("run_dir")
-assert "colorization_optuna.yaml" not in ConfigStore.instance().repo["hydra"].get("sweeper", {})
+assert "colorization_optuna.yaml" not in ConfigStore.instance().repo["hydra"].get("sweeper", ())
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]

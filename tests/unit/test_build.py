@@ -43,6 +43,6 @@ def test_task_options_can_be_overridden_by_the_caller(make_cfg) -> None:
     assert task.hparams.compile is False
 
 
-def test_moved_keys_say_where_they_went(make_cfg) -> None:
-    with pytest.raises(ValueError, match="set callbacks.last_checkpoint.every_n_train_steps=5"):
-        validate_config(make_cfg("+safety.checkpoint_every_n_steps=5"))
+def test_trainer_options_the_training_step_does_itself_say_where_they_go(make_cfg) -> None:
+    with pytest.raises(ValueError, match="set optimization.gradient_clip_algorithm=value"):
+        validate_config(make_cfg("+trainer.gradient_clip_algorithm=value"))

@@ -1,38 +1,63 @@
-"""colorization.config.validate_config: bad values stop the run at start, naming the key."""
+"""Bad values stop the run before training, naming the key: values nothing of this project
+uses itself in ``colorization.config.validate_config``, the others where they are used."""
 
 from __future__ import annotations
 
 import pytest
 
 from colorization.config import validate_config
+from colorization.errors import user_error
+from colorization.runs.folder import RunFolder
 from colorization.train import train
 
 
 @pytest.mark.parametrize(
-    ("override", "key"),
+    ("override", "message"),
     [
-        ("optimizer.lr=-0.001", "optimizer.lr"),
-        ("data.image_size=0", "data.image_size"),
-        ("task.hints.ratios=[0.01,1.5]", "task.hints.ratios"),
-        ("optimization.accumulate_grad_batches=0", "optimization.accumulate_grad_batches"),
-        ("+trainer.accumulate_grad_batches=2", "trainer.accumulate_grad_batches"),
+        ("optimizer.lr=-0.001", "Invalid config: optimizer.lr=-0.001"),
+        ("data.image_size=0", "data.image_size must be a positive integer, got 0"),
+        ("task.hints.ratios=[0.01,1.5]", "task.hints.ratios must be .* fractions in \\[0, 1\\]"),
+        ("task.hints.ratios=[]", "task.hints.ratios must be a non-empty list"),
+        ("optimization.accumulate_grad_batches=0", "accumulate_grad_batches must be >= 1"),
+        ("+trainer.accumulate_grad_batches=2", "set optimization.accumulate_grad_batches=2"),
+        ("+trainer.gradient_clip_val=1", "set optimization.gradient_clip_val=1"),
     ],
 )
-def test_invalid_values_fail_at_start_naming_the_key(make_cfg, override: str, key: str) -> None:
-    with pytest.raises(ValueError, match=f"Invalid config: {key}="):
-        train(make_cfg(override))
+def test_invalid_values_fail_before_training_naming_the_key(
+    make_cfg, override: str, message: str
+) -> None:
+    cfg = make_cfg(override)
+    with pytest.raises(Exception) as raised:
+        train(cfg)
+    error = user_error(raised.value)  # what the command prints, in one line
+    assert error is not None, raised.value
+    assert raised.match(message)
+    assert not RunFolder(cfg.paths.output_dir).checkpoints.exists()
+
+
+def test_a_hint_ratio_of_zero_is_one_rule_everywhere(make_cfg) -> None:
+    """0 % hints is an evaluation protocol; training accepts what the sampler accepts."""
+    from hydra.utils import instantiate
+
+    cfg = make_cfg("task.hints.ratios=[0.0,0.05]")
+    validate_config(cfg)
+    assert instantiate(cfg.task.hints).ratios.tolist() == pytest.approx([0.0, 0.05])
 
 
 @pytest.mark.parametrize(
     ("override", "message"),
     [
         ("optimization.compile=yes", "optimization.compile=yes"),
-        ("optimization.channels_last=nhwc", "optimization.channels_last=nhwc"),
+        (
+            "optimization.channels_last=nhwc",
+            "optimization.channels_last must be true, false or auto",
+        ),
     ],
 )
 def test_invalid_speed_options_fail_at_start(make_cfg, override: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        validate_config(make_cfg(override))
+    with pytest.raises(Exception) as raised:
+        train(make_cfg(override))
+    assert user_error(raised.value) is not None and raised.match(message)
 
 
 def test_a_misspelled_group_added_with_plus_is_not_silently_ignored(make_cfg) -> None:

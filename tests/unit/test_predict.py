@@ -65,7 +65,7 @@ def test_two_inputs_that_would_write_the_same_output_are_refused(tmp_path: Path)
 
 
 def test_hint_files_are_matched_by_relative_path_and_name(tmp_path: Path) -> None:
-    from colorization.predict import matched_file
+    from colorization.inference.companions import matched_file
 
     (tmp_path / "trip").mkdir()
     (tmp_path / "trip" / "a[1].json").write_text("[]")  # glob characters in the name

@@ -79,7 +79,7 @@ def test_bce_dice_is_the_weighted_sum() -> None:
         (BCELoss(), 4, "loss=bce is for binary segmentation"),
         (BCEDiceLoss(), 4, "loss=bce_dice is for binary segmentation"),
         (CrossEntropyLoss(), 2, "loss=ce needs one output channel per class"),
-        (nn.L1Loss(), 2, "L1Loss is a regression loss.*Use loss=dice"),
+        (nn.L1Loss(), 2, "L1Loss is a regression loss.*Use loss=bce, bce_dice, ce, dice or focal"),
     ],
 )
 def test_a_loss_that_does_not_fit_fails_at_start(loss, num_classes: int, message: str) -> None:

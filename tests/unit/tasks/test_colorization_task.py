@@ -33,7 +33,8 @@ class ZeroAB(nn.Module):
 
 def test_colorization_rejects_a_segmentation_loss(make_cfg) -> None:
     with pytest.raises(
-        InstantiationException, match="DiceLoss is a segmentation loss.*Use loss=l1"
+        InstantiationException,
+        match="DiceLoss is a classification loss.*Use loss=ab_classification, charbonnier, l1",
     ):
         train(make_cfg("loss=dice"))
 
