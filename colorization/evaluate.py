@@ -37,7 +37,7 @@ from colorization.data.images import shown
 from colorization.errors import UserError, exit_on_user_error
 from colorization.runs.folder import RunFolder, find_run_folders
 from colorization.runs.trained import TrainedRun, load_trained_task, open_run
-from colorization.tasks.registry import add_task_options
+from colorization.tasks.registry import add_task_options, task_plugins
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,10 @@ def evaluate(
     run = open_run(path)
     applied = apply_overrides(run, overrides)
     plugin = run.plugin
+    known = {o.dest for p in task_plugins().values() for o in p.evaluation_options}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(f"evaluate() got options no task has: {', '.join(unknown)}.")
     defaults = {o.dest: o.settings.get("default") for o in plugin.evaluation_options}
     options = {**defaults, **{k: v for k, v in options.items() if k in defaults}}
     if plugin.configure_evaluation is not None:
@@ -163,8 +167,9 @@ def _brief(metrics: dict[str, float], monitor: str) -> str:
 
 def write(result: dict[str, Any], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "evaluation.json").write_text(json.dumps(result, indent=2) + "\n")
-    with open(folder / "evaluation.csv", "w", newline="") as handle:
+    report = RunFolder(folder).evaluation  # evaluation.json, and .csv beside it
+    report.write_text(json.dumps(result, indent=2) + "\n")
+    with open(report.with_suffix(".csv"), "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["protocol", "setting", "metric", "value"])
         writer.writeheader()
         writer.writerows(result["metrics"])

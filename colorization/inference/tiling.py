@@ -15,13 +15,20 @@ from collections.abc import Callable
 import torch
 
 
+def check_tiles(tile: int, overlap: int, prefix: str = "") -> None:
+    """Tiles of at least one pixel that overlap by less than their size; ``prefix`` names the
+    settings in the message (``task.`` for a task's ``tile_size`` / ``tile_overlap``)."""
+    if tile < 1 or not 0 <= overlap < tile:
+        raise ValueError(
+            f"Need {prefix}tile_size >= 1 and 0 <= {prefix}tile_overlap < {prefix}tile_size, "
+            f"got {tile} and {overlap}."
+        )
+
+
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     """Start offsets of tiles covering ``length``: a stride of ``tile - overlap``, the last tile
     flush with the end. One tile (start 0) if ``length <= tile``."""
-    if tile < 1 or not 0 <= overlap < tile:
-        raise ValueError(
-            f"Need tile >= 1 and 0 <= overlap < tile, got tile={tile}, overlap={overlap}."
-        )
+    check_tiles(tile, overlap)
     if length <= tile:
         return [0]
     starts = list(range(0, length - tile, tile - overlap))

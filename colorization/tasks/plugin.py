@@ -123,6 +123,15 @@ TILE_OPTIONS = (
 )
 
 
+def tiled_inference_settings(config: DictConfig) -> dict[str, Any]:
+    """What a network applied in tiles needs: its outputs and the task's tiles."""
+    return {
+        "out_channels": int(config.task.out_channels),
+        "tile_size": int(config.task.tile_size),
+        "tile_overlap": int(config.task.tile_overlap),
+    }
+
+
 def tiled_predictor(network: Any, args: argparse.Namespace) -> Predictor:
     """A task whose network maps a photo to a photo: the whole photo in overlapping tiles."""
     from colorization.inference.restore import Restorer

@@ -32,7 +32,7 @@ def test_evaluation_of_the_validation_set_equals_validation(make_cfg, tmp_path: 
     trainer, _ = train(make_cfg(*TWO_EPOCHS))
     best = trainer.checkpoint_callback.best_model_score.item()
 
-    result = evaluate(tmp_path, ratios=(0.0, 0.05), points=(0, 10))
+    result = evaluate(tmp_path, hint_ratios=(0.0, 0.05), hint_points=(0, 10))
 
     assert Path(result["checkpoint"]).name.startswith("epoch=")
     assert metric(result, "run_hints", "as in validation", "psnr") == pytest.approx(best, abs=1e-5)
@@ -63,7 +63,9 @@ def test_a_test_folder_and_a_checkpoint_file(make_cfg, tmp_path: Path) -> None:
     train(make_cfg())
     photos = write_images(tmp_path.parent / f"{tmp_path.name}_test", 3, size=(48, 40))
     checkpoint = tmp_path / "checkpoints" / "last.ckpt"
-    result = evaluate(checkpoint, [f"data.test_root={photos[0].parent}"], ratios=(0.01,), points=())
+    result = evaluate(
+        checkpoint, [f"data.test_root={photos[0].parent}"], hint_ratios=(0.01,), hint_points=()
+    )
     assert result["checkpoint"] == str(checkpoint)
     assert result["test_set"] == str(photos[0].parent)
     assert metric(result, "random_pixels", "1%", "psnr") > 0

@@ -37,7 +37,7 @@ def test_the_default_model_exports_and_matches_pytorch_on_two_sizes(
     printed = capsys.readouterr().out
     assert "max abs difference: 1x4x64x64: " in printed and "2x4x39x83: " in printed
     network = OnnxNetwork(output)
-    assert (network.spec.task, network.spec.working_size) == ("colorization", 64)
+    assert (network.spec.task, network.spec.setting("working_size")) == ("colorization", 64)
     assert network.spec.model == "colorization.models.unet.UNet"
     import onnx
 

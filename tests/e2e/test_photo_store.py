@@ -16,7 +16,7 @@ def test_a_store_trains_and_evaluate_uses_its_test_split(make_cfg, photo_store: 
     cfg = make_cfg("data=photos", f"data.store={photo_store}", "run_name=store")
     trainer, _ = train(cfg)
     assert trainer.current_epoch == 1 and trainer.callback_metrics["val/psnr"] > 0
-    result = evaluate(cfg.paths.output_dir, ratios=(0.01,), points=(), baselines=())
+    result = evaluate(cfg.paths.output_dir, hint_ratios=(0.01,), hint_points=(), baselines=())
     assert result["test_set"].startswith("the test split of the photo store")
     views = trainer.datamodule.test_set
     assert len(views) == counts["test"] * 4  # 2 x 2 views of each photo
@@ -35,7 +35,7 @@ def test_the_photo_recipe_trains_a_refiner_that_predicts_and_exports(
 
     run = train_run(tmp_path / "run", "experiment=colorization_photos", f"data.store={photo_store}")
     network = trained_network(run)
-    assert network.spec.propagation == "levin" and network.spec.in_channels == 6
+    assert network.spec.setting("propagation") == "levin" and network.spec.in_channels == 6
     history = (run / "history.csv").read_text()
     assert "val/psnr_levin" in history.splitlines()[0]
     export(run, tmp_path / "model.onnx")  # raises ParityError unless ONNX matches PyTorch

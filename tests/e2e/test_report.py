@@ -28,7 +28,7 @@ def test_report_compares_two_models_and_lists_a_broken_run(make_cfg, tmp_path: P
     runs = tmp_path / "runs"
     train_into(make_cfg, runs / "unet", "model=unet")
     train_into(make_cfg, runs / "attention", "model=attention_unet")
-    evaluate(runs / "unet", ratios=(0.01,), points=())
+    evaluate(runs / "unet", hint_ratios=(0.01,), hint_points=())
     broken = runs / "broken" / ".hydra"
     broken.mkdir(parents=True)
     (broken / "config.yaml").write_text("model: [unclosed\n")

@@ -170,6 +170,37 @@ def test_commands_share_the_build_module_not_the_train_entry_point() -> None:
             assert "colorization.train" not in project_imports(path), path
 
 
+def instantiated_groups(path: Path) -> set[str]:
+    """The config groups ``path`` instantiates itself (``instantiate(cfg.data)`` -> data)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", None) == "instantiate"
+            and node.args
+            and isinstance(node.args[0], ast.Attribute)
+        ):
+            found.add(node.args[0].attr)
+    return found
+
+
+@pytest.mark.parametrize("path", modules(PACKAGE), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_data_modules_and_tasks_are_built_only_by_the_build_module(path: Path) -> None:
+    if path.name != "build.py":
+        assert not instantiated_groups(path) & {"data", "task"}, path
+
+
+def test_run_paths_are_named_only_by_the_run_folder() -> None:
+    """The layout of a run folder (``.hydra``, ``checkpoints``, ...) is spelt in one module."""
+    layout = {".hydra", "checkpoints", "last.ckpt", "history.csv", "evaluation.json", "archive"}
+    for path in modules(PACKAGE):
+        if path.relative_to(PACKAGE).as_posix() == "runs/folder.py":
+            continue
+        strings = [what for _, what in names_of(path) if what.startswith("string ")]
+        spelt = {s for s in strings if s[len("string ") :].strip("'\"") in layout}
+        assert not spelt, f"{path.relative_to(PACKAGE)}: {spelt}"
+
+
 def test_nothing_happens_at_import() -> None:
     """Importing every module registers no resolver, no Hydra plugin or config, and adds no
     warnings filter of its own: that is done where a process starts (the train command,

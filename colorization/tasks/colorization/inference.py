@@ -59,9 +59,9 @@ class WorkingHints:
 
 class Colorizer:
     """``network`` maps (N, 4, h, w) [L, hint a, hint b, mask] to (N, 2, h, w) ab; a network
-    that refines a propagation (``spec.propagation``) gets that propagation's ab as channels 5-6,
-    computed here at the working size; an automatic one (``spec.in_channels`` 1) gets L only
-    (hints given to it are left unused)."""
+    that refines a propagation (the spec's ``propagation``) gets that propagation's ab as
+    channels 5-6, computed here at the working size; an automatic one (``spec.in_channels`` 1)
+    gets L only (hints given to it are left unused)."""
 
     def __init__(self, network: Network, working_size: int | None = None) -> None:
         spec = checked_spec(network, "colorization")

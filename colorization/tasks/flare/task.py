@@ -26,7 +26,7 @@ from torchmetrics import Metric
 from torchmetrics.image import StructuralSimilarityIndexMeasure
 
 from colorization.inference.network import TaskNetwork
-from colorization.inference.tiling import tiled_apply
+from colorization.inference.tiling import check_tiles, tiled_apply
 from colorization.metrics import ImagePSNR
 from colorization.tasks.adversarial import ConditionalGAN
 from colorization.tasks.base import (
@@ -73,10 +73,7 @@ class FlareTask(ImageToImageTask):
         monitor_mode: str = "max",
         **base: Any,
     ) -> None:
-        if not 0 <= tile_overlap < tile_size:
-            raise ValueError(
-                f"Need 0 <= task.tile_overlap < task.tile_size, got {tile_overlap} and {tile_size}."
-            )
+        check_tiles(tile_size, tile_overlap, "task.")
         if adversarial and (discriminator is None or discriminator_optimizer is None):
             raise ValueError(
                 "task.adversarial=true needs task.discriminator and "

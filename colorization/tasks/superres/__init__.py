@@ -11,16 +11,16 @@ from typing import Any
 from omegaconf import DictConfig
 
 from colorization.lazy import lazy_attributes
-from colorization.tasks.plugin import TILE_OPTIONS, TaskPlugin, tiled_predictor
+from colorization.tasks.plugin import (
+    TILE_OPTIONS,
+    TaskPlugin,
+    tiled_inference_settings,
+    tiled_predictor,
+)
 
 
 def inference_settings(config: DictConfig) -> dict[str, Any]:
-    return {
-        "out_channels": int(config.task.out_channels),
-        "tile_size": int(config.task.tile_size),
-        "tile_overlap": int(config.task.tile_overlap),
-        "scale": int(config.task.scale),
-    }
+    return {**tiled_inference_settings(config), "scale": int(config.task.scale)}
 
 
 PLUGIN = TaskPlugin(

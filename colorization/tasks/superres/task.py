@@ -34,7 +34,7 @@ from colorization.data.superres.degradation import (
     shave,
 )
 from colorization.inference.network import TaskNetwork
-from colorization.inference.tiling import tiled_apply
+from colorization.inference.tiling import check_tiles, tiled_apply
 from colorization.metrics import ImagePSNR
 from colorization.tasks.base import ImageToImageTask, NetworkFactory, PreparedBatch
 
@@ -98,10 +98,7 @@ class SuperResTask(ImageToImageTask):
     ) -> None:
         if scale not in SCALES:
             raise ValueError(f"task.scale must be 2, 3 or 4, got {scale}.")
-        if not 0 <= tile_overlap < tile_size:
-            raise ValueError(
-                f"Need 0 <= task.tile_overlap < task.tile_size, got {tile_overlap} and {tile_size}."
-            )
+        check_tiles(tile_size, tile_overlap, "task.")
         self_upsampling = upsamples_itself(net)
         if self_upsampling and isinstance(net, nn.Module) and net.scale != scale:
             raise ValueError(f"The network up-samples {net.scale}x, the task needs {scale}x.")
