@@ -35,6 +35,19 @@ TINY = (
     "print_config=false",
 )
 
+# A small run that a test starts as a command (larger than TINY: several steps an epoch, for
+# checkpoints between steps, signals and DDP).
+SMALL_RUN = (
+    "print_config=false",
+    "model.base_width=8",
+    "model.depth=2",
+    "data.image_size=48",
+    "data.batch_size=4",
+    "data.train_samples_per_epoch=64",
+    "data.num_workers=0",
+    "~callbacks.progress_bar",
+)
+
 
 def rgb(height: int = 40, width: int = 48) -> np.ndarray:
     return RNG.integers(0, 256, (height, width, 3), dtype=np.uint8)

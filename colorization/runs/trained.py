@@ -42,13 +42,6 @@ class TrainedRun:
     def plugin(self) -> TaskPlugin:
         return plugin_of_config(self.config)
 
-    @property
-    def task_name(self) -> str:
-        try:
-            return self.plugin.name
-        except ValueError:  # a task of another version
-            return "unknown"
-
 
 def open_run(path: str | Path) -> TrainedRun:
     """The run of ``path``: a run folder (its best checkpoint) or a ``.ckpt`` inside one."""

@@ -138,3 +138,21 @@ def tiled_predictor(network: Any, args: argparse.Namespace) -> Predictor:
 
     restorer = Restorer(network, args.tile_size, args.tile_overlap)
     return lambda path, image: {"": restorer(image)}
+
+
+def tiled_task_plugin(
+    name: str,
+    task_class: str,
+    tensors: str,
+    inference_settings: Callable[[DictConfig], dict[str, Any]] = tiled_inference_settings,
+) -> TaskPlugin:
+    """The plugin of a task whose network maps a photo to a photo: predicted whole, in tiles,
+    with the tile options."""
+    return TaskPlugin(
+        name=name,
+        task_class=task_class,
+        tensors=tensors,
+        inference_settings=inference_settings,
+        predictor=tiled_predictor,
+        predict_options=TILE_OPTIONS,
+    )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import SMALL_RUN
 
 pytestmark = pytest.mark.slow
 
@@ -129,18 +130,7 @@ def test_ddp_in_one_process_is_plain_training(tmp_path: Path, accelerator: str) 
 
 # --- the training command ---------------------------------------------------------------
 
-COMMON = [
-    "print_config=false",
-    "model.base_width=8",
-    "model.depth=2",
-    "data.image_size=48",
-    "data.batch_size=4",
-    "data.train_samples_per_epoch=64",
-    "data.num_workers=0",
-    "trainer.accelerator=cpu",
-    "callbacks.last_checkpoint.every_n_train_steps=2",
-    "~callbacks.progress_bar",
-]
+COMMON = [*SMALL_RUN, "trainer.accelerator=cpu", "callbacks.last_checkpoint.every_n_train_steps=2"]
 DDP = ["trainer.devices=2", "trainer.strategy=ddp"]
 
 

@@ -10,19 +10,9 @@ import time
 from pathlib import Path
 
 import torch
+from helpers import SMALL_RUN
 
-COMMON = [
-    "print_config=false",
-    "model.base_width=8",
-    "model.depth=2",
-    "data.image_size=48",
-    "data.batch_size=4",
-    "data.train_samples_per_epoch=64",
-    "data.num_workers=0",
-    "trainer.max_epochs=3",
-    "callbacks.last_checkpoint.every_n_train_steps=5",
-    "~callbacks.progress_bar",
-]
+COMMON = [*SMALL_RUN, "trainer.max_epochs=3", "callbacks.last_checkpoint.every_n_train_steps=5"]
 
 ENV = {**os.environ, "PYTHONWARNINGS": "ignore"}
 

@@ -357,3 +357,12 @@ def test_one_callback_writes_last_ckpt(tmp_path: Path) -> None:
         if "dirpath" in c and c.get("filename") in (None, "last")
     ]
     assert writers == ["last_checkpoint"]
+
+
+def test_the_package_and_its_metadata_have_one_version() -> None:
+    import re
+
+    from colorization import __version__
+
+    pyproject = (PACKAGE.parent / "pyproject.toml").read_text()
+    assert re.search(r'^version = "([^"]+)"', pyproject, re.M).group(1) == __version__

@@ -1,8 +1,7 @@
 """Super-resolution: a low-resolution photo -> 2, 3 or 4 times larger.
 
-The task (:mod:`.task`); whole photos are super-resolved in low-resolution tiles
-(:func:`~colorization.tasks.plugin.tiled_predictor`); its data is
-:mod:`colorization.data.superres`."""
+The task (:mod:`.task`), predicted in low-resolution tiles whose outputs are ``scale`` times
+larger; its data is :mod:`colorization.data.superres` and the photos."""
 
 from __future__ import annotations
 
@@ -11,19 +10,14 @@ from typing import Any
 from omegaconf import DictConfig
 
 from colorization.lazy import lazy_attributes
-from colorization.tasks.plugin import (
-    TILE_OPTIONS,
-    TaskPlugin,
-    tiled_inference_settings,
-    tiled_predictor,
-)
+from colorization.tasks.plugin import tiled_inference_settings, tiled_task_plugin
 
 
 def inference_settings(config: DictConfig) -> dict[str, Any]:
     return {**tiled_inference_settings(config), "scale": int(config.task.scale)}
 
 
-PLUGIN = TaskPlugin(
+PLUGIN = tiled_task_plugin(
     name="superres",
     task_class="colorization.tasks.superres.task.SuperResTask",
     tensors=(
@@ -31,8 +25,6 @@ PLUGIN = TaskPlugin(
         "the image at scale s (clip to [0, 1]); any H and W, larger photos in overlapping tiles"
     ),
     inference_settings=inference_settings,
-    predictor=tiled_predictor,
-    predict_options=TILE_OPTIONS,
 )
 
 __getattr__ = lazy_attributes(__name__, {"SuperResTask": "colorization.tasks.superres.task"})
