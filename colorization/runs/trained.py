@@ -18,6 +18,7 @@ from colorization.inference.network import TorchNetwork
 from colorization.inference.spec import InferenceSpec
 from colorization.runs.compat import upgrade
 from colorization.runs.folder import RunFolder
+from colorization.runs.trust import check_trusted
 from colorization.tasks.plugin import TaskPlugin
 from colorization.tasks.registry import plugin_of_config
 
@@ -77,6 +78,7 @@ def run_config(folder: RunFolder) -> DictConfig:
     ``${hydra:runtime.output_dir}``) set to the folder the run is in now, outside Hydra; a
     config of an earlier version as this one reads it (:mod:`colorization.runs.compat`)."""
     config = upgrade(OmegaConf.load(folder.config))
+    check_trusted(config, folder.config)
     OmegaConf.update(config, "paths.output_dir", str(folder.root), force_add=True)
     return config
 

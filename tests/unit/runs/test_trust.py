@@ -1,0 +1,108 @@
+"""A run folder is data: opening it builds only the classes the framework's configs name."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from colorization.runs.folder import RunFolder
+from colorization.runs.trained import run_config
+from colorization.runs.trust import (
+    TRUST_VARIABLE,
+    UntrustedRunError,
+    is_trusted,
+    shipped_targets,
+)
+
+
+def recorded(make_cfg, tmp_path: Path, **targets: str) -> RunFolder:
+    """A run folder whose recorded config has ``targets`` (key -> _target_) set."""
+    cfg = make_cfg()
+    for key, target in targets.items():
+        OmegaConf.update(cfg, key, target, force_add=True)
+    folder = RunFolder(tmp_path / "run")
+    folder.config.parent.mkdir(parents=True, exist_ok=True)
+    OmegaConf.save(cfg, folder.config)
+    return folder
+
+
+def test_every_target_of_the_shipped_configs_and_of_0x_runs_is_trusted() -> None:
+    assert "colorization.models.unet.UNet" in shipped_targets()
+    assert all(is_trusted(target) for target in shipped_targets())
+    for old in (
+        "colorization.tasks.ColorizationTask",
+        "colorization.data.ColorizationDataModule",
+        "colorization.data.SegmentationDataModule",
+        "colorization.tasks.guard.LossGuard",
+    ):
+        assert is_trusted(old), old
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "shutil.copy",
+        "torch.save",
+        "pathlib.Path.touch",
+        "numpy.save",
+        "os.system",
+        "colorization.runs.record.archive",
+        "colorization.data.photos.store.SplitWriter",
+    ],
+)
+def test_what_the_framework_does_not_build_is_refused(target: str) -> None:
+    assert not is_trusted(target)
+
+
+def test_a_run_folder_that_names_other_code_stops_before_anything_runs(
+    make_cfg, tmp_path: Path
+) -> None:
+    victim = tmp_path / "copied"
+    folder = recorded(
+        make_cfg,
+        tmp_path,
+        **{"model._target_": "shutil.copy", "model._args_": [__file__, str(victim)]},
+    )
+    with pytest.raises(UntrustedRunError, match=r"config.yaml: model._target_=shutil.copy"):
+        run_config(folder)
+    assert not victim.exists()
+
+
+def test_a_nested_target_is_found_and_named(make_cfg, tmp_path: Path) -> None:
+    folder = recorded(make_cfg, tmp_path, **{"task.hints._target_": "torch.save"})
+    with pytest.raises(UntrustedRunError, match=r"task.hints._target_=torch.save.*set "):
+        run_config(folder)
+
+
+def test_the_user_can_trust_a_package_of_their_own(make_cfg, tmp_path: Path, monkeypatch) -> None:
+    folder = recorded(make_cfg, tmp_path, **{"model._target_": "mylab.nets.MyUNet"})
+    with pytest.raises(UntrustedRunError, match=f"{TRUST_VARIABLE}=mylab.nets"):
+        run_config(folder)
+    monkeypatch.setenv(TRUST_VARIABLE, "mylab.")
+    assert run_config(folder).model._target_ == "mylab.nets.MyUNet"
+
+
+def test_a_command_on_such_a_folder_says_so_in_one_line(make_cfg, tmp_path: Path) -> None:
+    victim = tmp_path / "copied"
+    folder = recorded(
+        make_cfg,
+        tmp_path,
+        **{"model._target_": "shutil.copy", "model._args_": [__file__, str(victim)]},
+    )
+    (folder.checkpoints).mkdir()
+    (folder.last_checkpoint).write_bytes(b"not used")
+    command = [
+        sys.executable,
+        "-m",
+        "colorization.export",
+        str(folder.root),
+        str(tmp_path / "m.onnx"),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "model._target_=shutil.copy" in result.stderr.strip().splitlines()[-1]
+    assert not victim.exists()
