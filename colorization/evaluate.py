@@ -34,7 +34,7 @@ from omegaconf import OmegaConf
 
 from colorization.build import build_datamodule, trainer_config
 from colorization.data.images import shown
-from colorization.errors import UserError, exit_on_user_error
+from colorization.errors import UserError, exit_on_user_error, user_error
 from colorization.runs.folder import RunFolder, find_run_folders
 from colorization.runs.trained import TrainedRun, load_trained_task, open_run
 from colorization.tasks.registry import add_task_options, task_plugins
@@ -195,22 +195,53 @@ def main(argv: Sequence[str] | None = None) -> None:
     task_options = {k: v for k, v in vars(args).items() if k not in ("run", "overrides", "out")}
     try:
         runs = runs_to_evaluate(Path(args.run))
-        for run in runs:
-            if len(runs) > 1:
-                log.info("Evaluating %s", run)
-            out = Path(args.out) / run.name if args.out and len(runs) > 1 else args.out
-            result = evaluate(run, args.overrides, out, **task_options)
-            print(f"Wrote evaluation.json and evaluation.csv to {out or result['run']}")
+        if len(runs) == 1:
+            result = evaluate(runs[0], args.overrides, args.out, **task_options)
+            print(f"Wrote evaluation.json and evaluation.csv to {args.out or result['run']}")
+            return
+        failed = evaluate_each(runs, args.overrides, args.out, task_options)
     except Exception as error:
-        exit_on_user_error(error, lambda message: print(f"error: {message}", file=sys.stderr))
+        exit_on_user_error(error, say_error)
         raise
+    if failed:
+        say_error(f"{len(failed)} of {len(runs)} runs were not evaluated:")
+        for run, problem in failed:
+            print(f"  {shown(run)}: {problem}", file=sys.stderr)
+        sys.exit(1)
+
+
+def say_error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def evaluate_each(
+    runs: list[Path], overrides: Sequence[str], out: str | None, options: dict[str, Any]
+) -> list[tuple[Path, str]]:
+    """Evaluate every run of a folder of runs; a run that cannot be evaluated (no checkpoint,
+    a damaged one) is reported and the others are evaluated all the same. Returns the runs
+    that failed, with their reason."""
+    failed = []
+    for run in runs:
+        log.info("Evaluating %s", run)
+        folder = Path(out) / run.name if out else None
+        try:
+            result = evaluate(run, overrides, folder, **options)
+        except Exception as error:
+            problem = user_error(error)
+            if problem is None:
+                raise
+            log.error("error: %s", problem)
+            failed.append((run, str(problem)))
+            continue
+        print(f"Wrote evaluation.json and evaluation.csv to {folder or result['run']}")
+    return failed
 
 
 def runs_to_evaluate(path: Path) -> list[Path]:
     """``path`` itself, or the runs under it if it is a folder of runs (a multirun, a search)."""
     if not path.is_dir() or RunFolder(path).config.is_file():
         return [path]
-    runs = [run for run in find_run_folders(path) if RunFolder(run).checkpoints.is_dir()]
+    runs = find_run_folders(path)
     if not runs:
         raise UserError(f"No trained runs under {shown(path)}: give a run folder or a .ckpt file.")
     return runs

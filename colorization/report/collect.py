@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -89,14 +90,18 @@ def read_run(folder: Path, name: str) -> RunRecord:
     except Exception as error:  # a damaged YAML file raises many types
         record.problem = f"unreadable config ({type(error).__name__}: {error})"
         return record
-    record.run.checkpoint = best_checkpoint(record.run)
     record.running = _is_running(paths)
     try:
         record.history = read_history(paths.epoch_history) or history_from_tensorboard(
             paths.tensorboard
         )
+        check_numbers(record.history)
     except Exception as error:
         record.problem = f"unreadable history ({type(error).__name__}: {error})"
+        return record
+    record.run.checkpoint = best_checkpoint(record.run)
+    if record.run.checkpoint is not None and not is_complete_archive(record.run.checkpoint):
+        record.problem = f"unreadable checkpoint {record.run.checkpoint.name} (truncated?)"
         return record
     if paths.evaluation.is_file():
         try:
@@ -109,6 +114,29 @@ def read_run(folder: Path, name: str) -> RunRecord:
             "still in its first epoch" if record.running else "no validation epoch recorded"
         )
     return record
+
+
+def is_complete_archive(path: Path) -> bool:
+    """Whether a checkpoint is a whole zip archive (what torch.save writes): a truncated or
+    damaged file has no central directory. Cheap: nothing is unpickled or loaded."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return bool(archive.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def check_numbers(rows: list[dict[str, str]]) -> None:
+    """Every value of a history is a number or empty; else a ValueError naming the first bad
+    one (a damaged or hand-edited history.csv)."""
+    for number, row in enumerate(rows, start=1):
+        for column, value in row.items():
+            try:
+                float(value or 0)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"row {number}, {column}: {str(value)[:20]!r} is no number"
+                ) from None
 
 
 def history_from_tensorboard(folder: Path) -> list[dict[str, str]]:

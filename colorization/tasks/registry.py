@@ -8,7 +8,7 @@ import argparse
 import functools
 import importlib
 import pkgutil
-from collections.abc import Iterable
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -53,18 +53,16 @@ def plugin_of_config(config: DictConfig) -> TaskPlugin:
     )
 
 
-def add_task_options(
-    parser: argparse.ArgumentParser, options_of: str, tasks: Iterable[TaskPlugin] | None = None
-) -> None:
+def add_task_options(parser: argparse.ArgumentParser, options_of: str) -> None:
     """Add every task's options of kind ``options_of`` (``predict_options`` or
     ``evaluation_options``) to ``parser``, one group per set of tasks sharing an option."""
     owners: dict[tuple[str, ...], list[str]] = {}
     first: dict[tuple[str, ...], Option] = {}
-    for plugin in tasks if tasks is not None else task_plugins().values():
+    for plugin in task_plugins().values():
         for option in getattr(plugin, options_of):
             owners.setdefault(option.flags, []).append(plugin.name)
             first.setdefault(option.flags, option)
-    groups: dict[str, argparse._ArgumentGroup] = {}
+    groups: dict[str, Any] = {}  # title -> argparse's argument group
     for flags, names in owners.items():
         title = ", ".join(names)
         if title not in groups:

@@ -121,3 +121,23 @@ def test_flare_removal_is_scored_on_whole_tiled_images(make_cfg, tmp_path: Path)
     result = evaluate(tmp_path)
     assert {row["protocol"] for row in result["metrics"]} == {"whole_images"}
     assert {"psnr", "ssim", "psnr_input", "ssim_input"} <= {r["metric"] for r in result["metrics"]}
+
+
+def test_a_folder_of_runs_is_evaluated_past_a_run_that_cannot_be(make_cfg, tmp_path: Path) -> None:
+    """A sweep whose first run crashed before its first checkpoint: the others are evaluated,
+    the broken one is listed with its reason, and the command fails."""
+    sweep = tmp_path / "sweep"
+    cfg = make_cfg()
+    cfg.paths.output_dir = str(sweep / "1")
+    train(cfg)
+    broken = sweep / "0" / ".hydra"
+    broken.mkdir(parents=True)
+    shutil.copy(sweep / "1" / ".hydra" / "config.yaml", broken / "config.yaml")
+
+    result = run_cli(str(sweep), "--hint-ratios", "0.01", "--hint-points", "1")
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "1 of 2 runs were not evaluated" in result.stderr
+    assert "0: " in result.stderr and "has no checkpoint yet" in result.stderr
+    assert (sweep / "1" / "evaluation.json").is_file()
+    assert not (sweep / "0" / "evaluation.json").exists()

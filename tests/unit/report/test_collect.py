@@ -1,0 +1,60 @@
+"""Reading runs for the report: one damaged run is listed with its reason, never stops the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from colorization.report.collect import is_complete_archive, read_run
+from colorization.runs.folder import RunFolder
+
+HEADER = "epoch,step,train_seconds,images_per_second,val/loss,val/psnr\n"
+
+
+def run_with(make_cfg, tmp_path: Path, history: bytes, checkpoint: bytes | None = None) -> Path:
+    folder = RunFolder(tmp_path / "run")
+    folder.config.parent.mkdir(parents=True)
+    OmegaConf.save(make_cfg(), folder.config)
+    folder.epoch_history.write_bytes(history)
+    if checkpoint is not None:
+        folder.checkpoints.mkdir()
+        (folder.checkpoints / "epoch=000-val_psnr=20.00.ckpt").write_bytes(checkpoint)
+    return folder.root
+
+
+def saved_checkpoint(tmp_path: Path) -> bytes:
+    path = tmp_path / "whole.ckpt"
+    torch.save({"state_dict": {}, "global_step": 1, "epoch": 0}, path)
+    return path.read_bytes()
+
+
+def test_a_readable_run_is_read(make_cfg, tmp_path: Path) -> None:
+    history = (HEADER + "0,8,1.5,10,0.2,20.0\n").encode()
+    record = read_run(run_with(make_cfg, tmp_path, history, saved_checkpoint(tmp_path)), "run")
+    assert record.ok and record.best_row["val/psnr"] == "20.0"
+
+
+@pytest.mark.parametrize(
+    ("history", "problem"),
+    [
+        ((HEADER + "0,8,1.5,10,0.2,abc\n").encode(), "row 1, val/psnr: 'abc' is no number"),
+        (bytes(range(256)) * 4, "unreadable history"),
+    ],
+    ids=["not_a_number", "binary"],
+)
+def test_a_damaged_history_is_a_problem_of_that_run(
+    make_cfg, tmp_path: Path, history: bytes, problem: str
+) -> None:
+    record = read_run(run_with(make_cfg, tmp_path, history), "run")
+    assert not record.ok and problem in record.problem
+
+
+def test_a_truncated_checkpoint_is_a_problem_of_that_run(make_cfg, tmp_path: Path) -> None:
+    whole = saved_checkpoint(tmp_path)
+    history = (HEADER + "0,8,1.5,10,0.2,20.0\n").encode()
+    record = read_run(run_with(make_cfg, tmp_path, history, whole[: len(whole) // 2]), "run")
+    assert not record.ok and "unreadable checkpoint epoch=000" in record.problem
+    assert is_complete_archive(tmp_path / "whole.ckpt")
