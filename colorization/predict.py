@@ -25,18 +25,21 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from torchvision.io import write_png
+from torchvision.io import encode_png
 
+from colorization.data.file_checks import check_file
 from colorization.data.images import (
+    DEFAULT_MAX_PIXELS,
     IMAGE_EXTENSIONS,
     find_images,
     load_rgb,
     shown,
 )
-from colorization.errors import exit_on_user_error
+from colorization.errors import exit_on_user_error, user_error
 from colorization.inference.companions import relative
 from colorization.runs.network import open_network
 from colorization.tasks.registry import (
@@ -74,27 +77,63 @@ def input_images(inputs: Path, outputs: Path) -> list[Path]:
 
 
 # --- the command -----------------------------------------------------------------------------
-def predict(args: argparse.Namespace) -> list[Path]:
-    """Every input predicted; returns the files written."""
+Problems = list[tuple[Path, str]]  # (input, what is wrong with it)
+
+
+@dataclass
+class Outcome:
+    """What a prediction wrote, and the inputs it could not predict, with the reason."""
+
+    written: list[Path] = field(default_factory=list)
+    failed: Problems = field(default_factory=list)
+
+
+def checked_images(
+    images: list[Path], max_pixels: int
+) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(usable, unusable with the reason): every input checked from its header and tail before
+    any work, as training checks its photos (unreadable, truncated, more than ``max_pixels``)."""
+    checks = [check_file(path, 1, max_pixels, grayscale=True) for path in images]
+    usable = [c.path for c in checks if c.outcome != "skipped"]
+    return usable, [(c.path, c.problem) for c in checks if c.outcome == "skipped"]
+
+
+def predict(args: argparse.Namespace) -> Outcome:
+    """Every usable input predicted; an input that cannot be is listed and the others go on.
+    Every input is checked before the first is predicted."""
     inputs, outputs = Path(args.inputs), Path(args.outputs)
     images = input_images(inputs, outputs)
     network = open_network(args.checkpoint, args.onnx, args.device)
+    usable, unusable = checked_images(images, args.max_pixels)
+    if not usable:
+        path, problem = unusable[0]
+        raise ValueError(f"inputs: no usable image ({shown(path)}: {problem}).")
     plugin = task_plugin(network.spec.task)
     wrong = options_of_other_tasks(plugin, "predict_options", args)
     if wrong:
         source = shown(args.onnx or args.checkpoint)
         raise ValueError(f"{', '.join(wrong)}: not for {source}, which is a {plugin.name} model.")
     predictor = plugin.predictor(network, args)
-    written = []
-    for path in images:
+    outcome = Outcome(failed=list(unusable))
+    for path in usable:
         name = relative(path, inputs).with_suffix("")
-        for suffix, image in predictor(path, load_rgb(path)).items():
+        try:
+            images = predictor(path, load_rgb(path))
+        except Exception as error:
+            problem = user_error(error)
+            if problem is None:
+                raise
+            log.error("%s: %s", shown(path), problem)
+            outcome.failed.append((path, str(problem)))
+            continue
+        for suffix, image in images.items():
             target = outputs / name.parent / f"{name.name}{suffix}.png"
             target.parent.mkdir(parents=True, exist_ok=True)
-            write_png(image, str(target))
-            written.append(target)
+            # written by Python: the name may hold bytes that are not UTF-8, as the input's did
+            target.write_bytes(encode_png(image).numpy().tobytes())
+            outcome.written.append(target)
         log.info("%s -> %s", shown(path), shown(outputs / name.parent / f"{name.name}.png"))
-    return written
+    return outcome
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -107,6 +146,12 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("paths", nargs="+", help="[checkpoint] inputs outputs", metavar="PATH")
     parser.add_argument("--onnx", help="an ONNX file from python -m colorization.export")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument(
+        "--max-pixels",
+        type=int,
+        default=DEFAULT_MAX_PIXELS,
+        help=f"larger inputs are not read (default {DEFAULT_MAX_PIXELS:,}, as data.max_pixels)",
+    )
     add_task_options(parser, "predict_options")
     args = parser.parse_args(argv)
     expected = 2 if args.onnx is not None else 3
@@ -125,11 +170,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_arguments(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        written = predict(args)
+        outcome = predict(args)
     except Exception as error:
         exit_on_user_error(error, lambda message: print(f"error: {message}", file=sys.stderr))
         raise
-    print(f"Wrote {len(written)} images to {shown(args.outputs)}")
+    print(f"Wrote {len(outcome.written)} images to {shown(args.outputs)}")
+    if outcome.failed:
+        print(f"error: {len(outcome.failed)} inputs were not predicted:", file=sys.stderr)
+        for path, problem in outcome.failed:
+            print(f"  {shown(path)}: {problem}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

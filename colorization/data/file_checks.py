@@ -87,8 +87,11 @@ def _png_bit_depth(header: bytes) -> int | None:
     return None
 
 
-def check_file(path: Path, min_size: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> FileCheck:
-    """Check one file from its header and tail (no pixel decoding)."""
+def check_file(
+    path: Path, min_size: int, max_pixels: int = DEFAULT_MAX_PIXELS, grayscale: bool = False
+) -> FileCheck:
+    """Check one file from its header and tail (no pixel decoding); ``grayscale``: a grey file
+    is usable (prediction colorizes grey photos; training needs colour)."""
     try:
         with path.open("rb") as handle:  # one open per file: header, PIL header parse, tail
             size = os.fstat(handle.fileno()).st_size
@@ -105,7 +108,7 @@ def check_file(path: Path, min_size: int, max_pixels: int = DEFAULT_MAX_PIXELS) 
         return FileCheck(path, f"unreadable: {type(error).__name__}", "skipped")
     if _truncated(header, tail, size):
         return FileCheck(path, "truncated: the file ends early", "skipped")
-    if mode in _GRAYSCALE_MODES:
+    if mode in _GRAYSCALE_MODES and not grayscale:
         return FileCheck(path, f"grayscale: mode {mode}", "skipped")
     if problem := too_large(width, height, max_pixels):
         return FileCheck(path, problem, "skipped")

@@ -118,11 +118,11 @@ def load_rgb(path: str | Path, min_side: int | None = None) -> torch.Tensor:
         reduced = _reduced_jpeg(path, min_side) if min_side else None
         if reduced is not None:
             image = reduced
-        elif path.suffix.lower() in _TORCHVISION_EXTENSIONS:
+        elif path.suffix.lower() in _TORCHVISION_EXTENSIONS and not _is_gif(path):
             data = torch.frombuffer(bytearray(path.read_bytes()), dtype=torch.uint8)
             # RGB drops any alpha channel
             image = decode_image(data, mode=ImageReadMode.RGB, apply_exif_orientation=True)
-        else:
+        else:  # Pillow decodes the first frame of an animation only
             with Image.open(path) as opened:
                 image = upright_rgb_tensor(opened)
     except Exception as error:  # decoders raise many types; all mean "unreadable file"
@@ -132,6 +132,12 @@ def load_rgb(path: str | Path, min_side: int | None = None) -> torch.Tensor:
     if image.dtype == torch.uint16:  # 16-bit PNG: keep the 8 most significant bits
         image = (image.to(torch.int32) >> 8).to(torch.uint8)
     return image
+
+
+def _is_gif(path: Path) -> bool:
+    """A GIF, whatever its name says (torchvision would decode every frame of an animation)."""
+    with path.open("rb") as handle:
+        return handle.read(4) == b"GIF8"
 
 
 def upright_rgb_tensor(image: Image.Image) -> torch.Tensor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,7 +93,9 @@ def test_colorization_of_one_file_with_no_hints_and_with_sampled_ones(
     first = np.asarray(Image.open(tmp_path / "none" / "odd.png"))
     assert not np.array_equal(first, np.asarray(Image.open(tmp_path / "sampled" / "odd.png")))
     missing = predict(run, photos, tmp_path / "m", "--hints-from", tmp_path / "none")
-    assert missing.returncode == 2 and "no colour original of nested/tall.jpg" in missing.stderr
+    # that photo is listed; the other one is colorized all the same
+    assert missing.returncode == 1 and "no colour original of nested/tall.jpg" in missing.stderr
+    assert (tmp_path / "m" / "odd.png").is_file()
 
 
 def test_a_bad_hint_file_stops_before_any_image_is_written(
@@ -140,3 +143,32 @@ def test_flare_restores_whole_images_in_tiles(predict, trained_runs, photos, tmp
     result = predict(trained_runs["flare"], photos, tmp_path / "out", "--tile-size", "24")
     assert result.returncode == 0, result.stderr[-2000:]
     assert size(tmp_path / "out" / "nested" / "tall.png") == (41, 70)
+
+
+def test_inputs_that_cannot_be_predicted_are_listed_and_the_others_predicted(
+    predict, trained_runs, tmp_path
+) -> None:
+    """Checked before the model is loaded: an unreadable file, a truncated one, one above the
+    pixel limit (its header claims it); an animation gives its first frame; a name that is not
+    UTF-8 is written back under its own bytes."""
+    inputs = tmp_path / "in"
+    write_image(inputs / "good.png", photo(24, 30))
+    (inputs / "junk.png").write_bytes(b"not an image at all")
+    write_image(inputs / "cut.jpg", photo(40, 40, seed=2))
+    whole = (inputs / "cut.jpg").read_bytes()
+    (inputs / "cut.jpg").write_bytes(whole[: len(whole) // 2])
+    write_image(inputs / "huge.png", photo(60, 50, seed=3))
+    frames = [Image.fromarray(photo(20, 28, seed=s).permute(1, 2, 0).numpy()) for s in (4, 5)]
+    frames[0].save(inputs / "animated.png", format="GIF", save_all=True, append_images=frames[1:])
+    odd_name = Path(os.fsdecode(bytes(inputs) + b"/caf\xe9.png"))
+    write_image(odd_name, photo(22, 26, seed=6))
+
+    result = predict(trained_runs["colorization"], inputs, tmp_path / "out", "--max-pixels", 2000)
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "3 inputs were not predicted" in result.stderr
+    assert "junk.png: unreadable" in result.stderr and "cut.jpg: truncated" in result.stderr
+    assert "huge.png: too large: 50x60" in result.stderr
+    out = tmp_path / "out"
+    assert size(out / "good.png") == (30, 24) and size(out / "animated.png") == (28, 20)
+    assert Path(os.fsdecode(bytes(out) + b"/caf\xe9.png")).is_file()
