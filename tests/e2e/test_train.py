@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -11,7 +12,9 @@ import pytest
 import torch
 import torchvision
 
+from colorization.callbacks.history import read_history
 from colorization.models.zoo import model_names
+from colorization.runs.folder import RunFolder
 from colorization.train import train
 
 
@@ -164,3 +167,16 @@ def test_an_error_during_validation_stops_every_loader_worker(make_cfg) -> None:
     with pytest.raises(RuntimeError, match="raised at the end of validation"):
         train(cfg)
     assert not [p for p in multiprocessing.active_children() if p not in before and p.is_alive()]
+
+
+def test_a_time_budget_holds_inside_the_first_epoch(make_cfg, caplog) -> None:
+    """An epoch far longer than the budget: the run stops at the budget with one message, a
+    validation, its checkpoints and a history row (no min_epochs keeps it going)."""
+    cfg = make_cfg("data.train_samples_per_epoch=100000", "trainer.max_time=00:00:00:03")
+    with caplog.at_level(logging.INFO):
+        trainer, _ = train(cfg)
+    assert trainer.global_step < 100000 // 4 // 10  # far from the end of the epoch
+    assert caplog.text.count("Time limit reached") == 1
+    run = RunFolder(cfg.paths.output_dir)
+    (row,) = read_history(run.epoch_history)
+    assert row["epoch"] == "0" and float(row["val/psnr"]) > 0 and run.last_checkpoint.is_file()
