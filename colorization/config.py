@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
+from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf
 
 from colorization import CONFIG_NAME, config_dir
@@ -140,11 +142,52 @@ def check_trainer_options(cfg: DictConfig) -> None:
             )
 
 
+# Keys of a config node that Hydra reads itself, not the target.
+HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
+
+
+def accepted_arguments(target: str) -> set[str] | None:
+    """The keyword arguments ``target`` (a class or function) accepts, following ``**kwargs``
+    that a class passes on to its bases; None when it accepts any keyword."""
+    found = get_object(target)
+    owners = (
+        [k for k in inspect.getmro(found) if "__init__" in vars(k)]
+        if inspect.isclass(found)
+        else [found]
+    )
+    names: set[str] = set()
+    for owner in owners:
+        function = owner.__init__ if inspect.isclass(owner) else owner
+        if function is object.__init__:
+            return None
+        parameters = inspect.signature(function).parameters.values()
+        names |= {p.name for p in parameters if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+        if not any(p.kind is p.VAR_KEYWORD for p in parameters):
+            return names - {"self"}
+    return None
+
+
+def check_arguments(node: Any, prefix: str = "") -> None:
+    """Every key of a config node with a ``_target_`` is an argument of that target: a typo
+    such as ``+optimizer.lrr=5`` stops here, before anything is built, with the closest name."""
+    if not OmegaConf.is_dict(node):
+        return
+    target = node.get("_target_") if "_target_" in node else None
+    accepted = accepted_arguments(str(target)) if target else None
+    for key in node:
+        if accepted is not None and key not in HYDRA_KEYS and key not in accepted:
+            close = difflib.get_close_matches(str(key), sorted(accepted), n=1)
+            hint = f" Did you mean {prefix}{close[0]}?" if close else ""
+            raise ValueError(f"Invalid config: {prefix}{key} is not an argument of {target}.{hint}")
+        check_arguments(node._get_node(key), f"{prefix}{key}.")
+
+
 def validate_config(cfg: DictConfig) -> None:
     """Fail at start, naming the key, for values that would only break later."""
     check_top_level_keys(cfg)
     check_strategy(cfg)
     check_trainer_options(cfg)
+    check_arguments(cfg)
     for key, check, expected in _CHECKS:
         value = OmegaConf.select(cfg, key, default=None)
         if value is None:

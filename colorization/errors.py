@@ -41,16 +41,24 @@ def is_no_room(error: BaseException) -> bool:
     )
 
 
-def no_room_message(folder: Path, needed: int | None = None) -> str:
-    """One line naming the folder, its free space and what is needed."""
+def no_room_message(
+    folder: Path, needed: int | None = None, error: BaseException | None = None
+) -> str:
+    """One line naming the folder and what is wrong with it: read-only or not the user's (for
+    an ``error`` saying so), else full (its free space, and what is needed)."""
+    if isinstance(error, OSError) and error.errno in (errno.EROFS, errno.EACCES):
+        return (
+            f"Cannot write to {folder}: {error.strerror or 'permission denied'} (a read-only "
+            "folder, or one that is not yours). Give a folder you can write to."
+        )
     try:
         free = f"{shutil.disk_usage(folder).free / 2**20:.0f} MiB free"
     except OSError:
         free = "free space unknown"
     need = f"; about {needed / 2**20:.0f} MiB are needed" if needed else ""
     return (
-        f"Cannot write to {folder} ({free}{need}). Free some space or point paths.log_dir at "
-        "another disk; the checkpoints already written there are intact."
+        f"Cannot write to {folder} ({free}{need}). Free some space or write to another disk "
+        "(a training: paths.log_dir); what was written there before is intact."
     )
 
 
@@ -63,7 +71,7 @@ def user_error(error: BaseException) -> BaseException | None:
     while seen is not None:
         if isinstance(seen, OSError) and is_no_room(seen):
             folder = Path(seen.filename).parent if seen.filename else Path.cwd()
-            return UserError(no_room_message(folder))
+            return UserError(no_room_message(folder, error=seen))
         if isinstance(seen, (UserError, *USER_ERRORS)):
             return seen
         seen = seen.__cause__ or seen.__context__

@@ -67,7 +67,7 @@ class SafeModelCheckpoint(ModelCheckpoint):
         except (OSError, RuntimeError) as error:
             Path(partial).unlink(missing_ok=True)
             if is_no_room(error):
-                raise RunError(no_room_message(Path(filepath).parent)) from None
+                raise RunError(no_room_message(Path(filepath).parent, error=error)) from None
             raise
         if trainer.is_global_zero:
             for logger in trainer.loggers:

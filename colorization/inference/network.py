@@ -85,10 +85,24 @@ class OnnxNetwork:
                 f"--onnx: {shown(path)} has no {SPEC_KEY} metadata: it was not written by "
                 "python -m colorization.export, so its task and normalisation are unknown."
             )
-        self.spec = InferenceSpec.from_json(metadata[SPEC_KEY])
+        try:
+            self.spec = InferenceSpec.from_json(metadata[SPEC_KEY])
+        except (ValueError, TypeError) as error:  # not JSON, or not a spec
+            raise ValueError(
+                f"--onnx: {shown(path)}: its {SPEC_KEY} metadata is not a spec this version "
+                f"reads ({error}); export the model again with python -m colorization.export."
+            ) from None
+        self.path = path
         self.input_name = self.session.get_inputs()[0].name
 
     def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
         array = inputs.detach().float().cpu().contiguous().numpy()
-        (output,) = self.session.run(None, {self.input_name: array})
+        try:
+            (output,) = self.session.run(None, {self.input_name: array})
+        except Exception as error:  # onnxruntime raises its own types for a graph that fails
+            raise ValueError(
+                f"--onnx: {shown(self.path)} does not run on inputs of shape {array.shape} as "
+                f"its metadata describes them ({self.spec.in_channels} channels): the file and "
+                f"its metadata disagree ({type(error).__name__}); export it again."
+            ) from None
         return torch.from_numpy(output)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from colorization.config import validate_config
+from colorization.config import config_dir, validate_config
 from colorization.errors import user_error
 from colorization.runs.folder import RunFolder
 from colorization.train import train
@@ -89,3 +89,31 @@ def test_strategies_the_training_step_cannot_serve_stop_at_start(
 
 def test_synchronised_batchnorm_is_allowed_without_oom_recovery(make_cfg) -> None:
     validate_config(make_cfg("+trainer.sync_batchnorm=true", "safety.oom_recovery=false"))
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("+optimizer.lrr=5", "optimizer.lrr is not an argument of torch.optim.Adam.*optimizer.lr"),
+        ("+data.image_sise=8", "data.image_sise is not an argument of .*PhotoDataModule"),
+        (
+            "+task.hint_sed=1",
+            "task.hint_sed is not an argument of .*Task. Did you mean task.hint_seed",
+        ),
+        ("+model.widht=8", "model.widht is not an argument of colorization.models.unet.UNet"),
+    ],
+)
+def test_a_key_no_target_takes_stops_at_start_with_the_closest(
+    make_cfg, override: str, message: str
+) -> None:
+    """A typo added with + (what Hydra suggests for a key it does not know) would reach the
+    object only once data and model are built: it stops before, in one line."""
+    with pytest.raises(ValueError, match=message):
+        validate_config(make_cfg(override))
+
+
+@pytest.mark.parametrize(
+    "experiment", sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml"))
+)
+def test_every_shipped_experiment_passes_the_argument_check(make_cfg, experiment: str) -> None:
+    validate_config(make_cfg(f"experiment={experiment}"))

@@ -121,3 +121,17 @@ def test_onnx_files_that_cannot_serve_are_refused_with_the_fix(tmp_path: Path) -
         OnnxNetwork(bare)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         open_network(tmp_path / "missing.ckpt", None, "cpu")
+
+
+def test_onnx_metadata_that_is_not_a_spec_names_the_file(tmp_path: Path) -> None:
+    bad = identity_onnx(tmp_path / "bad.onnx", {SPEC_KEY: "{not json"})
+    with pytest.raises(ValueError, match=r"bad.onnx: its colorization.spec metadata is not a spec"):
+        OnnxNetwork(bad)
+
+
+def test_an_onnx_file_whose_metadata_disagrees_with_its_graph_says_so(tmp_path: Path) -> None:
+    """The identity graph takes 3 channels; its metadata claims a 4-channel colorizer."""
+    spec = InferenceSpec("colorization", 4, 2, settings={"working_size": 32})
+    network = OnnxNetwork(identity_onnx(tmp_path / "liar.onnx", {SPEC_KEY: spec.to_json()}))
+    with pytest.raises(ValueError, match=r"liar.onnx does not run on inputs of shape \(1, 4"):
+        network(torch.rand(1, 4, 8, 8))
