@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from hydra.errors import HydraException
 from omegaconf import OmegaConf
 
 from colorization.bench.measure import (
@@ -39,8 +40,9 @@ from colorization.bench.measure import (
 from colorization.bench.probes import matmul_peak_gflops, train_step_gflops
 from colorization.bench.report import append_csv, describe, markdown_table, median_run, summary
 from colorization.build import build_datamodule, build_task
-from colorization.config import config_dir, task_choice
+from colorization.config import config_dir, task_choice, validate_config
 from colorization.hardware import cpu_model, resolve_precision
+from colorization.models.zoo import model_aliases, model_names
 
 
 def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
@@ -140,7 +142,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--data-batches", type=int, default=30, help="batches per loader row")
     parser.add_argument("--csv", type=Path, default=Path("outputs/bench/results.csv"))
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    counts = (
+        "base_width",
+        "image_size",
+        "batch_size",
+        "steps",
+        "warmup",
+        "repeats",
+        "data_batches",
+    )
+    for option in counts:
+        if getattr(args, option) < 1:
+            parser.error(f"--{option.replace('_', '-')} must be >= 1, got {getattr(args, option)}")
+    if args.quality_steps < 0:
+        parser.error(f"--quality-steps must be >= 0, got {args.quality_steps}")
+    known = model_names() + sorted(model_aliases())
+    unknown = [name for name in args.models if name not in known]
+    if unknown:
+        parser.error(f"--models: unknown {', '.join(unknown)}; choose from {', '.join(known)}")
+    return args
 
 
 def benchmark_model(
@@ -235,7 +256,14 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     args = parse_args(argv)
     stamp = dt.datetime.now().isoformat(timespec="seconds")
     with tempfile.TemporaryDirectory() as output_dir:
-        device = bench_device(compose_for_bench(args.overrides, output_dir))
+        try:  # the overrides are checked as the train command checks them
+            cfg = compose_for_bench(args.overrides, output_dir)
+            validate_config(cfg)
+        except (HydraException, ValueError) as error:
+            lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+            print(f"error: {' '.join(lines)}", file=sys.stderr)
+            sys.exit(2)
+        device = bench_device(cfg)
     print(f"# colorization.bench {stamp} on {device_name(device)}, torch {torch.__version__}")
     peaks = {"32-true": matmul_peak_gflops(device, torch.float32)}
     for precision, dtype in AUTOCAST_DTYPES.items():

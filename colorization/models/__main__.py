@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -18,6 +19,7 @@ from colorization.models.zoo import (
     build_model,
     build_reference,
     count_parameters,
+    model_aliases,
     model_names,
 )
 
@@ -80,7 +82,7 @@ def reference_table() -> None:
         print(f"| `{name}` | {shown} | {count:,} | {expected:,}{mark} |")
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m colorization.models", description=__doc__.splitlines()[0]
     )
@@ -91,7 +93,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2, help="timed training steps per model")
     parser.add_argument("--models", nargs="*", help="subset of model names (default: all)")
     parser.add_argument("--reference", action="store_true", help="reference parity table")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    for option in ("size", "in_channels", "out_channels", "batch", "steps"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option.replace('_', '-')} must be >= 1, got {getattr(args, option)}")
+    known = model_names() + sorted(model_aliases())
+    unknown = [name for name in args.models or () if name not in known]
+    if unknown:
+        parser.error(f"--models: unknown {', '.join(unknown)}; choose from {', '.join(known)}")
     if args.reference:
         reference_table()
     else:

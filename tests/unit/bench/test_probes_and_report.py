@@ -117,3 +117,22 @@ def test_the_data_rows_measure_each_datamodule_once() -> None:
 
     assert data_tasks() == ["colorization", "flare", "segmentation"]
     assert data_target("superres") == data_target("colorization")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--models", "unett"], "--models: unknown unett"),
+        (["--warmup", "0"], "--warmup must be >= 1, got 0"),
+        (["--quality-steps", "-1"], "--quality-steps must be >= 0"),
+        (["model.base_widht=8"], "error: Could not override 'model.base_widht'"),
+        (["+optimizer.lrr=3"], "optimizer.lrr is not an argument of torch.optim.Adam"),
+    ],
+)
+def test_the_bench_refuses_bad_arguments_in_one_line(capsys, arguments, message) -> None:
+    from colorization.bench.__main__ import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(arguments)
+    error = capsys.readouterr().err
+    assert stop.value.code == 2 and message in error and "Traceback" not in error

@@ -151,3 +151,19 @@ def test_models_reject_bad_options(kwargs: dict, message: str) -> None:
 def test_unknown_model_name_lists_the_zoo() -> None:
     with pytest.raises(ValueError, match="unet"):
         build_model("unett")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--models", "unett"], "--models: unknown unett; choose from attention_unet"),
+        (["--size", "0"], "--size must be >= 1, got 0"),
+        (["--steps", "-1"], "--steps must be >= 1, got -1"),
+    ],
+)
+def test_the_zoo_table_refuses_what_it_cannot_measure(capsys, arguments, message) -> None:
+    from colorization.models.__main__ import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(arguments)
+    assert stop.value.code == 2 and message in capsys.readouterr().err
