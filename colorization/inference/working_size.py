@@ -12,8 +12,9 @@ DEFAULT_WORKING_SIZE = 256
 
 
 def working_shape(height: int, width: int, short_side: int) -> tuple[int, int]:
-    """(h, w) with the shorter side ``short_side`` and the photo's aspect ratio."""
-    scale = short_side / min(height, width)
+    """(h, w) with the shorter side ``short_side`` and the photo's aspect ratio; a photo smaller
+    than that keeps its own size (up-sampling it would only blur what the network sees)."""
+    scale = min(short_side / min(height, width), 1.0)
     return max(round(height * scale), 1), max(round(width * scale), 1)
 
 

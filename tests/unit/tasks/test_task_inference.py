@@ -32,14 +32,15 @@ def hint_echo() -> StandIn:
     return StandIn(COLORIZATION, lambda inputs: inputs[:, 1:3])
 
 
-def test_working_shape_keeps_the_aspect_ratio_with_the_shorter_side_given() -> None:
+def test_working_shape_keeps_the_aspect_ratio_and_never_enlarges_the_photo() -> None:
     assert working_shape(300, 451, 256) == (256, 385)
     assert working_shape(37, 53, 32) == (32, 46)
-    assert working_shape(1, 1000, 4) == (4, 4000)
+    assert working_shape(1, 1000, 4) == (1, 1000)  # never larger than the photo
+    assert working_shape(100, 120, 256) == (100, 120)
 
 
 @pytest.mark.parametrize("size", [(37, 53), (64, 31), (5, 7)])
-def test_colorized_photos_keep_their_full_size_and_the_network_sees_the_working_size(
+def test_colorized_photos_keep_their_full_size_and_the_network_sees_at_most_the_working_size(
     size: tuple[int, int],
 ) -> None:
     network = hint_echo()
@@ -47,7 +48,8 @@ def test_colorized_photos_keep_their_full_size_and_the_network_sees_the_working_
     prepared = colorizer.prepare(photo(*size))
     result = colorizer.colorize(prepared, colorizer.no_hints(prepared))
     assert result.shape == (3, *size) and result.dtype == torch.uint8
-    assert min(network.seen[0].shape[-2:]) == 32 and network.seen[0].shape[1] == 4
+    # 32 px on the shorter side, or the photo's own size when it is smaller
+    assert min(network.seen[0].shape[-2:]) == min(32, *size) and network.seen[0].shape[1] == 4
     # no hints, a network echoing them: no colour, the photo's own lightness
     assert (result.int().amax(0) - result.int().amin(0)).max() <= 2
 
