@@ -44,15 +44,34 @@ class EpochHistory(pl.Callback):
         self._epoch_start: float | None = None
         self._epoch_seconds = 0.0
         self._images = 0
+        self._restored_seconds: float | None = None  # from the checkpoint a run resumes from
+
+    def trained_seconds(self) -> float:
+        """Training seconds so far: earlier epochs and attempts, and this epoch until now."""
+        running = time.perf_counter() - self._epoch_start if self._epoch_start is not None else 0
+        return self._trained_before + self._epoch_seconds + running
+
+    def state_dict(self) -> dict[str, Any]:
+        # In every checkpoint, so that a resume, also one in the middle of an epoch, counts the
+        # training that came before it.
+        return {"train_seconds": self.trained_seconds()}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._restored_seconds = float(state_dict.get("train_seconds", 0.0))
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        # Called after a resume restored the loop: current_epoch is the first epoch to train.
+        # Called after a resume restored the loop: current_epoch is the first epoch to train
+        # (maybe from its middle). Checkpoints of 0.x hold no seconds: history.csv's then.
         kept = [r for r in read_history(self.path) if int(r["epoch"]) < trainer.current_epoch]
         self.rows = kept
-        self._trained_before = float(kept[-1]["train_seconds"]) if kept else 0.0
+        earlier = float(kept[-1]["train_seconds"]) if kept else 0.0
+        restored = self._restored_seconds
+        self._trained_before = restored if restored is not None else earlier
+        self._epoch_start, self._epoch_seconds = time.perf_counter(), 0.0
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._epoch_start, self._epoch_seconds, self._images = time.perf_counter(), 0.0, 0
+        self._restored_seconds = None  # counted from now on in _trained_before
 
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, *_: Any

@@ -31,3 +31,34 @@ def test_images_per_second_count_every_rank(tmp_path: Path, monkeypatch) -> None
         history.on_validation_end(trainer, None)
         rates.append(float(read_history(history.path)[0]["images_per_second"]))
     assert rates == [8.0, 16.0]
+
+
+def test_a_resume_in_the_middle_of_an_epoch_counts_the_training_before_it(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """5 s of epoch 0 before a step checkpoint, a crash, then 3 s more after the resume: the
+    epoch's row says 8 s (it said 3, or 0, when the seconds lived only in history.csv)."""
+    trainer = types.SimpleNamespace(
+        current_epoch=0,
+        global_step=4,
+        world_size=1,
+        is_global_zero=True,
+        sanity_checking=False,
+        callback_metrics={"val/psnr": torch.tensor(20.0)},
+    )
+    now = [0.0]
+    monkeypatch.setattr("time.perf_counter", lambda: now[0])
+    first = EpochHistory(str(tmp_path / "history.csv"))
+    first.on_train_start(trainer, None)
+    first.on_train_epoch_start(trainer, None)
+    now[0] = 5.0
+    saved = first.state_dict()  # the step checkpoint
+
+    now[0] = 100.0  # the next attempt, from that checkpoint
+    resumed = EpochHistory(str(tmp_path / "history.csv"))
+    resumed.load_state_dict(saved)
+    resumed.on_train_start(trainer, None)
+    now[0] = 103.0
+    resumed.on_validation_start(trainer, None)
+    resumed.on_validation_end(trainer, None)
+    assert float(read_history(resumed.path)[0]["train_seconds"]) == 8.0
