@@ -36,6 +36,7 @@ from colorization.build import build_datamodule, trainer_config
 from colorization.data.images import shown
 from colorization.errors import UserError, exit_on_user_error, user_error
 from colorization.runs.folder import RunFolder, find_run_folders
+from colorization.runs.lock import is_training
 from colorization.runs.trained import TrainedRun, load_trained_task, open_run
 from colorization.tasks.registry import add_task_options, task_plugins
 
@@ -117,6 +118,13 @@ def evaluate(
     ``baselines``). Returns what evaluation.json holds."""
     started = time.perf_counter()
     run = open_run(path)
+    training = is_training(run.folder.lock)
+    if training:
+        log.warning(
+            "%s is training now: its checkpoint may be from the middle of an epoch; the results "
+            "are marked provisional (evaluate it again when it has finished).",
+            shown(run.folder.root),
+        )
     applied = apply_overrides(run, overrides)
     plugin = run.plugin
     known = {o.dest for p in task_plugins().values() for o in p.evaluation_options}
@@ -151,6 +159,7 @@ def evaluate(
         "data": OmegaConf.to_container(run.config.data, resolve=True),
         "hint_protocol": plugin.evaluation_note(run.config) if plugin.evaluation_note else None,
         "metrics": rows,
+        "provisional": training,
         "seconds": round(time.perf_counter() - started, 1),
         "date": dt.datetime.now().isoformat(timespec="seconds"),
     }

@@ -19,7 +19,7 @@ from omegaconf import OmegaConf
 
 from colorization.callbacks.history import read_history
 from colorization.runs.folder import RunFolder, find_run_folders
-from colorization.runs.lock import holder_is_running, read_holder
+from colorization.runs.lock import is_training
 from colorization.runs.trained import (
     TrainedRun,
     best_checkpoint,
@@ -41,6 +41,7 @@ class RunRecord:
     evaluation: dict[str, Any] | None = None
     problem: str | None = None
     running: bool = False
+    evaluation_state: str = ""  # "provisional" or "stale" test results, else ""
 
     @property
     def ok(self) -> bool:
@@ -90,7 +91,7 @@ def read_run(folder: Path, name: str) -> RunRecord:
     except Exception as error:  # a damaged YAML file raises many types
         record.problem = f"unreadable config ({type(error).__name__}: {error})"
         return record
-    record.running = _is_running(paths)
+    record.running = is_training(paths.lock)
     try:
         record.history = read_history(paths.epoch_history) or history_from_tensorboard(
             paths.tensorboard
@@ -109,11 +110,23 @@ def read_run(folder: Path, name: str) -> RunRecord:
         except ValueError as error:
             record.problem = f"unreadable evaluation.json ({error})"
             return record
+        record.evaluation_state = evaluation_state(record.evaluation, paths)
     if record.best_row is None:
         record.problem = (
             "still in its first epoch" if record.running else "no validation epoch recorded"
         )
     return record
+
+
+def evaluation_state(evaluation: dict[str, Any], paths: RunFolder) -> str:
+    """ "provisional" for a test of a run that was training (its checkpoint may be mid-epoch),
+    "stale" for one older than the run's last validation (it trained on since), else ""."""
+    if evaluation.get("provisional"):
+        return "provisional"
+    history = paths.epoch_history
+    if history.is_file() and history.stat().st_mtime > paths.evaluation.stat().st_mtime:
+        return "stale"
+    return ""
 
 
 def is_complete_archive(path: Path) -> bool:
@@ -168,11 +181,6 @@ def history_from_tensorboard(folder: Path) -> list[dict[str, str]]:
                 )
                 row[tag] = str(event.value)
     return [rows[step] for step in sorted(rows)]
-
-
-def _is_running(paths: RunFolder) -> bool:
-    holder = read_holder(paths.lock)
-    return bool(holder) and holder_is_running(holder) is not False
 
 
 def collect(folders: list[Path]) -> list[RunRecord]:

@@ -63,7 +63,8 @@ def leaderboard(records: list[RunRecord]) -> tuple[list[dict[str, Any]], list[st
             {
                 "train time (s)": record.train_seconds,
                 "img/s": record.images_per_second,
-                "status": "running" if record.running else "finished",
+                "status": ("running" if record.running else "finished")
+                + (f", test {record.evaluation_state}" if record.evaluation_state else ""),
             }
         )
         rows.append(row)

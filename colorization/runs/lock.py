@@ -165,3 +165,10 @@ class RunLock:
 
     def __exit__(self, *exc_info: object) -> None:
         self.release()
+
+
+def is_training(lock: str | Path) -> bool:
+    """Whether the run whose lock file this is is being trained now (or by a process on
+    another host, which cannot be told apart)."""
+    holder = read_holder(lock)
+    return bool(holder) and holder_is_running(holder) is not False

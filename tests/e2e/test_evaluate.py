@@ -141,3 +141,13 @@ def test_a_folder_of_runs_is_evaluated_past_a_run_that_cannot_be(make_cfg, tmp_p
     assert "0: " in result.stderr and "has no checkpoint yet" in result.stderr
     assert (sweep / "1" / "evaluation.json").is_file()
     assert not (sweep / "0" / "evaluation.json").exists()
+
+
+def test_a_run_that_is_training_is_evaluated_as_provisional(make_cfg, tmp_path: Path) -> None:
+    from colorization.runs.lock import RunLock
+
+    train(make_cfg())
+    with RunLock(tmp_path / ".lock"):  # held by a live process: this one
+        result = evaluate(tmp_path, hint_ratios=(0.01,), hint_points=())
+    assert result["provisional"] is True
+    assert evaluate(tmp_path, hint_ratios=(0.01,), hint_points=())["provisional"] is False

@@ -58,3 +58,21 @@ def test_a_truncated_checkpoint_is_a_problem_of_that_run(make_cfg, tmp_path: Pat
     record = read_run(run_with(make_cfg, tmp_path, history, whole[: len(whole) // 2]), "run")
     assert not record.ok and "unreadable checkpoint epoch=000" in record.problem
     assert is_complete_archive(tmp_path / "whole.ckpt")
+
+
+def test_a_test_of_a_run_that_was_training_or_trained_on_since_is_marked(
+    make_cfg, tmp_path: Path
+) -> None:
+    import json
+    import os
+
+    history = (HEADER + "0,8,1.5,10,0.2,20.0\n").encode()
+    root = run_with(make_cfg, tmp_path, history, saved_checkpoint(tmp_path))
+    evaluation = RunFolder(root).evaluation
+    evaluation.write_text(json.dumps({"metrics": [], "provisional": True}))
+    assert read_run(root, "run").evaluation_state == "provisional"
+    evaluation.write_text(json.dumps({"metrics": [], "provisional": False}))
+    assert read_run(root, "run").evaluation_state == ""
+    later = evaluation.stat().st_mtime + 60  # a validation written after the test
+    os.utime(RunFolder(root).epoch_history, (later, later))
+    assert read_run(root, "run").evaluation_state == "stale"
