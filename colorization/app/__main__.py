@@ -74,6 +74,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("checkpoint", nargs="?", help="a .ckpt file in a run folder, or the run")
     parser.add_argument("--onnx", help="an ONNX file from python -m colorization.export")
     parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 exposes it on the network")
+    parser.add_argument(
+        "--allowed-hosts",
+        nargs="+",
+        metavar="NAME",
+        help="host names the page answers to (default: this computer's names, and --host); "
+        "with --host 0.0.0.0, the names people type to reach it",
+    )
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--working-size", type=int, help="shorter side the network sees")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -96,10 +103,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     import uvicorn
 
-    from colorization.app.server import create_app
+    from colorization.app.server import LOCAL_HOSTS, create_app
+
+    allowed = args.allowed_hosts or [*LOCAL_HOSTS, *([] if args.host == "0.0.0.0" else [args.host])]
 
     print(f"Serving {model['source']} on http://{args.host}:{args.port} (Ctrl-C stops)")
-    uvicorn.run(create_app(service, model), host=args.host, port=args.port, log_level="warning")
+    app = create_app(service, model, allowed)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

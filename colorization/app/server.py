@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
@@ -20,6 +21,7 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import HTMLResponse
 from PIL import Image
 from pydantic import BaseModel
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from colorization.data.images import upright_rgb_tensor
 from colorization.errors import USER_ERRORS
@@ -48,9 +50,17 @@ def page() -> str:
     return resources.files("colorization.app").joinpath("static/index.html").read_text("utf-8")
 
 
-def create_app(service: Any, model: dict[str, Any]) -> FastAPI:
-    """The app; ``model`` describes the network on the page (task, class, working size)."""
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def create_app(
+    service: Any, model: dict[str, Any], allowed_hosts: Sequence[str] = LOCAL_HOSTS
+) -> FastAPI:
+    """The app; ``model`` describes the network on the page (task, class, working size).
+    Requests whose Host header names another host are refused (400): a page of another site
+    cannot reach this server through DNS rebinding (Starlette's TrustedHostMiddleware)."""
     app = FastAPI(title="colorization", docs_url=None, redoc_url=None)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:

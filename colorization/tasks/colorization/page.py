@@ -28,7 +28,9 @@ from colorization.tasks.colorization.hint_files import (
 from colorization.tasks.colorization.inference import Colorizer, PreparedPhoto
 
 MAX_SIDE = 1600  # larger uploads are scaled down: each update stays interactive on a CPU
-KEPT_PHOTOS = 8  # photos kept in memory (least recently used dropped first)
+# Memory for the photos kept between updates (least recently used dropped first): a byte budget,
+# not a count, so that many users with small photos keep theirs.
+KEPT_BYTES = 512 * 2**20
 
 
 @dataclass
@@ -37,13 +39,21 @@ class Photo:
     width: int
     height: int
 
+    @property
+    def bytes(self) -> int:
+        lightness = (self.prepared.lightness, self.prepared.working_lightness)
+        return sum(t.numel() * t.element_size() for t in lightness)
+
 
 class ColorizeService:
     """Thread-safe: the web server calls it from a pool of threads."""
 
-    def __init__(self, colorizer: Colorizer, max_side: int = MAX_SIDE) -> None:
+    def __init__(
+        self, colorizer: Colorizer, max_side: int = MAX_SIDE, kept_bytes: int = KEPT_BYTES
+    ) -> None:
         self.colorizer = colorizer
         self.max_side = max_side
+        self.kept_bytes = kept_bytes
         self.photos: OrderedDict[str, Photo] = OrderedDict()
         self.lock = threading.Lock()
 
@@ -60,7 +70,7 @@ class ColorizeService:
             prepared = self.colorizer.prepare(image)
             photo_id = uuid.uuid4().hex
             self.photos[photo_id] = Photo(prepared, width, height)
-            while len(self.photos) > KEPT_PHOTOS:
+            while len(self.photos) > 1 and self.kept() > self.kept_bytes:
                 self.photos.popitem(last=False)
         grey = to_uint8(self.colorizer.grey(prepared))[0]
         return {
@@ -70,6 +80,10 @@ class ColorizeService:
             "scaled_from": scaled_from,
             "grey": png_data_url(grey),
         }
+
+    def kept(self) -> int:
+        """Bytes the kept photos take."""
+        return sum(photo.bytes for photo in self.photos.values())
 
     def photo(self, photo_id: str) -> Photo:
         with self.lock:

@@ -59,8 +59,9 @@ def test_large_uploads_are_scaled_and_old_photos_forgotten(service) -> None:
     added = service.add_photo(photo(100, 160))
     assert (added["width"], added["height"], added["scaled_from"]) == (64, 40, [160, 100])
     assert decoded(added["grey"]).shape[:2] == (40, 64)
-    for _ in range(8):
-        service.add_photo(photo(10, 10))
+    service.kept_bytes = added_bytes = service.kept()  # room for that one photo only
+    assert added_bytes > 0
+    service.add_photo(photo(10, 10))
     with pytest.raises(KeyError, match="upload it again"):
         service.photo(added["photo"])
 
@@ -77,7 +78,7 @@ def test_bad_hints_and_bad_uploads_are_explained(service) -> None:
 
 def test_the_api_serves_the_page_and_colorizes(service) -> None:
     model = {"task": "colorization", "model": "HintEcho", "source": "test", "working_size": 32}
-    client = TestClient(create_app(service, model))
+    client = TestClient(create_app(service, model), base_url="http://127.0.0.1:7860")
     page = client.get("/")
     assert page.status_code == 200 and 'id="hints"' in page.text
     assert client.get("/api/model").json() == model
@@ -96,3 +97,22 @@ def test_the_api_serves_the_page_and_colorizes(service) -> None:
     assert gone.status_code == 404 and "upload it again" in gone.json()["detail"]
     junk = client.post("/api/photos", json={"image": "data:image/png;base64,AAAA"})
     assert junk.status_code == 400 and "not a readable image" in junk.json()["detail"]
+
+
+def test_a_request_for_another_host_is_refused(service) -> None:
+    """DNS rebinding: a page of another site resolving its name to 127.0.0.1 sends its own Host."""
+    app = create_app(service, {"task": "colorization"})
+    assert TestClient(app, base_url="http://localhost:7860").get("/api/model").status_code == 200
+    assert TestClient(app, base_url="http://evil.example").get("/api/model").status_code == 400
+    shared = create_app(service, {}, allowed_hosts=["studio.lan"])
+    assert TestClient(shared, base_url="http://studio.lan:7860").get("/").status_code == 200
+
+
+def test_photos_are_kept_by_their_memory_not_their_count() -> None:
+    """Small photos: many are kept; the budget drops the least recently used first."""
+    one = ColorizeService(Colorizer(HintEcho()), max_side=64).add_photo
+    kept = ColorizeService(Colorizer(HintEcho()), max_side=64, kept_bytes=20 * 40 * 50 * 4 * 2)
+    ids = [kept.add_photo(photo(40, 50, seed=s))["photo"] for s in range(30)]
+    assert len(kept.photos) >= 12 and kept.kept() <= kept.kept_bytes
+    assert ids[-1] in kept.photos and ids[0] not in kept.photos
+    assert one(photo(40, 50))["width"] == 50
