@@ -128,7 +128,8 @@ def write_manifest(folder: Path, kept: list[Kept], writers: dict[str, SplitWrite
         ),
         key=lambda row: (SPLITS.index(row["split"]), row["index"]),
     )
-    with open(folder / "manifest.csv", "w", newline="") as handle:
+    # names that are not valid UTF-8 are written as the bytes they are
+    with open(folder / "manifest.csv", "w", newline="", errors="surrogateescape") as handle:
         writer = csv.DictWriter(handle, fieldnames=MANIFEST_FIELDS)
         writer.writeheader()
         writer.writerows(rows)
@@ -160,46 +161,51 @@ def prepare(
     partial_out = out.with_name(out.name + ".partial")
     shutil.rmtree(partial_out, ignore_errors=True)
     partial_out.mkdir(parents=True)
-    writers = {split: SplitWriter(partial_out, split) for split in SPLITS}
-    summary, kept, seen = Summary(found=len(items)), [], {}
-    stream = decoded_in_order(items, short_side, workers)
-    if progress:
-        from rich.progress import track
+    try:  # a failure leaves nothing behind: the next attempt starts clean
+        writers = {split: SplitWriter(partial_out, split) for split in SPLITS}
+        summary, kept, seen = Summary(found=len(items)), [], {}
+        stream = decoded_in_order(items, short_side, workers)
+        if progress:
+            from rich.progress import track
 
-        stream = track(stream, total=len(items), description="Preparing photos")
-    for candidate, decoded in stream:
-        if decoded.image is None:
-            summary.unreadable.append(candidate.source)
-        elif decoded.chroma < min_chroma:
-            summary.grey.append(candidate.source)
-        elif decoded.fingerprint in seen:
-            summary.duplicates.append(f"{candidate.source} (= {seen[decoded.fingerprint]})")
-        else:
-            seen[decoded.fingerprint] = candidate.source
-            summary.kept_small += min(decoded.size) <= short_side
-            position = split_position(candidate.group)
-            split = split_of(position, val_fraction, test_fraction)
-            index = writers[split].add(decoded.image)
-            decoded.image = None  # stored: keep memory flat
-            kept.append(Kept(candidate, decoded, position, split, index))
-    ensure_every_split(kept, writers, (val_fraction, test_fraction))
-    write_manifest(partial_out, kept, writers)
-    counts = {split: writer.close() for split, writer in writers.items()}
-    info = {
-        "version": STORE_VERSION,
-        "short_side": short_side,
-        "counts": counts,
-        "min_chroma": min_chroma,
-        "fractions": {"val": val_fraction, "test": test_fraction},
-        "found": summary.found,
-        "left_out": {k: len(getattr(summary, k)) for k in ("unreadable", "grey", "duplicates")},
-        "sources": [str(Path(f).expanduser()) for f in folders] + (["skimage"] if samples else []),
-    }
-    (partial_out / "store.json").write_text(json.dumps(info, indent=1) + "\n")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists():
-        out.rmdir()
-    partial_out.rename(out)
+            stream = track(stream, total=len(items), description="Preparing photos")
+        for candidate, decoded in stream:
+            if decoded.image is None:
+                summary.unreadable.append(candidate.source)
+            elif decoded.chroma < min_chroma:
+                summary.grey.append(candidate.source)
+            elif decoded.fingerprint in seen:
+                summary.duplicates.append(f"{candidate.source} (= {seen[decoded.fingerprint]})")
+            else:
+                seen[decoded.fingerprint] = candidate.source
+                summary.kept_small += min(decoded.size) <= short_side
+                position = split_position(candidate.group)
+                split = split_of(position, val_fraction, test_fraction)
+                index = writers[split].add(decoded.image)
+                decoded.image = None  # stored: keep memory flat
+                kept.append(Kept(candidate, decoded, position, split, index))
+        ensure_every_split(kept, writers, (val_fraction, test_fraction))
+        write_manifest(partial_out, kept, writers)
+        counts = {split: writer.close() for split, writer in writers.items()}
+        info = {
+            "version": STORE_VERSION,
+            "short_side": short_side,
+            "counts": counts,
+            "min_chroma": min_chroma,
+            "fractions": {"val": val_fraction, "test": test_fraction},
+            "found": summary.found,
+            "left_out": {k: len(getattr(summary, k)) for k in ("unreadable", "grey", "duplicates")},
+            "sources": [str(Path(f).expanduser()) for f in folders]
+            + (["skimage"] if samples else []),
+        }
+        (partial_out / "store.json").write_text(json.dumps(info, indent=1) + "\n")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.exists():
+            out.rmdir()
+        partial_out.rename(out)
+    except BaseException:
+        shutil.rmtree(partial_out, ignore_errors=True)
+        raise
     return out, summary, counts
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -109,3 +110,28 @@ def test_the_fingerprint_is_the_same_for_a_resized_copy_and_differs_for_another_
     assert fingerprint(photo) == fingerprint(TF.resize(photo, [150, 200], antialias=True))
     other = torch.from_numpy(smooth_photo(300, 400, 2)).permute(2, 0, 1)
     assert fingerprint(photo) != fingerprint(other)
+
+
+def test_a_name_that_is_not_utf8_is_prepared_under_its_own_bytes(tmp_path: Path) -> None:
+    root = tmp_path / "photos"
+    root.mkdir()
+    for i in range(3):
+        Image.fromarray(smooth_photo(90, 120, i)).save(root / f"p{i}.png")
+    odd = Path(os.fsdecode(bytes(root) + b"/caf\xe9.png"))
+    Image.fromarray(smooth_photo(90, 120, 9)).save(odd)
+    store, summary, counts = prepare([str(root)], tmp_path / "store", short_side=48)
+    assert sum(counts.values()) == 4 and not summary.unreadable
+    with open(store / "manifest.csv", "rb") as handle:
+        assert b"caf\xe9.png" in handle.read()
+
+
+def test_a_failure_while_writing_leaves_no_partial_store(
+    folder_tree: Path, tmp_path: Path, monkeypatch
+) -> None:
+    def fail(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("colorization.prepare.write_manifest", fail)
+    with pytest.raises(OSError):
+        prepare([str(folder_tree)], tmp_path / "store", short_side=48)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photos"]

@@ -47,8 +47,10 @@ class Decoded:
 
 
 def split_position(name: str) -> float:
-    """A stable number in [0, 1) for a photo's name (the first 48 bits of its SHA-1)."""
-    return int(hashlib.sha1(name.encode("utf-8")).hexdigest()[:12], 16) / 16**12
+    """A stable number in [0, 1) for a photo's name (the first 48 bits of its SHA-1); a name
+    that is not valid UTF-8 is hashed as its own bytes."""
+    data = name.encode("utf-8", "surrogateescape")
+    return int(hashlib.sha1(data).hexdigest()[:12], 16) / 16**12
 
 
 def split_ranges(val_fraction: float, test_fraction: float) -> dict[str, tuple[float, float]]:
