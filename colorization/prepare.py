@@ -34,6 +34,7 @@ from colorization.data.images import shown
 from colorization.data.photos.corpus import (
     Candidate,
     Decoded,
+    NearDuplicates,
     candidates,
     decode,
     split_of,
@@ -163,7 +164,7 @@ def prepare(
     partial_out.mkdir(parents=True)
     try:  # a failure leaves nothing behind: the next attempt starts clean
         writers = {split: SplitWriter(partial_out, split) for split in SPLITS}
-        summary, kept, seen = Summary(found=len(items)), [], {}
+        summary, kept, seen = Summary(found=len(items)), [], NearDuplicates()
         stream = decoded_in_order(items, short_side, workers)
         if progress:
             from rich.progress import track
@@ -174,10 +175,10 @@ def prepare(
                 summary.unreadable.append(candidate.source)
             elif decoded.chroma < min_chroma:
                 summary.grey.append(candidate.source)
-            elif decoded.fingerprint in seen:
-                summary.duplicates.append(f"{candidate.source} (= {seen[decoded.fingerprint]})")
+            elif (original := seen.match(decoded.fingerprints)) is not None:
+                summary.duplicates.append(f"{candidate.source} (= {original})")
             else:
-                seen[decoded.fingerprint] = candidate.source
+                seen.add(decoded.fingerprints, candidate.source)
                 summary.kept_small += min(decoded.size) <= short_side
                 position = split_position(candidate.group)
                 split = split_of(position, val_fraction, test_fraction)

@@ -4,6 +4,7 @@ what decoding the files gives."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -135,3 +136,37 @@ def test_a_failure_while_writing_leaves_no_partial_store(
     with pytest.raises(OSError):
         prepare([str(folder_tree)], tmp_path / "store", short_side=48)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photos"]
+
+
+def near_copies(image: torch.Tensor) -> dict[str, torch.Tensor]:
+    """What a copy of a photo in someone's folders may have been through."""
+    height, width = image.shape[-2:]
+    small = TF.resize(
+        image, [256 * height // max(height, width), 256 * width // max(height, width)]
+    )
+    buffer = io.BytesIO()
+    Image.fromarray(small.permute(1, 2, 0).numpy()).save(buffer, "JPEG", quality=75)
+    reencoded = torch.from_numpy(np.asarray(Image.open(buffer).convert("RGB")).copy())
+    cut = int(height * 0.05), int(width * 0.05)
+    return {
+        "256 px, JPEG 75": reencoded.permute(2, 0, 1),
+        "5 % cut all round": image[:, cut[0] : height - cut[0], cut[1] : width - cut[1]],
+        "3 % cut on one side": image[:, :, int(width * 0.03) :],
+        "10 % brighter": (image.float() * 1.1).clamp(0, 255).to(torch.uint8),
+    }
+
+
+def test_near_copies_are_found_and_distinct_photos_are_not() -> None:
+    """The bundled photos: no two are taken for one (the stereo pair's two views neither),
+    and every near copy of each is found, with its original named."""
+    from colorization.data.photos.corpus import NearDuplicates, fingerprints
+    from colorization.data.sample_photos import sample_photos
+
+    photos = {photo.name: photo.load() for photo in sample_photos()}
+    seen = NearDuplicates()
+    for name, image in photos.items():
+        assert seen.match(fingerprints(image)) is None, name
+        seen.add(fingerprints(image), name)
+    for name, image in photos.items():
+        for how, copy in near_copies(image).items():
+            assert seen.match(fingerprints(copy)) == name, (name, how)

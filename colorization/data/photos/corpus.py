@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 
 import kornia.color
+import numpy as np
 import torch
 from PIL import Image
 from torchvision.transforms.v2 import functional as TF
@@ -43,7 +44,7 @@ class Decoded:
     image: torch.Tensor | None  # uint8 (3, h, w) at the stored size; None if unreadable
     size: tuple[int, int] = (0, 0)  # (width, height) of the original
     chroma: float = 0.0
-    fingerprint: int = 0
+    fingerprints: tuple[int, ...] = ()  # of the photo, then of its crops (see fingerprints)
 
 
 def split_position(name: str) -> float:
@@ -76,6 +77,68 @@ def fingerprint(image: torch.Tensor) -> int:
     return sum(1 << i for i, bit in enumerate(bits) if bit)
 
 
+# A copy of a photo may have been cut: its fingerprint is compared with those of crops of the
+# photo (each side, both sides, the corners), and the photo's with the copy's crops. Fractions
+# of the side cut away.
+SYMMETRIC_CROPS = (0.025, 0.05, 0.075, 0.1)
+SIDE_CROPS = (0.03, 0.06)
+CORNER_CROP = 0.03
+# Fingerprints at most this many bits apart are one photo: measured on 39 distinct photos and
+# illustrations (docs/photos.md), copies resized, re-encoded, brightened or cut by up to 10 %
+# stay within 3 bits, distinct images 6 bits or more apart.
+NEAR_DUPLICATE_BITS = 4
+
+
+def _cut(image: torch.Tensor, top: float, bottom: float, left: float, right: float) -> torch.Tensor:
+    height, width = image.shape[-2:]
+    rows = slice(int(height * top), height - int(height * bottom))
+    columns = slice(int(width * left), width - int(width * right))
+    return image[..., rows, columns]
+
+
+def fingerprints(image: torch.Tensor) -> tuple[int, ...]:
+    """The photo's fingerprint, then those of its crops a copy of it may have had cut."""
+    crops = [(f, f, f, f) for f in SYMMETRIC_CROPS]
+    for f in SIDE_CROPS:
+        crops += [(f, 0, 0, 0), (0, f, 0, 0), (0, 0, f, 0), (0, 0, 0, f)]
+    c = CORNER_CROP
+    crops += [(c, 0, c, 0), (c, 0, 0, c), (0, c, c, 0), (0, c, 0, c)]
+    return (fingerprint(image), *(fingerprint(_cut(image, *crop)) for crop in crops))
+
+
+def _bits(values: np.ndarray) -> np.ndarray:
+    """The number of set bits of each uint64."""
+    return np.unpackbits(values[..., None].view(np.uint8), axis=-1).sum(axis=-1)
+
+
+class NearDuplicates:
+    """The photos kept so far, to tell whether a new one is a copy of one of them: its
+    fingerprint within :data:`NEAR_DUPLICATE_BITS` of a crop's of a kept photo, or a crop's of
+    it within that of a kept photo's. Grows by doubling: one vectorised comparison a photo."""
+
+    def __init__(self, variants: int = 1 + len(SYMMETRIC_CROPS) + 4 * len(SIDE_CROPS) + 4) -> None:
+        self.prints = np.zeros((16, variants), dtype=np.uint64)
+        self.sources: list[str] = []
+
+    def match(self, prints: tuple[int, ...]) -> str | None:
+        """The source of the kept photo ``prints`` (from :func:`fingerprints`) copies, or None."""
+        kept = self.prints[: len(self.sources)]
+        if not len(kept):
+            return None
+        mine = np.array(prints, dtype=np.uint64)
+        theirs_cut = _bits(kept ^ mine[0]).min(axis=1)
+        mine_cut = _bits(kept[:, :1] ^ mine[None, :]).min(axis=1)
+        distances = np.minimum(theirs_cut, mine_cut)
+        closest = int(distances.argmin())
+        return self.sources[closest] if distances[closest] <= NEAR_DUPLICATE_BITS else None
+
+    def add(self, prints: tuple[int, ...], source: str) -> None:
+        if len(self.sources) == len(self.prints):
+            self.prints = np.concatenate([self.prints, np.zeros_like(self.prints)])
+        self.prints[len(self.sources)] = np.array(prints, dtype=np.uint64)
+        self.sources.append(source)
+
+
 def chroma_p95(image: torch.Tensor) -> float:
     """The 95th percentile of CIE Lab chroma (sqrt(a^2 + b^2): 0 for grey, saturated colours
     reach 100): a photo is near-grey when nearly all of it is."""
@@ -94,7 +157,7 @@ def decode(candidate: Candidate, short_side: int) -> Decoded:
             size = oriented_size(header)
     if min(image.shape[-2:]) > short_side:
         image = TF.resize(image, short_side, antialias=True)
-    return Decoded(image, size, chroma_p95(image), fingerprint(image))
+    return Decoded(image, size, chroma_p95(image), fingerprints(image))
 
 
 def licence_near(path: Path, root: Path) -> str:
