@@ -103,7 +103,9 @@ def too_large(width: int, height: int, max_pixels: int) -> str | None:
     return f"too large: {width}x{height} > data.max_pixels={max_pixels} (raise it to use the file)"
 
 
-def load_rgb(path: str | Path, min_side: int | None = None) -> torch.Tensor:
+def load_rgb(
+    path: str | Path, min_side: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> torch.Tensor:
     """Decode ``path`` to a uint8 RGB tensor (3, H, W), upright (EXIF orientation applied);
     the error names the file and the fix.
 
@@ -111,9 +113,19 @@ def load_rgb(path: str | Path, min_side: int | None = None) -> torch.Tensor:
     too), and decoded from memory. With ``min_side``, a JPEG at least twice that on its shorter
     side is decoded at a reduced scale (1/2, 1/4 or 1/8, JPEG's own fast path) whose shorter
     side stays at least ``min_side``: a photo far larger than the crops cut from it is not
-    decoded whole for every crop.
+    decoded whole for every crop. A file whose header claims more than ``max_pixels`` is refused
+    before anything is decoded (every command reads images through here).
     """
     path = Path(path)
+    try:
+        with Image.open(path) as header:  # the header alone: a few bytes
+            problem = too_large(*header.size, max_pixels)
+    except Image.DecompressionBombError:
+        problem = "too large: beyond Pillow's decompression-bomb limit"
+    except Exception:  # not an image Pillow knows: the decoders below say so
+        problem = None
+    if problem is not None:
+        raise ValueError(f"{shown(path)}: {problem}.")
     try:
         reduced = _reduced_jpeg(path, min_side) if min_side else None
         if reduced is not None:

@@ -71,3 +71,34 @@ def test_names_that_are_not_utf8_are_found_read_and_printable(tmp_path: Path, ca
     assert report.kept == [path]
     assert "bad\\xff.png" in shown(path)
     shown(path).encode("utf-8")  # printable: this would raise for the raw name
+
+
+def claimed_png(path: Path, width: int, height: int) -> Path:
+    """A tiny PNG whose header claims ``width`` x ``height`` (no pixel data behind it)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    body = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("size", "message"),
+    [
+        ((9000, 9000), "too large: 9000x9000 > data.max_pixels"),
+        ((50000, 50000), "too large: .*bomb"),
+    ],
+)
+def test_a_file_claiming_too_many_pixels_is_refused_before_decoding(
+    tmp_path: Path, size: tuple[int, int], message: str
+) -> None:
+    """Decoding it would allocate gigabytes (or crash libpng); its header alone says no."""
+    path = claimed_png(tmp_path / "claims.png", *size)
+    with pytest.raises(ValueError, match=f"claims.png: {message}"):
+        load_rgb(path)
