@@ -89,6 +89,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise
     print((result["folder"] / "leaderboard.md").read_text())
     print(f"Report: {result['folder'] / 'index.html'}")
+    damaged = [record for record in result["broken"] if record.damaged]
+    if damaged:  # the report is written; the runs it could not read are said, and fail it
+        print(f"error: {len(damaged)} runs could not be read:", file=sys.stderr)
+        for record in damaged:
+            print(f"  {record.name}: {record.problem}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

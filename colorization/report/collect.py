@@ -48,6 +48,11 @@ class RunRecord:
         return self.problem is None
 
     @property
+    def damaged(self) -> bool:
+        """Left out for a file that cannot be read (not for having no validated epoch yet)."""
+        return self.problem is not None and self.problem.startswith("unreadable")
+
+    @property
     def best_row(self) -> dict[str, str] | None:
         return best_row(self.history, self.run.monitor, self.run.maximize)
 

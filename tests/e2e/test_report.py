@@ -68,6 +68,10 @@ def test_report_compares_two_models_and_lists_a_broken_run(make_cfg, tmp_path: P
     assert "unreadable config" in result["broken"][0].problem
     markdown = (folder / "leaderboard.md").read_text()
     assert "| run | model |" in markdown and "`broken`: unreadable config" in markdown
+    # the command writes the report all the same, names the damaged run and fails
+    command = run_cli(str(runs), "--out", str(tmp_path / "again"), "--images", "1")
+    assert command.returncode == 1 and (tmp_path / "again" / "index.html").is_file()
+    assert "1 runs could not be read:\n  broken: unreadable config" in command.stderr
 
     # one labelled column per run between the inputs and the truth
     titles = result["side_by_side"]
