@@ -14,14 +14,7 @@ from collections.abc import Sequence
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from colorization.models.zoo import (
-    REFERENCE_PRESETS,
-    build_model,
-    build_reference,
-    count_parameters,
-    model_aliases,
-    model_names,
-)
+from colorization.models import zoo
 
 
 def forward_gflops(model: torch.nn.Module, example: torch.Tensor) -> float:
@@ -64,19 +57,19 @@ def zoo_table(args: argparse.Namespace) -> None:
     )
     print("| model | parameters | GFLOPs/image (forward) | train ms/image (CPU) |")
     print("|---|---:|---:|---:|")
-    for name in args.models or model_names():
-        model = build_model(name, cin, cout)
+    for name in args.models or zoo.model_names():
+        model = zoo.build_model(name, cin, cout)
         gflops = forward_gflops(model, torch.randn(1, cin, size, size))
         batch = torch.randn(args.batch, cin, size, size)
         ms = train_step_ms_per_image(model, batch, cout, args.steps)
-        print(f"| `{name}` | {count_parameters(model):,} | {gflops:.2f} | {ms:.0f} |")
+        print(f"| `{name}` | {zoo.count_parameters(model):,} | {gflops:.2f} | {ms:.0f} |")
 
 
 def reference_table() -> None:
     print("| preset | settings (3 -> 1 channels unless given) | parameters | reference |")
     print("|---|---|---:|---:|")
-    for name, (_, settings, expected) in REFERENCE_PRESETS.items():
-        count = count_parameters(build_reference(name))
+    for name, (_, settings, expected) in zoo.REFERENCE_PRESETS.items():
+        count = zoo.count_parameters(zoo.build_reference(name))
         shown = ", ".join(f"{k}={v}" for k, v in settings.items())
         mark = "" if count == expected else "  MISMATCH"
         print(f"| `{name}` | {shown} | {count:,} | {expected:,}{mark} |")
@@ -97,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for option in ("size", "in_channels", "out_channels", "batch", "steps"):
         if getattr(args, option) < 1:
             parser.error(f"--{option.replace('_', '-')} must be >= 1, got {getattr(args, option)}")
-    known = model_names() + sorted(model_aliases())
+    known = zoo.model_names() + sorted(zoo.model_aliases())
     unknown = [name for name in args.models or () if name not in known]
     if unknown:
         parser.error(f"--models: unknown {', '.join(unknown)}; choose from {', '.join(known)}")
