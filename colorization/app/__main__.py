@@ -106,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     from colorization.app.server import LOCAL_HOSTS, create_app
 
     allowed = args.allowed_hosts or [*LOCAL_HOSTS, *([] if args.host == "0.0.0.0" else [args.host])]
+    if args.host == "0.0.0.0" and not args.allowed_hosts:
+        print("Answering only requests addressed to this computer's own names: give the names")
+        print("others reach it by with --allowed-hosts (e.g. --allowed-hosts studio.lan).")
 
     print(f"Serving {model['source']} on http://{args.host}:{args.port} (Ctrl-C stops)")
     app = create_app(service, model, allowed)
