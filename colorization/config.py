@@ -148,8 +148,12 @@ HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
 
 def accepted_arguments(target: str) -> set[str] | None:
     """The keyword arguments ``target`` (a class or function) accepts, following ``**kwargs``
-    that a class passes on to its bases; None when it accepts any keyword."""
-    found = get_object(target)
+    that a class passes on to its bases; None when it accepts any keyword (or cannot be found:
+    building it reports that)."""
+    try:
+        found = get_object(target)
+    except Exception:  # not importable here: building it will say so, naming the target
+        return None
     owners = (
         [k for k in inspect.getmro(found) if "__init__" in vars(k)]
         if inspect.isclass(found)

@@ -117,3 +117,11 @@ def test_a_key_no_target_takes_stops_at_start_with_the_closest(
 )
 def test_every_shipped_experiment_passes_the_argument_check(make_cfg, experiment: str) -> None:
     validate_config(make_cfg(f"experiment={experiment}"))
+
+
+def test_a_target_that_cannot_be_imported_is_left_to_the_build_to_report(make_cfg) -> None:
+    from colorization.config import accepted_arguments
+
+    assert accepted_arguments("nowhere.Model") is None
+    assert "lr" in accepted_arguments("torch.optim.Adam")
+    assert accepted_arguments("colorization.data.photos.PhotoDataModule") >= {"root", "image_size"}
