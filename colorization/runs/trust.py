@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -23,21 +22,30 @@ from colorization.errors import UserError
 from colorization.runs.compat import moved_target
 
 TRUST_VARIABLE = "COLORIZATION_TRUSTED_TARGETS"
-_TARGET_LINE = re.compile(r"^\s*_target_:\s*([\w.]+)\s*$", re.M)
 
 
 class UntrustedRunError(UserError):
     """A run's config names a target this framework does not build."""
 
 
+def _targets(node: Any) -> list[str]:
+    """Every ``_target_`` in a plain (unresolved) container."""
+    if isinstance(node, dict):
+        found = [str(node["_target_"])] if "_target_" in node else []
+        return found + [
+            t for key, value in node.items() if key != "_target_" for t in _targets(value)
+        ]
+    if isinstance(node, list):
+        return [target for item in node for target in _targets(item)]
+    return []
+
+
 @functools.cache
 def shipped_targets() -> frozenset[str]:
     """Every ``_target_`` of the configs this framework ships (``conf/**/*.yaml``)."""
-    return frozenset(
-        target
-        for path in config_dir().rglob("*.yaml")
-        for target in _TARGET_LINE.findall(path.read_text())
-    )
+    loaded = (OmegaConf.load(path) for path in config_dir().rglob("*.yaml"))
+    containers = (OmegaConf.to_container(config, resolve=False) for config in loaded)
+    return frozenset(target for container in containers for target in _targets(container))
 
 
 @functools.cache
