@@ -114,29 +114,14 @@ def load_rgb(
     side is decoded at a reduced scale (1/2, 1/4 or 1/8, JPEG's own fast path) whose shorter
     side stays at least ``min_side``: a photo far larger than the crops cut from it is not
     decoded whole for every crop. A file whose header claims more than ``max_pixels`` is refused
-    before anything is decoded (every command reads images through here).
+    before anything is decoded (every command reads images through here); an animation gives
+    its first frame.
     """
     path = Path(path)
     try:
-        with Image.open(path) as header:  # the header alone: a few bytes
-            problem = too_large(*header.size, max_pixels)
-    except Image.DecompressionBombError:
-        problem = "too large: beyond Pillow's decompression-bomb limit"
-    except Exception:  # not an image Pillow knows: the decoders below say so
-        problem = None
-    if problem is not None:
-        raise ValueError(f"{shown(path)}: {problem}.")
-    try:
-        reduced = _reduced_jpeg(path, min_side) if min_side else None
-        if reduced is not None:
-            image = reduced
-        elif path.suffix.lower() in _TORCHVISION_EXTENSIONS and not _is_gif(path):
-            data = torch.frombuffer(bytearray(path.read_bytes()), dtype=torch.uint8)
-            # RGB drops any alpha channel
-            image = decode_image(data, mode=ImageReadMode.RGB, apply_exif_orientation=True)
-        else:  # Pillow decodes the first frame of an animation only
-            with Image.open(path) as opened:
-                image = upright_rgb_tensor(opened)
+        image = _decoded(path, min_side, max_pixels)
+    except _TooLarge as error:
+        raise ValueError(f"{shown(path)}: {error}.") from None
     except Exception as error:  # decoders raise many types; all mean "unreadable file"
         raise ValueError(
             f"Could not decode image {shown(path)}: {error}. Re-save it as PNG/JPEG or remove it."
@@ -146,29 +131,43 @@ def load_rgb(
     return image
 
 
-def _is_gif(path: Path) -> bool:
-    """A GIF, whatever its name says (torchvision would decode every frame of an animation)."""
-    with path.open("rb") as handle:
-        return handle.read(4) == b"GIF8"
+class _TooLarge(Exception):
+    """The header claims more pixels than may be decoded."""
+
+
+def _decoded(path: Path, min_side: int | None, max_pixels: int) -> torch.Tensor:
+    """The image, its header read once: the pixel limit, then a reduced JPEG or the first frame
+    of an animation by Pillow from the same open file, anything else by torchvision."""
+    try:
+        opened = Image.open(path)
+    except Image.DecompressionBombError:
+        raise _TooLarge("too large: beyond Pillow's decompression-bomb limit") from None
+    except Exception:
+        if path.suffix.lower() not in _TORCHVISION_EXTENSIONS:
+            raise
+        return _torchvision_decoded(path)  # a format Pillow does not know
+    with opened:
+        if problem := too_large(*opened.size, max_pixels):
+            raise _TooLarge(problem)
+        if min_side and opened.format == "JPEG" and min(opened.size) >= 2 * min_side:
+            scale = min(opened.size) / min_side
+            opened.draft("RGB", (int(opened.size[0] / scale) + 1, int(opened.size[1] / scale) + 1))
+            return upright_rgb_tensor(opened)
+        if opened.format != "GIF" and path.suffix.lower() in _TORCHVISION_EXTENSIONS:
+            return _torchvision_decoded(path)  # torchvision would decode every frame of a GIF
+        return upright_rgb_tensor(opened)
+
+
+def _torchvision_decoded(path: Path) -> torch.Tensor:
+    data = torch.frombuffer(bytearray(path.read_bytes()), dtype=torch.uint8)
+    # RGB drops any alpha channel
+    return decode_image(data, mode=ImageReadMode.RGB, apply_exif_orientation=True)
 
 
 def upright_rgb_tensor(image: Image.Image) -> torch.Tensor:
     """A Pillow image decoded upright to a uint8 RGB tensor (3, H, W)."""
     array = np.asarray(upright(image).convert("RGB"))
     return torch.from_numpy(array.copy()).permute(2, 0, 1).contiguous()
-
-
-def _reduced_jpeg(path: Path, min_side: int) -> torch.Tensor | None:
-    """A large JPEG decoded at the smallest JPEG scale that keeps ``min_side``, else ``None``
-    (other files are not even opened here)."""
-    if path.suffix.lower() not in (".jpg", ".jpeg"):
-        return None
-    with Image.open(path) as image:
-        if image.format != "JPEG" or min(image.size) < 2 * min_side:
-            return None
-        scale = min(image.size) / min_side
-        image.draft("RGB", (int(image.size[0] / scale) + 1, int(image.size[1] / scale) + 1))
-        return upright_rgb_tensor(image)
 
 
 def photos_from_paths(paths: list[Path], min_side: int | None = None) -> list[Photo]:
