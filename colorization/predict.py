@@ -88,9 +88,7 @@ class Outcome:
     failed: Problems = field(default_factory=list)
 
 
-def checked_images(
-    images: list[Path], max_pixels: int
-) -> tuple[list[Path], list[tuple[Path, str]]]:
+def checked_images(images: list[Path], max_pixels: int) -> tuple[list[Path], Problems]:
     """(usable, unusable with the reason): every input checked from its header and tail before
     any work, as training checks its photos (unreadable, truncated, more than ``max_pixels``)."""
     checks = [check_file(path, 1, max_pixels, grayscale=True) for path in images]
@@ -113,12 +111,12 @@ def predict(args: argparse.Namespace) -> Outcome:
     if wrong:
         source = shown(args.onnx or args.checkpoint)
         raise ValueError(f"{', '.join(wrong)}: not for {source}, which is a {plugin.name} model.")
-    predictor = plugin.predictor(network, args)
+    predictor = plugin.predictor(network, args, usable)
     outcome = Outcome(failed=list(unusable))
     for path in usable:
         name = relative(path, inputs).with_suffix("")
         try:
-            images = predictor(path, load_rgb(path))
+            predicted = predictor(path, load_rgb(path))
         except Exception as error:
             problem = user_error(error)
             if problem is None:
@@ -126,7 +124,7 @@ def predict(args: argparse.Namespace) -> Outcome:
             log.error("%s: %s", shown(path), problem)
             outcome.failed.append((path, str(problem)))
             continue
-        for suffix, image in images.items():
+        for suffix, image in predicted.items():
             target = outputs / name.parent / f"{name.name}{suffix}.png"
             target.parent.mkdir(parents=True, exist_ok=True)
             # written by Python: the name may hold bytes that are not UTF-8, as the input's did

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,8 +68,9 @@ class TaskPlugin:
     inference_settings: from a run's config, what its network needs around it to be used on a
         photo (``out_channels`` and task-specific settings such as a working size or tiles),
         recorded in :class:`~colorization.inference.spec.InferenceSpec` and ONNX metadata.
-    predictor: ``python -m colorization.predict``: (network, parsed options) -> a function from
-        an input image to the images to write.
+    predictor: ``python -m colorization.predict``: (network, parsed options, the inputs it will
+        be applied to) -> a function from an input image to the images to write; it may check
+        what goes with the inputs (hint files) before the first is predicted.
     predict_options: the options ``predict`` accepts for this task.
     check_predict_options: (parsed options, ``parser.error``) -> None: stops on combinations of
         this task's options that cannot work, before anything is loaded.
@@ -87,11 +88,9 @@ class TaskPlugin:
     task_class: str
     tensors: str
     inference_settings: Callable[[DictConfig], dict[str, Any]]
-    predictor: Callable[[Any, argparse.Namespace], Predictor]
+    predictor: Callable[[Any, argparse.Namespace, Sequence[Path]], Predictor]
     predict_options: tuple[Option, ...] = ()
-    check_predict_options: (
-        Callable[[argparse.Namespace, Callable[[str], NoReturn]], None] | None
-    ) = None
+    check_predict_options: Callable[[argparse.Namespace, Failure], None] | None = None
     evaluation_options: tuple[Option, ...] = ()
     evaluation_protocols: Callable[[Mapping[str, Any]], list[EvaluationProtocol]] | None = None
     configure_evaluation: Callable[[DictConfig, Mapping[str, Any]], None] | None = None
@@ -106,7 +105,7 @@ class TaskPlugin:
         module, name = self.task_class.rsplit(".", 1)
         return getattr(importlib.import_module(module), name)
 
-    def protocols(self, options: Mapping[str, Any], whole_images: bool) -> list[Any]:
+    def protocols(self, options: Mapping[str, Any], whole_images: bool) -> list[EvaluationProtocol]:
         """The evaluation protocols for ``options`` (the default: the task as trained)."""
         if self.evaluation_protocols is not None:
             return self.evaluation_protocols(options)
@@ -132,7 +131,7 @@ def tiled_inference_settings(config: DictConfig) -> dict[str, Any]:
     }
 
 
-def tiled_predictor(network: Any, args: argparse.Namespace) -> Predictor:
+def tiled_predictor(network: Any, args: argparse.Namespace, images: Sequence[Path]) -> Predictor:
     """A task whose network maps a photo to a photo: the whole photo in overlapping tiles."""
     from colorization.inference.restore import Restorer
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 from PIL import Image
 
-from colorization.data.images import IMAGE_EXTENSIONS, find_images, load_rgb, oriented_size, shown
+from colorization.data.images import IMAGE_EXTENSIONS, load_rgb, oriented_size, shown
 from colorization.inference.companions import companion_file, relative
 from colorization.inference.network import Network
 from colorization.tasks.colorization.hint_files import read_hints
@@ -48,10 +49,9 @@ def check_predict_options(args: argparse.Namespace, fail: Failure) -> None:
         fail(f"--hint-points must be >= 0, got {args.hint_points}")
 
 
-def check_hint_files(inputs: Path, hints: Path) -> None:
+def check_hint_files(images: Sequence[Path], inputs: Path, hints: Path) -> None:
     """Every hint file read against its photo's size before the first photo is colorized, so
     that a bad one stops the command before any work (the message names the file and the fix)."""
-    images = [inputs] if inputs.is_file() else find_images(inputs, option="the inputs argument")
     for path in images:
         source = companion_file("--hints", hints, inputs, path, HINT_FILE_SUFFIXES)
         if source is not None:
@@ -60,11 +60,13 @@ def check_hint_files(inputs: Path, hints: Path) -> None:
             read_hints(source, height, width)
 
 
-def colorization_predictor(network: Network, args: argparse.Namespace) -> Predictor:
+def colorization_predictor(
+    network: Network, args: argparse.Namespace, images: Sequence[Path]
+) -> Predictor:
     colorizer = Colorizer(network, args.working_size)
     inputs = Path(args.inputs)
     if args.hints is not None:
-        check_hint_files(inputs, Path(args.hints))
+        check_hint_files(images, inputs, Path(args.hints))
 
     def predict(path: Path, image: torch.Tensor) -> Outputs:
         photo = colorizer.prepare(image)

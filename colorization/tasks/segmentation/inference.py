@@ -6,6 +6,7 @@ toolboxes); plus the class-colour overlay shared with the training previews."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -68,7 +69,9 @@ class Segmenter:
         return (shown[0] * 255).round().to(torch.uint8)
 
 
-def segmentation_predictor(network: Network, args: argparse.Namespace) -> Predictor:
+def segmentation_predictor(
+    network: Network, args: argparse.Namespace, images: Sequence[Path]
+) -> Predictor:
     """``python -m colorization.predict``: ``<name>.png`` with the class index of each pixel,
     and ``<name>_overlay.png``, the classes over the photo."""
     segmenter = Segmenter(network, args.working_size)
