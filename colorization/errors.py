@@ -12,7 +12,7 @@ import errno
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, FileExistsError)
@@ -85,3 +85,23 @@ def exit_on_user_error(error: BaseException, say: Callable[[str], object]) -> No
     if problem is not None:
         say(str(problem))
         sys.exit(2)
+
+
+def problem_of(error: BaseException) -> str:
+    """The one line of a user-fixable ``error``, for a command that goes on past the item it
+    failed on; anything else is raised again."""
+    problem = user_error(error)
+    if problem is None:
+        raise error
+    return str(problem)
+
+
+def exit_with_failures(failures: Sequence[tuple[object, str]], what: str) -> None:
+    """A multi-item command's last word when some items failed (after the others were done):
+    ``error: <what>:``, then one line per item and its reason, and exit status 1."""
+    if not failures:
+        return
+    print(f"error: {what}:", file=sys.stderr)
+    for item, problem in failures:
+        print(f"  {item}: {problem}", file=sys.stderr)
+    sys.exit(1)

@@ -34,7 +34,7 @@ from omegaconf import OmegaConf
 
 from colorization.build import build_datamodule, trainer_config
 from colorization.data.images import shown
-from colorization.errors import UserError, exit_on_user_error, user_error
+from colorization.errors import UserError, exit_on_user_error, exit_with_failures, problem_of
 from colorization.runs.folder import RunFolder, find_run_folders
 from colorization.runs.lock import is_training
 from colorization.runs.trained import TrainedRun, load_trained_task, open_run
@@ -212,11 +212,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except Exception as error:
         exit_on_user_error(error, say_error)
         raise
-    if failed:
-        say_error(f"{len(failed)} of {len(runs)} runs were not evaluated:")
-        for run, problem in failed:
-            print(f"  {shown(run)}: {problem}", file=sys.stderr)
-        sys.exit(1)
+    listed = [(shown(run), problem) for run, problem in failed]
+    exit_with_failures(listed, f"{len(failed)} of {len(runs)} runs were not evaluated")
 
 
 def say_error(message: str) -> None:
@@ -236,11 +233,9 @@ def evaluate_each(
         try:
             result = evaluate(run, overrides, folder, **options)
         except Exception as error:
-            problem = user_error(error)
-            if problem is None:
-                raise
+            problem = problem_of(error)
             log.error("error: %s", problem)
-            failed.append((run, str(problem)))
+            failed.append((run, problem))
             continue
         print(f"Wrote evaluation.json and evaluation.csv to {folder or result['run']}")
     return failed

@@ -39,7 +39,7 @@ from colorization.data.images import (
     load_rgb,
     shown,
 )
-from colorization.errors import exit_on_user_error, user_error
+from colorization.errors import exit_on_user_error, exit_with_failures, problem_of
 from colorization.inference.companions import relative
 from colorization.runs.network import open_network
 from colorization.tasks.registry import (
@@ -118,11 +118,9 @@ def predict(args: argparse.Namespace) -> Outcome:
         try:
             predicted = predictor(path, load_rgb(path))
         except Exception as error:
-            problem = user_error(error)
-            if problem is None:
-                raise
+            problem = problem_of(error)
             log.error("%s: %s", shown(path), problem)
-            outcome.failed.append((path, str(problem)))
+            outcome.failed.append((path, problem))
             continue
         for suffix, image in predicted.items():
             target = outputs / name.parent / f"{name.name}{suffix}.png"
@@ -173,11 +171,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         exit_on_user_error(error, lambda message: print(f"error: {message}", file=sys.stderr))
         raise
     print(f"Wrote {len(outcome.written)} images to {shown(args.outputs)}")
-    if outcome.failed:
-        print(f"error: {len(outcome.failed)} inputs were not predicted:", file=sys.stderr)
-        for path, problem in outcome.failed:
-            print(f"  {shown(path)}: {problem}", file=sys.stderr)
-        sys.exit(1)
+    failed = [(shown(path), problem) for path, problem in outcome.failed]
+    exit_with_failures(failed, f"{len(failed)} inputs were not predicted")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from colorization.data.images import shown
-from colorization.errors import UserError, exit_on_user_error
+from colorization.errors import UserError, exit_on_user_error, exit_with_failures
 from colorization.report.collect import collect, differing_keys
 from colorization.report.figures import curves, side_by_side
 from colorization.report.page import write_page
@@ -89,12 +89,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise
     print((result["folder"] / "leaderboard.md").read_text())
     print(f"Report: {result['folder'] / 'index.html'}")
-    damaged = [record for record in result["broken"] if record.damaged]
-    if damaged:  # the report is written; the runs it could not read are said, and fail it
-        print(f"error: {len(damaged)} runs could not be read:", file=sys.stderr)
-        for record in damaged:
-            print(f"  {record.name}: {record.problem}", file=sys.stderr)
-        sys.exit(1)
+    # the report is written; the runs it could not read are said, and fail it
+    damaged = [(r.name, r.problem) for r in result["broken"] if r.damaged]
+    exit_with_failures(damaged, f"{len(damaged)} runs could not be read")
 
 
 if __name__ == "__main__":
