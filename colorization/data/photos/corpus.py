@@ -78,11 +78,18 @@ def fingerprint(image: torch.Tensor) -> int:
 
 
 # A copy of a photo may have been cut: its fingerprint is compared with those of crops of the
-# photo (each side, both sides, the corners), and the photo's with the copy's crops. Fractions
-# of the side cut away.
-SYMMETRIC_CROPS = (0.025, 0.05, 0.075, 0.1)
-SIDE_CROPS = (0.03, 0.06)
-CORNER_CROP = 0.03
+# photo, and the photo's with the copy's crops. Each crop: the fractions cut from the top,
+# bottom, left and right: all round, from one side, from a corner.
+_ROUND, _SIDE, _CORNER = (0.025, 0.05, 0.075, 0.1), (0.03, 0.06), 0.03
+CROPS: tuple[tuple[float, float, float, float], ...] = (
+    *((f, f, f, f) for f in _ROUND),
+    *(crop for f in _SIDE for crop in ((f, 0, 0, 0), (0, f, 0, 0), (0, 0, f, 0), (0, 0, 0, f))),
+    *(
+        (_CORNER * top, _CORNER * (1 - top), _CORNER * left, _CORNER * (1 - left))
+        for top in (1, 0)
+        for left in (1, 0)
+    ),
+)
 # Fingerprints at most this many bits apart are one photo: measured on 39 distinct photos and
 # illustrations (docs/photos.md), copies resized, re-encoded, brightened or cut by up to 10 %
 # stay within 3 bits, distinct images 6 bits or more apart.
@@ -97,13 +104,8 @@ def _cut(image: torch.Tensor, top: float, bottom: float, left: float, right: flo
 
 
 def fingerprints(image: torch.Tensor) -> tuple[int, ...]:
-    """The photo's fingerprint, then those of its crops a copy of it may have had cut."""
-    crops = [(f, f, f, f) for f in SYMMETRIC_CROPS]
-    for f in SIDE_CROPS:
-        crops += [(f, 0, 0, 0), (0, f, 0, 0), (0, 0, f, 0), (0, 0, 0, f)]
-    c = CORNER_CROP
-    crops += [(c, 0, c, 0), (c, 0, 0, c), (0, c, c, 0), (0, c, 0, c)]
-    return (fingerprint(image), *(fingerprint(_cut(image, *crop)) for crop in crops))
+    """The photo's fingerprint, then those of its :data:`CROPS`."""
+    return (fingerprint(image), *(fingerprint(_cut(image, *crop)) for crop in CROPS))
 
 
 def _bits(values: np.ndarray) -> np.ndarray:
@@ -116,8 +118,8 @@ class NearDuplicates:
     fingerprint within :data:`NEAR_DUPLICATE_BITS` of a crop's of a kept photo, or a crop's of
     it within that of a kept photo's. Grows by doubling: one vectorised comparison a photo."""
 
-    def __init__(self, variants: int = 1 + len(SYMMETRIC_CROPS) + 4 * len(SIDE_CROPS) + 4) -> None:
-        self.prints = np.zeros((16, variants), dtype=np.uint64)
+    def __init__(self) -> None:
+        self.prints = np.zeros((16, 1 + len(CROPS)), dtype=np.uint64)
         self.sources: list[str] = []
 
     def match(self, prints: tuple[int, ...]) -> str | None:
