@@ -28,24 +28,31 @@ class UntrustedRunError(UserError):
     """A run's config names a target this framework does not build."""
 
 
-def _targets(node: Any) -> list[str]:
-    """Every ``_target_`` in a plain (unresolved) container."""
+def _targets(node: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """(key, target) of every ``_target_`` in a plain container (read unresolved: a target
+    written as an interpolation is not one the framework's configs use)."""
     if isinstance(node, dict):
-        found = [str(node["_target_"])] if "_target_" in node else []
+        found = [(f"{prefix}_target_", str(node["_target_"]))] if "_target_" in node else []
         return found + [
-            t for key, value in node.items() if key != "_target_" for t in _targets(value)
+            pair
+            for key, value in node.items()
+            if key != "_target_"
+            for pair in _targets(value, f"{prefix}{key}.")
         ]
     if isinstance(node, list):
-        return [target for item in node for target in _targets(item)]
+        return [pair for i, item in enumerate(node) for pair in _targets(item, f"{prefix}{i}.")]
     return []
+
+
+def _plain(config: Any) -> Any:
+    return OmegaConf.to_container(config, resolve=False)
 
 
 @functools.cache
 def shipped_targets() -> frozenset[str]:
     """Every ``_target_`` of the configs this framework ships (``conf/**/*.yaml``)."""
-    loaded = (OmegaConf.load(path) for path in config_dir().rglob("*.yaml"))
-    containers = (OmegaConf.to_container(config, resolve=False) for config in loaded)
-    return frozenset(target for container in containers for target in _targets(container))
+    configs = (_plain(OmegaConf.load(path)) for path in config_dir().rglob("*.yaml"))
+    return frozenset(target for config in configs for _, target in _targets(config))
 
 
 @functools.cache
@@ -70,23 +77,9 @@ def is_trusted(target: str) -> bool:
         return False
 
 
-def untrusted_targets(config: Any, prefix: str = "") -> list[tuple[str, str]]:
+def untrusted_targets(config: DictConfig) -> list[tuple[str, str]]:
     """(key, target) of every ``_target_`` in ``config`` that :func:`is_trusted` refuses."""
-    found = []
-    if OmegaConf.is_dict(config):
-        for key in config:
-            where = f"{prefix}{key}"
-            value = config._get_node(key)
-            if key == "_target_":
-                target = str(config[key])
-                if not is_trusted(target):
-                    found.append((where, target))
-            else:
-                found += untrusted_targets(value, f"{where}.")
-    elif OmegaConf.is_list(config):
-        for index, item in enumerate(config):
-            found += untrusted_targets(item, f"{prefix}{index}.")
-    return found
+    return [(key, target) for key, target in _targets(_plain(config)) if not is_trusted(target)]
 
 
 def check_trusted(config: DictConfig, source: Path) -> None:
