@@ -50,22 +50,31 @@ def moved_target(target: str) -> str:
     return f"{MOVED_MODULES[module]}.{name}" if module in MOVED_MODULES else target
 
 
+def config_targets(config: DictConfig) -> list[tuple[str, str]]:
+    """(dotted key, target) of every ``_target_`` of ``config``, read unresolved (as Hydra
+    recorded it: a target written as an interpolation stays one)."""
+
+    def walk(node: Any, prefix: str) -> list[tuple[str, str]]:
+        if isinstance(node, dict):
+            found = [(f"{prefix}_target_", str(node["_target_"]))] if "_target_" in node else []
+            return found + [
+                pair
+                for key, value in node.items()
+                if key != "_target_"
+                for pair in walk(value, f"{prefix}{key}.")
+            ]
+        if isinstance(node, list):
+            return [pair for i, item in enumerate(node) for pair in walk(item, f"{prefix}{i}.")]
+        return []
+
+    return walk(OmegaConf.to_container(config, resolve=False), "")
+
+
 def upgrade(config: DictConfig) -> DictConfig:
     """A recorded config as this version reads it (every moved ``_target_`` renamed)."""
-
-    def visit(node: Any) -> None:
-        if OmegaConf.is_dict(node):
-            for key in node:
-                child = node._get_node(key)
-                if key == "_target_" and isinstance(node[key], str):
-                    node[key] = moved_target(node[key])
-                else:
-                    visit(child)
-        elif OmegaConf.is_list(node):
-            for child in node:
-                visit(child)
-
-    visit(config)
+    for key, target in config_targets(config):
+        if moved_target(target) != target:
+            OmegaConf.update(config, key, moved_target(target), force_add=True)
     return config
 
 

@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from colorization import config_dir
 from colorization.data.images import shown
 from colorization.errors import UserError
-from colorization.runs.compat import moved_target
+from colorization.runs.compat import config_targets, moved_target
 
 TRUST_VARIABLE = "COLORIZATION_TRUSTED_TARGETS"
 
@@ -28,31 +28,11 @@ class UntrustedRunError(UserError):
     """A run's config names a target this framework does not build."""
 
 
-def _targets(node: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """(key, target) of every ``_target_`` in a plain container (read unresolved: a target
-    written as an interpolation is not one the framework's configs use)."""
-    if isinstance(node, dict):
-        found = [(f"{prefix}_target_", str(node["_target_"]))] if "_target_" in node else []
-        return found + [
-            pair
-            for key, value in node.items()
-            if key != "_target_"
-            for pair in _targets(value, f"{prefix}{key}.")
-        ]
-    if isinstance(node, list):
-        return [pair for i, item in enumerate(node) for pair in _targets(item, f"{prefix}{i}.")]
-    return []
-
-
-def _plain(config: Any) -> Any:
-    return OmegaConf.to_container(config, resolve=False)
-
-
 @functools.cache
 def shipped_targets() -> frozenset[str]:
     """Every ``_target_`` of the configs this framework ships (``conf/**/*.yaml``)."""
-    configs = (_plain(OmegaConf.load(path)) for path in config_dir().rglob("*.yaml"))
-    return frozenset(target for config in configs for _, target in _targets(config))
+    configs = (OmegaConf.load(path) for path in config_dir().rglob("*.yaml"))
+    return frozenset(target for config in configs for _, target in config_targets(config))
 
 
 @functools.cache
@@ -79,7 +59,7 @@ def is_trusted(target: str) -> bool:
 
 def untrusted_targets(config: DictConfig) -> list[tuple[str, str]]:
     """(key, target) of every ``_target_`` in ``config`` that :func:`is_trusted` refuses."""
-    return [(key, target) for key, target in _targets(_plain(config)) if not is_trusted(target)]
+    return [(key, target) for key, target in config_targets(config) if not is_trusted(target)]
 
 
 def check_trusted(config: DictConfig, source: Path) -> None:
