@@ -1,4 +1,5 @@
-"""Test a trained model and write ``evaluation.json`` and ``evaluation.csv`` into its run folder.
+"""Test a trained model and write ``evaluation.json``, ``evaluation.csv`` and
+``evaluation_images.csv`` (each test image's scores) into its run folder.
 
     python -m colorization.evaluate outputs/exp1                     # best checkpoint, val photos
     python -m colorization.evaluate outputs/exp1/checkpoints/last.ckpt data.test_root=/photos/test
@@ -11,6 +12,8 @@ says how it is tested (its plugin's evaluation protocols and options): colorizat
 densities, seeded per image, with baselines without learning on the same hints
 (``--hint-ratios``, ``--hint-points``, ``--baselines``); segmentation by Dice, IoU, pixel
 accuracy and per-class Dice; flare removal and super-resolution by PSNR/SSIM on whole images.
+Each image's scores (one row per image and protocol, the image named and its content digested)
+let ``report`` test two runs on the same images.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import datetime as dt
 import difflib
 import json
 import logging
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -45,6 +49,7 @@ log = logging.getLogger(__name__)
 # Keys of the data config a run recorded before they existed may still be given.
 NEW_DATA_KEYS = {"data.test_root"}
 _ABSENT = object()
+WRITTEN = "evaluation.json, evaluation.csv and evaluation_images.csv"
 
 
 def parsed_override(override: str) -> tuple[str, Any]:
@@ -91,8 +96,9 @@ def _keys(node: Any, prefix: str = "") -> list[str]:
 
 def test_metrics(
     task: pl.LightningModule, datamodule: pl.LightningDataModule, run: TrainedRun
-) -> dict[str, float]:
-    """``trainer.test`` with the run's precision and accelerator; the ``test/*`` metrics."""
+) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """``trainer.test`` with the run's precision and accelerator: the ``test/*`` metrics, and
+    each image's scores (named by the test set where it names its images)."""
     settings = OmegaConf.to_container(trainer_config(run.config), resolve=True)
     trainer = pl.Trainer(
         accelerator=settings.get("accelerator", "auto"),
@@ -103,8 +109,12 @@ def test_metrics(
         enable_progress_bar=False,
         enable_model_summary=False,
     )
-    (results,) = trainer.test(task, datamodule=datamodule, verbose=False)
-    return {key.removeprefix("test/"): float(value) for key, value in results.items()}
+    with task.recording_image_scores() as images:
+        (results,) = trainer.test(task, datamodule=datamodule, verbose=False)
+    name_of = getattr(trainer.test_dataloaders.dataset, "item_name", None)
+    for image in images:
+        image["image"] = name_of(image["index"]) if name_of else f"#{image['index']}"
+    return {key.removeprefix("test/"): float(value) for key, value in results.items()}, images
 
 
 def evaluate(
@@ -137,13 +147,16 @@ def evaluate(
         plugin.configure_evaluation(run.config, options)
     task = load_trained_task(run)
     datamodule = build_datamodule(run.config)
-    rows = []
+    rows, image_rows = [], []
     for protocol in plugin.protocols(options, task.predicts_images):
         with protocol.applied_to(task):
-            metrics = test_metrics(task, datamodule, run)
+            metrics, images = test_metrics(task, datamodule, run)
         rows += [
             {"protocol": protocol.name, "setting": protocol.setting, "metric": name, "value": value}
             for name, value in sorted(metrics.items())
+        ]
+        image_rows += [
+            {"protocol": protocol.name, "setting": protocol.setting, **image} for image in images
         ]
         log.info("%s %s: %s", protocol.name, protocol.setting, _brief(metrics, run.monitor))
     test_root = OmegaConf.select(run.config, "data.test_root")
@@ -159,11 +172,12 @@ def evaluate(
         "data": OmegaConf.to_container(run.config.data, resolve=True),
         "hint_protocol": plugin.evaluation_note(run.config) if plugin.evaluation_note else None,
         "metrics": rows,
+        "images": len({row["index"] for row in image_rows}),
         "provisional": training,
         "seconds": round(time.perf_counter() - started, 1),
         "date": dt.datetime.now().isoformat(timespec="seconds"),
     }
-    write(result, Path(out) if out else run.folder.root)
+    write(result, image_rows, Path(out) if out else run.folder.root)
     return result
 
 
@@ -174,14 +188,26 @@ def _brief(metrics: dict[str, float], monitor: str) -> str:
     return ", ".join(f"{k}={metrics[k]:.4f}" for k in shown or sorted(metrics)[:4])
 
 
-def write(result: dict[str, Any], folder: Path) -> None:
+def write(result: dict[str, Any], images: list[dict[str, Any]], folder: Path) -> None:
+    """evaluation.json, evaluation.csv (a row per protocol and metric) and
+    evaluation_images.csv (a row per protocol and image: image, index, digest, a column per
+    metric; empty where an image has no score)."""
     folder.mkdir(parents=True, exist_ok=True)
-    report = RunFolder(folder).evaluation  # evaluation.json, and .csv beside it
-    report.write_text(json.dumps(result, indent=2) + "\n")
-    with open(report.with_suffix(".csv"), "w", newline="") as handle:
+    paths = RunFolder(folder)
+    paths.evaluation.write_text(json.dumps(result, indent=2) + "\n")
+    with open(paths.evaluation.with_suffix(".csv"), "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["protocol", "setting", "metric", "value"])
         writer.writeheader()
         writer.writerows(result["metrics"])
+    columns = ["protocol", "setting", "image", "index", "digest"]
+    columns += sorted({k for row in images for k in row} - set(columns))
+    with open(paths.evaluation_images, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(
+            {k: "" if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+            for row in images
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -206,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         runs = runs_to_evaluate(Path(args.run))
         if len(runs) == 1:
             result = evaluate(runs[0], args.overrides, args.out, **task_options)
-            print(f"Wrote evaluation.json and evaluation.csv to {args.out or result['run']}")
+            print(f"Wrote {WRITTEN} to {args.out or result['run']}")
             return
         failed = evaluate_each(runs, args.overrides, args.out, task_options)
     except Exception as error:
@@ -237,7 +263,7 @@ def evaluate_each(
             log.error("error: %s", problem)
             failed.append((run, problem))
             continue
-        print(f"Wrote evaluation.json and evaluation.csv to {folder or result['run']}")
+        print(f"Wrote {WRITTEN} to {folder or result['run']}")
     return failed
 
 

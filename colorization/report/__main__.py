@@ -1,9 +1,12 @@
 """Compare runs: ``python -m colorization.report <folder> [<folder> ...] [--out DIR]``.
 
 Gathers every run under the folders (single runs, multirun folders, a search's trials, runs
-still training) and writes ``leaderboard.csv``, ``leaderboard.md``, ``curves.png``,
-``side_by_side.png`` and ``index.html`` into ``--out`` (default: ``<first folder>/report``).
-Runs that cannot be read are listed with the reason.
+still training), groups runs that differ only in their seed into one configuration, and writes
+``leaderboard.csv`` and ``.md`` (one row per configuration: the mean over its seeds and a 95 %
+interval), ``comparisons.csv`` and ``.md`` (every pair of configurations tested on the same
+images: difference, interval, p-value, verdict), ``curves.png``, ``side_by_side.png`` and
+``index.html`` into ``--out`` (default: ``<first folder>/report``). Runs that cannot be read are
+listed with the reason.
 """
 
 from __future__ import annotations
@@ -17,10 +20,24 @@ from typing import Any
 
 from colorization.data.images import shown
 from colorization.errors import UserError, exit_on_user_error, exit_with_failures
-from colorization.report.collect import collect, differing_keys
+from colorization.report.collect import collect
+from colorization.report.configurations import (
+    Configuration,
+    compare_configurations,
+    group_configurations,
+    verdicts_against,
+)
 from colorization.report.figures import curves, side_by_side
 from colorization.report.page import write_page
-from colorization.report.tables import leaderboard, markdown, write_csv
+from colorization.report.tables import (
+    comparison_cells,
+    comparisons_markdown,
+    leaderboard,
+    leaderboard_cells,
+    leaderboard_notes,
+    markdown,
+    write_csv,
+)
 
 log = logging.getLogger("colorization.report")
 
@@ -50,23 +67,66 @@ def report(
         )
     folder = Path(out) if out else folders[0] / "report"
     folder.mkdir(parents=True, exist_ok=True)
-    rows, columns = leaderboard(ok)
+    configurations, keys = group_configurations(ok)
+    rows, columns = leaderboard(configurations, keys)
+    by_label = {c.label: c for c in configurations}
+    order = [by_label[row["configuration"]] for row in rows]
+    comparisons = compare_configurations(order)
+    for row in comparisons:
+        if row["verdict"] == "not paired":
+            log.warning(
+                "Not paired: %s and %s (%s): %s", row["a"], row["b"], row["protocol"], row["note"]
+            )
+    verdicts = best_verdicts(order, comparisons)
     write_csv(rows, folder / "leaderboard.csv")
-    (folder / "leaderboard.md").write_text(markdown(rows, columns, broken))
-    curves(ok, folder / "curves.png")
-    figures = [("Validation curves", "curves.png")]
-    order = [r for name in (row["run"] for row in rows) for r in ok if r.name == name]
-    compared = [r for r in order if r.run.checkpoint is not None]
+    (folder / "leaderboard.md").write_text(markdown(rows, columns, broken, verdicts))
+    write_csv(comparisons, folder / "comparisons.csv")
+    (folder / "comparisons.md").write_text(comparisons_markdown(comparisons))
+    curves(order, folder / "curves.png")
+    figures = [("Validation curves (mean over seeds, 95 % band)", "curves.png")]
+    compared = [c.first for c in order if c.first.run.checkpoint is not None]
     titles: list[str] = []
     if compared:
-        keys = differing_keys(ok)
-        labels = {
-            row["run"]: "\n".join([row["run"], *(f"{k}={row[k]}" for k in keys)]) for row in rows
-        }
+        labels = {c.first.name: c.label.replace(", ", "\n") for c in order}
         titles = side_by_side(compared, folder / "side_by_side.png", labels, images)
-        figures.append(("The same validation images through each run", "side_by_side.png"))
-    write_page(folder, rows, columns, broken, figures, folders)
-    return {"folder": folder, "rows": rows, "broken": broken, "side_by_side": titles}
+        figures.append(
+            ("The same validation images through each configuration", "side_by_side.png")
+        )
+    write_page(
+        folder,
+        leaderboard_cells(rows, columns, verdicts),
+        leaderboard_notes(rows),
+        comparison_cells(comparisons),
+        broken,
+        figures,
+        folders,
+        len(ok),
+    )
+    return {
+        "folder": folder,
+        "rows": rows,
+        "comparisons": comparisons,
+        "broken": broken,
+        "side_by_side": titles,
+    }
+
+
+def best_verdicts(
+    order: list[Configuration], comparisons: list[dict[str, Any]]
+) -> dict[str, str] | None:
+    """Each configuration against the leaderboard's first on its first protocol (the task as
+    trained), or None when nothing was paired there."""
+    if len(order) < 2 or not comparisons:
+        return None
+    first = order[0]
+    protocol = next(
+        ((r["protocol"], r["setting"]) for r in comparisons if first.label in (r["a"], r["b"])),
+        None,
+    )
+    if protocol is None:
+        return None
+    verdicts = verdicts_against(first, comparisons, protocol)
+    return verdicts if set(verdicts.values()) - {"best", "not paired"} else None
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -88,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         exit_on_user_error(error, lambda message: print(f"error: {message}", file=sys.stderr))
         raise
     print((result["folder"] / "leaderboard.md").read_text())
+    if result["comparisons"]:
+        print((result["folder"] / "comparisons.md").read_text())
     print(f"Report: {result['folder'] / 'index.html'}")
     # the report is written; the runs it could not read are said, and fail it
     damaged = [(r.name, r.problem) for r in result["broken"] if r.damaged]

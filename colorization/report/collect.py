@@ -1,5 +1,5 @@
 """Find runs under folders and read what the report shows of each: its config, history (best
-epoch, metrics, throughput, training time), test evaluation, size and cost.
+epoch, metrics, throughput, training time), test evaluation and each test image's scores.
 
 Any folder holding ``.hydra/config.yaml`` is a run: a single run, a multirun job, a study's
 trial. A run that cannot be read is kept with the reason, for the report to list.
@@ -7,7 +7,9 @@ trial. A run that cannot be read is kept with the reason, for the report to list
 
 from __future__ import annotations
 
+import csv
 import json
+import math
 import statistics
 import zipfile
 from dataclasses import dataclass, field
@@ -27,9 +29,28 @@ from colorization.runs.trained import (
     run_config,
 )
 
-# Config keys that say where and how a run was logged, not what was trained.
+# Config keys that say where and how a run was logged or loaded, not what was trained; with
+# ``seed``, runs that differ only in them are seeds of one configuration.
 NOT_COMPARED = ("paths.", "search.", "callbacks.", "logger.", "hydra.", "trainer.default_root_dir")
 NOT_COMPARED_KEYS = {"print_config", "run_name", "ckpt_path", "resume", "train", "run.dir"}
+LOADING_KEYS = {
+    f"data.{key}"
+    for key in (
+        "num_workers",
+        "multiprocessing_context",
+        "pin_memory",
+        "persistent_workers",
+        "cache",
+        "val_batch_size",
+        "test_root",
+    )
+}
+SEED_KEY = "seed"
+# evaluation_images.csv larger than this is not read (a million rows are about 100 MiB).
+MAX_IMAGE_SCORES_BYTES = 256 * 2**20
+
+# (protocol, setting) -> (image name, index, digest) -> metric -> value
+ImageScores = dict[tuple[str, str], dict[tuple[str, str, str], dict[str, float]]]
 
 
 @dataclass
@@ -42,6 +63,7 @@ class RunRecord:
     problem: str | None = None
     running: bool = False
     evaluation_state: str = ""  # "provisional" or "stale" test results, else ""
+    image_scores: ImageScores = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -77,6 +99,17 @@ class RunRecord:
             if not k.startswith(NOT_COMPARED) and k not in NOT_COMPARED_KEYS
         }
 
+    @cached_property
+    def configuration(self) -> tuple[tuple[str, str], ...]:
+        """What was trained: the config without seed and the keys that only say how the run
+        was logged or loaded. Runs with the same configuration are seeds of it."""
+        flat = self.flat_config
+        return tuple(sorted((k, v) for k, v in flat.items() if k not in LOADING_KEYS | {SEED_KEY}))
+
+    @property
+    def seed(self) -> str:
+        return self.flat_config.get(SEED_KEY, "")
+
     @property
     def train_seconds(self) -> float | None:
         return float(self.history[-1]["train_seconds"]) if self.history else None
@@ -85,6 +118,33 @@ class RunRecord:
     def images_per_second(self) -> float | None:
         speeds = [float(r["images_per_second"]) for r in self.history if r["images_per_second"]]
         return round(statistics.median(speeds), 2) if speeds else None
+
+
+def read_image_scores(path: Path) -> ImageScores:
+    """evaluation_images.csv as nested dicts; a ValueError names what is wrong with it."""
+    if path.stat().st_size > MAX_IMAGE_SCORES_BYTES:
+        raise ValueError(f"larger than {MAX_IMAGE_SCORES_BYTES // 2**20} MiB")
+    scores: ImageScores = {}
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        reader = csv.DictReader(handle)
+        fixed = {"protocol", "setting", "image", "index", "digest"}
+        if not fixed <= set(reader.fieldnames or ()):
+            raise ValueError(
+                f"its header lacks {', '.join(sorted(fixed - set(reader.fieldnames or ())))}"
+            )
+        for number, row in enumerate(reader, start=2):
+            values = {}
+            for metric in set(row) - fixed:
+                text = row[metric]
+                try:
+                    values[metric] = float(text) if text else math.nan
+                except (TypeError, ValueError):
+                    raise ValueError(
+                        f"line {number}, {metric}: {str(text)[:20]!r} is no number"
+                    ) from None
+            image = (row["image"], row["index"], row["digest"])
+            scores.setdefault((row["protocol"], row["setting"]), {})[image] = values
+    return scores
 
 
 def read_run(folder: Path, name: str) -> RunRecord:
@@ -116,6 +176,12 @@ def read_run(folder: Path, name: str) -> RunRecord:
             record.problem = f"unreadable evaluation.json ({error})"
             return record
         record.evaluation_state = evaluation_state(record.evaluation, paths)
+        if paths.evaluation_images.is_file():
+            try:
+                record.image_scores = read_image_scores(paths.evaluation_images)
+            except (OSError, ValueError, csv.Error) as error:
+                record.problem = f"unreadable evaluation_images.csv ({error})"
+                return record
     if record.best_row is None:
         record.problem = (
             "still in its first epoch" if record.running else "no validation epoch recorded"
@@ -203,10 +269,11 @@ def collect(folders: list[Path]) -> list[RunRecord]:
 
 
 def differing_keys(records: list[RunRecord]) -> list[str]:
-    """Config keys whose values differ between the readable runs; where the class of a part
+    """Config keys whose values differ between the readable runs' configurations (seed and
+    loading settings aside: see :attr:`RunRecord.configuration`); where the class of a part
     differs (``model._target_``), it counts as ``model``, and only the settings all its
     classes share are compared besides."""
-    flats = [r.flat_config for r in records if r.run is not None]
+    flats = [dict(r.configuration) for r in records if r.run is not None]
     if len(flats) < 2:
         return []
     keys = sorted({k for f in flats for k in f})

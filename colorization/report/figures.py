@@ -1,5 +1,6 @@
-"""The report's figures (matplotlib, written as PNG): validation curves of every run, and the
-same validation images through each run's best checkpoint, side by side."""
+"""The report's figures (matplotlib, written as PNG): validation curves of every configuration
+(the mean over its seeds, with a 95 % band), and the same validation images through each
+configuration's best checkpoint (its first seed), side by side."""
 
 from __future__ import annotations
 
@@ -10,26 +11,46 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; no display needed
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from colorization.build import build_datamodule
+from colorization.build import build_datamodule  # noqa: E402
 from colorization.report.collect import RunRecord  # noqa: E402
+from colorization.report.configurations import Configuration  # noqa: E402
+from colorization.report.statistics import t_interval  # noqa: E402
 from colorization.runs.trained import load_trained_task  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 
-def curves(records: list[RunRecord], path: Path) -> None:
-    """One panel per monitored metric, one line per run: the metric at each validation."""
-    monitors = sorted({r.run.monitor for r in records})
+def curves(configurations: list[Configuration], path: Path) -> None:
+    """One panel per monitored metric, one line per configuration: the metric at each epoch's
+    last validation, averaged over the seeds that reached that epoch, with the 95 % t band
+    where two or more did."""
+    monitors = sorted({c.monitor for c in configurations})
     figure, axes = plt.subplots(1, len(monitors), figsize=(6.5 * len(monitors), 4.2), squeeze=False)
     for axis, monitor in zip(axes[0], monitors, strict=True):
-        for record in records:
-            if record.run.monitor != monitor:
+        for configuration in configurations:
+            if configuration.monitor != monitor:
                 continue
-            rows = [r for r in record.history if r.get(monitor)]
-            epochs = [int(r["epoch"]) for r in rows]
-            axis.plot(epochs, [float(r[monitor]) for r in rows], marker=".", label=record.name)
+            by_epoch: dict[int, list[float]] = {}
+            for record in configuration.runs:
+                last = {
+                    int(r["epoch"]): float(r[monitor]) for r in record.history if r.get(monitor)
+                }
+                for epoch, value in last.items():
+                    by_epoch.setdefault(epoch, []).append(value)
+            epochs = sorted(by_epoch)
+            means = np.array([np.mean(by_epoch[e]) for e in epochs])
+            seeds = len(configuration.runs)
+            label = configuration.label + (f" ({seeds} seeds)" if seeds > 1 else "")
+            (line,) = axis.plot(epochs, means, marker=".", label=label)
+            widths = [t_interval(by_epoch[e]) for e in epochs]
+            if any(w is not None for w in widths):
+                half = np.array([np.nan if w is None else w for w in widths])
+                axis.fill_between(
+                    epochs, means - half, means + half, color=line.get_color(), alpha=0.2
+                )
         axis.set_xlabel("epoch")
         axis.set_ylabel(monitor)
         axis.grid(alpha=0.3)

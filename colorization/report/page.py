@@ -1,29 +1,35 @@
-"""``index.html``: the leaderboard and the figures on one page that opens offline."""
+"""``index.html``: the leaderboard, the paired comparisons and the figures on one page that
+opens offline."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
 from pathlib import Path
-from typing import Any
 
 from colorization.report.collect import RunRecord
-from colorization.report.tables import cell
+from colorization.report.tables import COMPARISONS_NOTE, Table
+
+
+def html_table(table: Table) -> str:
+    header, cells = table
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in cells
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def write_page(
     folder: Path,
-    rows: list[dict[str, Any]],
-    columns: list[str],
+    leaderboard: Table,
+    notes: list[str],
+    comparisons: Table | None,
     broken: list[RunRecord],
     figures: list[tuple[str, str]],
     sources: list[Path],
+    runs: int,
 ) -> Path:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell(row.get(c)))}</td>" for c in columns) + "</tr>"
-        for row in rows
-    )
     left_out = "".join(
         f"<li><code>{html.escape(r.name)}</code>: {html.escape(str(r.problem))}</li>"
         for r in broken
@@ -32,6 +38,13 @@ def write_page(
         f'<h2>{html.escape(title)}</h2><img src="{html.escape(name)}" alt="{html.escape(title)}">'
         for title, name in figures
     )
+    paired = ""
+    if comparisons is not None and comparisons[1]:
+        paired = (
+            "<h2>Is the difference real? Paired comparisons on the same test images</h2>"
+            f"{html_table(comparisons)}<p>{html.escape(COMPARISONS_NOTE)} "
+            '<a href="comparisons.csv">comparisons.csv</a></p>'
+        )
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Run comparison</title>
 <style>
@@ -43,10 +56,14 @@ td:first-child, th:first-child {{ text-align: left; }}
 img {{ max-width: 100%; }}
 </style></head><body>
 <h1>Run comparison</h1>
-<p>{len(rows)} runs from {html.escape(", ".join(str(s) for s in sources))}, written
-{dt.datetime.now().isoformat(timespec="minutes")}. Full table:
-<a href="leaderboard.csv">leaderboard.csv</a>, <a href="leaderboard.md">leaderboard.md</a>.</p>
-<table><tr>{head}</tr>{body}</table>
+<p>{len(leaderboard[1])} configurations ({runs} runs) from
+{html.escape(", ".join(str(s) for s in sources))}, written
+{dt.datetime.now().isoformat(timespec="minutes")}. Metrics: mean over seeds &plusmn; 95 % interval.
+Full table: <a href="leaderboard.csv">leaderboard.csv</a>,
+<a href="leaderboard.md">leaderboard.md</a>.</p>
+{html_table(leaderboard)}
+{"".join(f"<p>{html.escape(n)}</p>" for n in notes)}
+{paired}
 {"<h2>Runs left out</h2><ul>" + left_out + "</ul>" if left_out else ""}
 {images}
 </body></html>

@@ -14,6 +14,7 @@ it again resumes; an unnamed run gets ``<log_dir>/<task>/runs/<date>_<time>``. I
     <run>/previews/epoch_XXX.png     validation preview grids
     <run>/history.csv                one row per validation: metrics, images/s, training time
     <run>/evaluation.json, .csv      test metrics (python -m colorization.evaluate)
+    <run>/evaluation_images.csv      each test image's scores, per protocol (the same)
 
 The callback and logger YAMLs write to these same paths (``${paths.output_dir}/checkpoints``,
 ...); a test composes them and checks that they agree with :class:`RunFolder`.
@@ -51,6 +52,7 @@ class RunFolder:
         self.csv = self.root / "csv"
         self.epoch_history = self.root / "history.csv"
         self.evaluation = self.root / "evaluation.json"
+        self.evaluation_images = self.root / "evaluation_images.csv"
 
     def checkpoint_files(self) -> list[Path]:
         """Every checkpoint a resume may start from: ``checkpoints/*.ckpt``, and those that
@@ -74,6 +76,7 @@ class RunFolder:
             self.epoch_history,
             self.evaluation,
             self.evaluation.with_suffix(".csv"),
+            self.evaluation_images,
         ]
 
     @classmethod

@@ -3,6 +3,7 @@ validation set, at every hint density; and its errors."""
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import subprocess
@@ -57,6 +58,28 @@ def test_evaluation_of_the_validation_set_equals_validation(make_cfg, tmp_path: 
     saved = json.loads((tmp_path / "evaluation.json").read_text())
     assert saved["test_set"] == "the run's validation set" and "seed" in saved["hint_protocol"]
     assert (tmp_path / "evaluation.csv").read_text().startswith("protocol,setting,metric,value")
+    # each image's scores: one row per image and protocol, named, their mean the logged value
+    images = list(csv.DictReader((tmp_path / "evaluation_images.csv").open()))
+    assert saved["images"] == 8 and len(images) == 8 * 5
+    assert list(images[0])[:7] == [
+        "protocol",
+        "setting",
+        "image",
+        "index",
+        "digest",
+        "psnr",
+        "ssim",
+    ]
+    assert images[0]["image"] == "chelsea view 0/0" and len(images[0]["digest"]) == 16
+    for protocol, setting in settings:
+        rows = [r for r in images if (r["protocol"], r["setting"]) == (protocol, setting)]
+        assert [int(r["index"]) for r in rows] == list(range(8))
+        for name in ("psnr", "ssim"):
+            mean = sum(float(r[name]) for r in rows) / len(rows)
+            assert mean == pytest.approx(metric(result, protocol, setting, name), abs=1e-4)
+    # the same images have the same digests whatever the protocol (the target, not the input)
+    digests = {(r["index"], r["digest"]) for r in images}
+    assert len(digests) == 8
 
 
 def test_a_test_folder_and_a_checkpoint_file(make_cfg, tmp_path: Path) -> None:
@@ -81,6 +104,9 @@ def test_segmentation_reports_dice_iou_accuracy_per_class(make_cfg, tmp_path: Pa
     names = {row["metric"] for row in result["metrics"]}
     assert {"dice", "iou", "pixel_accuracy", "dice_class0", "dice_class3"} <= names
     assert {row["protocol"] for row in result["metrics"]} == {"test_set"}
+    images = list(csv.DictReader((tmp_path / "evaluation_images.csv").open()))
+    assert len(images) == 4 and {"dice", "iou"} <= set(images[0])
+    assert all(0 <= float(r["dice"]) <= 1 and 0 <= float(r["iou"]) <= 1 for r in images)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -121,6 +147,10 @@ def test_flare_removal_is_scored_on_whole_tiled_images(make_cfg, tmp_path: Path)
     result = evaluate(tmp_path)
     assert {row["protocol"] for row in result["metrics"]} == {"whole_images"}
     assert {"psnr", "ssim", "psnr_input", "ssim_input"} <= {r["metric"] for r in result["metrics"]}
+    images = list(csv.DictReader((tmp_path / "evaluation_images.csv").open()))
+    assert len(images) == 2 and images[0]["protocol"] == "whole_images"
+    mean = sum(float(r["psnr"]) for r in images) / 2
+    assert mean == pytest.approx(metric(result, "whole_images", "", "psnr"), abs=1e-4)
 
 
 def test_a_folder_of_runs_is_evaluated_past_a_run_that_cannot_be(make_cfg, tmp_path: Path) -> None:

@@ -193,6 +193,10 @@ class PairPatches(Dataset):
     def __len__(self) -> int:
         return self.length
 
+    def item_name(self, index: int) -> str:
+        pairs = getattr(self.source, "pairs", None)
+        return pairs[index % len(pairs)].input.name if pairs else f"#{index}"
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor | int]:
         source, target = self.source[index % len(self.source)]
         if self.patch is None:

@@ -140,3 +140,11 @@ class GridViewDataset(_PhotoDataset):
         s = self.size
         crop = view[:, row * s : (row + 1) * s, col * s : (col + 1) * s].contiguous()
         return {"image": crop, "index": index}
+
+    def item_name(self, index: int) -> str:
+        """The photo's name, and the view's row and column when a photo has several."""
+        photo_index, tile = divmod(index, self.grid**2)
+        name = self.photos[photo_index].name
+        return (
+            name if self.grid == 1 else f"{name} view {'/'.join(map(str, divmod(tile, self.grid)))}"
+        )

@@ -241,6 +241,10 @@ class SegmentationPairs(Dataset):
     def __len__(self) -> int:
         return self.length
 
+    def item_name(self, index: int) -> str:
+        pairs = getattr(self.source, "pairs", None)
+        return pairs[index % len(pairs)].image.name if pairs else f"#{index}"
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor | int]:
         image, mask = self.source[index % len(self.source)]
         if self.transform is not None:

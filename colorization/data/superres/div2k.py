@@ -115,6 +115,9 @@ class ResolutionPairs(Dataset):
             high, low = self.random_patches(high, low)
         return {"image": high, "low": low, "index": index}
 
+    def item_name(self, index: int) -> str:
+        return self.pairs[index % len(self.pairs)].high.name
+
     def random_patches(
         self, high: torch.Tensor, low: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:

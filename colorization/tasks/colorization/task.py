@@ -23,7 +23,7 @@ from colorization.data.colorization.lab import (
     normalized_lab_to_rgb,
     rgb_to_normalized_lab,
 )
-from colorization.metrics import ImagePSNR
+from colorization.metrics import ImagePSNR, image_psnr_ssim
 from colorization.models.refiner import PropagationRefiner
 from colorization.tasks.base import (
     ImageToImageTask,
@@ -223,6 +223,11 @@ class ColorizationTask(ImageToImageTask):
             colored = normalized_lab_to_rgb(lightness, ab)
             metrics[f"psnr{name}"].update(colored, rgb)
             metrics[f"ssim{name}"].update(colored, rgb)
+
+    def image_scores(self, prepared: PreparedBatch, pred: torch.Tensor) -> dict[str, torch.Tensor]:
+        """PSNR and SSIM of each image in RGB, the model's colours on the true lightness."""
+        colored = normalized_lab_to_rgb(prepared.extras["lightness"], pred)
+        return image_psnr_ssim(colored, prepared.extras["rgb"])
 
     def preview_panels(self, prepared: PreparedBatch, pred: torch.Tensor) -> list[torch.Tensor]:
         """grey input | hints (exact pixels, on a dark background) | prediction | ground truth."""

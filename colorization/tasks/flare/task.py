@@ -27,7 +27,7 @@ from torchmetrics.image import StructuralSimilarityIndexMeasure
 
 from colorization.inference.network import TaskNetwork
 from colorization.inference.tiling import check_tiles, tiled_apply
-from colorization.metrics import ImagePSNR
+from colorization.metrics import ImagePSNR, image_psnr_ssim
 from colorization.tasks.adversarial import ConditionalGAN
 from colorization.tasks.base import (
     ImageToImageTask,
@@ -139,6 +139,9 @@ class FlareTask(ImageToImageTask):
         metrics["ssim"].update(restored, prepared.target)
         metrics["psnr_input"].update(prepared.inputs, prepared.target)
         metrics["ssim_input"].update(prepared.inputs, prepared.target)
+
+    def image_scores(self, prepared: PreparedBatch, pred: torch.Tensor) -> dict[str, torch.Tensor]:
+        return image_psnr_ssim(pred.float().clamp(0, 1), prepared.target)
 
     def preview_panels(self, prepared: PreparedBatch, pred: torch.Tensor) -> list[torch.Tensor]:
         """flared input | prediction | clean target."""

@@ -28,6 +28,7 @@ from torchmetrics.classification import (
     MulticlassF1Score,
     MulticlassJaccardIndex,
 )
+from torchmetrics.functional.segmentation import dice_score, mean_iou
 
 from colorization.tasks.base import (
     ImageToImageTask,
@@ -162,6 +163,31 @@ class SegmentationTask(ImageToImageTask):
         metrics["dice_threshold"].update(
             otsu_foreground(prepared.extras["rgb"], true_foreground), true_foreground
         )
+
+    def image_scores(self, prepared: PreparedBatch, pred: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Dice and IoU of each image (torchmetrics' segmentation functions): the foreground's
+        for a binary task, the mean over the classes present in prediction or truth otherwise,
+        as the logged ``dice`` and ``iou``; ignored pixels count nowhere. NaN for a binary image
+        with no foreground in prediction nor truth (nothing to score)."""
+        n = self.hparams.num_classes
+        target = prepared.target
+        ignore = self.hparams.ignore_index
+        counted = torch.ones_like(target, dtype=torch.bool) if ignore is None else target != ignore
+
+        def one_hot(labels: torch.Tensor) -> torch.Tensor:  # ignored pixels: no class at all
+            labels = torch.where(counted, labels, 0).clamp(0, n - 1)
+            return nn.functional.one_hot(labels, n).permute(0, 3, 1, 2) * counted[:, None]
+
+        predicted, truth = one_hot(self.predict_labels(pred.float())), one_hot(target)
+        options = {
+            "num_classes": n,
+            "include_background": not self.binary,
+            "input_format": "one-hot",
+        }
+        return {
+            "dice": dice_score(predicted, truth, average="macro", **options),
+            "iou": mean_iou(predicted, truth, **options),
+        }
 
     def overlay(self, rgb: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Class colours over the image, half transparent."""

@@ -35,7 +35,7 @@ from colorization.data.superres.degradation import (
 )
 from colorization.inference.network import TaskNetwork
 from colorization.inference.tiling import check_tiles, tiled_apply
-from colorization.metrics import ImagePSNR
+from colorization.metrics import ImagePSNR, image_psnr_ssim
 from colorization.tasks.base import ImageToImageTask, NetworkFactory, PreparedBatch
 
 SCALES = (2, 3, 4)
@@ -171,6 +171,12 @@ class SuperResTask(ImageToImageTask):
             metrics[f"psnr{name}"].update(image_y, truth_y)
             metrics[f"ssim{name}"].update(image_y, truth_y)
         metrics["psnr_rgb"].update(shave(predictions[""], border), shave(target, border))
+
+    def image_scores(self, prepared: PreparedBatch, pred: torch.Tensor) -> dict[str, torch.Tensor]:
+        """PSNR and SSIM on the luma channel, ``scale`` border pixels shaved (as logged)."""
+        border = self.hparams.scale
+        predicted = shave(rgb_to_y(pred.float().clamp(0, 1)), border)
+        return image_psnr_ssim(predicted, shave(rgb_to_y(prepared.target), border))
 
     def preview_panels(self, prepared: PreparedBatch, pred: torch.Tensor) -> list[torch.Tensor]:
         """bicubic up-sampling | prediction | high-resolution truth."""

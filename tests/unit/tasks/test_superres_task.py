@@ -93,3 +93,13 @@ def test_the_inference_network_of_a_unet_refines_the_bicubic_image() -> None:
     low = torch.rand(2, 3, 10, 12)
     with torch.no_grad():
         torch.testing.assert_close(task.inference_network()(low), task(low))
+
+
+def test_each_image_is_scored_on_shaved_luma() -> None:
+    task = task_for(functools.partial(UNet, base_width=4, depth=2), scale=2)
+    prepared = task.prepare_batch(photos(count=3, size=25), "test")
+    perfect = task.image_scores(prepared, prepared.target)
+    assert perfect["psnr"].tolist() == [100.0] * 3  # capped: a perfect image is not infinite
+    assert perfect["ssim"].tolist() == pytest.approx([1.0] * 3)
+    bicubic = task.image_scores(prepared, prepared.extras["bicubic"])
+    assert bicubic["psnr"].shape == (3,) and (bicubic["psnr"] < 100).all()
