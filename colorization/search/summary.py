@@ -1,4 +1,5 @@
-"""The end of a search: a table of every trial, the best, and the command that retrains it.
+"""The end of a search: a table of every trial, the best, the command that retrains it, and the
+commands that retrain the best few over several seeds and compare them.
 
 Written next to the study (``trials.csv``, ``best.yaml``) and logged, so that a finished search
 can be read without Optuna; ``optuna-dashboard <storage URL>`` shows the same study live.
@@ -77,8 +78,63 @@ def retrain_command(
     return "python -m colorization.train " + " ".join(shlex.quote(o) for o in overrides)
 
 
+RESEED_TRIALS = 3
+RESEED_SEEDS = (0, 1, 2)
+# Command-line overrides that set up the search itself, not what a trial trains.
+SEARCH_ONLY = ("hparams_search", "hydra.sweeper", "search.", "hydra.sweep.")
+
+
+def best_trials(study: optuna.Study, count: int = RESEED_TRIALS) -> list[optuna.trial.FrozenTrial]:
+    """The ``count`` best complete trials, best first."""
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
+    return sorted(complete, key=lambda t: t.value, reverse=maximize)[:count]
+
+
+def reseed_commands(
+    base_overrides: list[str],
+    space: SearchSpace,
+    trials: list[optuna.trial.FrozenTrial],
+    task: str,
+    epochs: int,
+    folder: Path,
+    seeds: tuple[int, ...] = RESEED_SEEDS,
+) -> list[str]:
+    """Commands that retrain each of ``trials`` with each of ``seeds`` at the search's budget
+    (one multirun per trial, into ``<folder>/reseeded/trial_<n>/seed<s>``), then evaluate and
+    report them together: a search's best trial is the maximum of noisy values, so its lead
+    over the next ones may be luck; the report's paired tests say whether it holds."""
+    out = folder / "reseeded"
+    base = [o for o in base_overrides if not override_key(o).startswith(SEARCH_ONLY)]
+    commands = []
+    for trial in trials:
+        final = [
+            f"task={task}",
+            *space.overrides(trial.params),
+            f"trainer.max_epochs={epochs}",
+            f"seed={','.join(map(str, seeds))}",
+            f"hydra.sweep.dir={out}",
+            f"hydra.sweep.subdir=trial_{trial.number:04d}/seed${{seed}}",
+        ]
+        replaced = {override_key(o) for o in final}
+        overrides = [o for o in base if override_key(o) not in replaced] + final
+        commands.append(
+            "python -m colorization.train -m " + " ".join(shlex.quote(o) for o in overrides)
+        )
+    if commands:
+        commands += [
+            f"python -m colorization.{verb} {shlex.quote(str(out))}"
+            for verb in ("evaluate", "report")
+        ]
+    return commands
+
+
 def write_summary(
-    study: optuna.Study, folder: Path, command: str | None, storage_url: str
+    study: optuna.Study,
+    folder: Path,
+    command: str | None,
+    storage_url: str,
+    reseed: list[str] | None = None,
 ) -> dict[str, Any]:
     """``trials.csv`` and ``best.yaml`` in ``folder``; returns what best.yaml holds."""
     rows = trial_rows(study)
@@ -99,6 +155,7 @@ def write_summary(
             params=dict(trial.params),
             run_dir=trial.user_attrs.get(RUN_DIR_ATTR, ""),
             retrain=command,
+            reseed=reseed or [],
         )
     (folder / "best.yaml").write_text(yaml.safe_dump(best, sort_keys=False))
     return best

@@ -198,19 +198,31 @@ class OptunaStudySweeper(Sweeper):
         self, study: Any, folder: Path, url: str, space: Any, base: list[str], name: str
     ) -> dict[str, Any]:
         from colorization.search.summary import (
+            RESEED_SEEDS,
+            best_trials,
             format_table,
+            reseed_commands,
             retrain_command,
             trial_rows,
             write_summary,
         )
 
-        command = None
+        command, reseed = None, []
         complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
         if complete:
             command = retrain_command(
                 base, space, study.best_trial.params, self.settings["retrain_max_epochs"], name
             )
-        best = write_summary(study, folder, command, url)
+            choices = OmegaConf.select(self.config, "hydra.runtime.choices", default={}) or {}
+            reseed = reseed_commands(
+                base,
+                space,
+                best_trials(study),
+                choices.get("task", "colorization"),
+                int(OmegaConf.select(self.config, "trainer.max_epochs")),
+                folder,
+            )
+        best = write_summary(study, folder, command, url, reseed)
         log.info("Trials of study %r:\n%s", name, format_table(trial_rows(study)))
         if command is None:
             log.warning("No trial completed; nothing to retrain (see %s/trials.csv).", folder)
@@ -222,6 +234,14 @@ class OptunaStudySweeper(Sweeper):
                 best["value"],
                 best["params"],
                 command,
+            )
+            log.info(
+                "The best of %d trials is a noisy maximum: is its lead real? Retrain the best %d "
+                "with seeds %s and compare them (paired tests on the same images):\n  %s",
+                len(complete),
+                len(reseed) - 2,
+                ", ".join(map(str, RESEED_SEEDS)),
+                "\n  ".join(reseed),
             )
         log.info(
             "Wrote %s and %s. Dashboard: optuna-dashboard %s",

@@ -4,6 +4,8 @@ the kill and the two workers are marked slow (``pytest -m slow``, run by CI)."""
 
 from __future__ import annotations
 
+import csv
+import shlex
 import signal
 import subprocess
 import sys
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+import yaml
 from helpers import TINY
 from optuna.trial import TrialState
 
@@ -180,3 +183,27 @@ def test_a_bad_space_stops_before_any_trial(tmp_path: Path, params: str, message
     assert message in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
     assert not list(study_folder(tmp_path / "out").glob("trial_*"))
+
+
+@pytest.mark.slow
+def test_the_best_trials_retrained_over_seeds_are_compared(tmp_path: Path) -> None:
+    """The commands a search ends with: its best trials, each over three seeds, evaluated and
+    reported as configurations with intervals and paired tests."""
+    run(search_command(tmp_path / "out", "hydra.sweeper.n_trials=2"), tmp_path)
+    folder = study_folder(tmp_path / "out")
+    best = yaml.safe_load((folder / "best.yaml").read_text())
+    assert len(best["reseed"]) == 4 and all("seed=0,1,2" in c for c in best["reseed"][:2])
+    for command in best["reseed"]:
+        run(shlex.split(command.replace("python", sys.executable, 1)), tmp_path)
+    reseeded = folder / "reseeded"
+    assert sorted(p.relative_to(reseeded).as_posix() for p in reseeded.glob("trial_*/seed*")) == [
+        f"trial_{t:04d}/seed{s}" for t in (0, 1) for s in (0, 1, 2)
+    ]
+    rows = list(csv.DictReader((reseeded / "report" / "leaderboard.csv").open()))
+    assert [row["seeds"] for row in rows] == ["3", "3"]
+    (comparison,) = [
+        r
+        for r in csv.DictReader((reseeded / "report" / "comparisons.csv").open())
+        if r["protocol"] == "run_hints"
+    ]
+    assert comparison["verdict"] in ("better", "worse", "tie") and comparison["seeds_a"] == "3"
