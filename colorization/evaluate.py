@@ -42,6 +42,7 @@ from colorization.errors import UserError, exit_on_user_error, exit_with_failure
 from colorization.runs.folder import RunFolder, find_run_folders
 from colorization.runs.lock import is_training
 from colorization.runs.trained import TrainedRun, load_trained_task, open_run
+from colorization.tasks.image_scores import recording_image_scores
 from colorization.tasks.registry import add_task_options, task_plugins
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ def test_metrics(
         enable_progress_bar=False,
         enable_model_summary=False,
     )
-    with task.recording_image_scores() as images:
+    with recording_image_scores(task) as images:
         (results,) = trainer.test(task, datamodule=datamodule, verbose=False)
     name_of = getattr(trainer.test_dataloaders.dataset, "item_name", None)
     for image in images:

@@ -46,8 +46,9 @@ LOADING_KEYS = {
     )
 }
 SEED_KEY = "seed"
-# evaluation_images.csv larger than this is not read (a million rows are about 100 MiB).
-MAX_IMAGE_SCORES_BYTES = 256 * 2**20
+# evaluation_images.csv larger than this is not read (about 500,000 rows; parsed, they take
+# about ten times as much memory).
+MAX_IMAGE_SCORES_BYTES = 64 * 2**20
 
 # (protocol, setting) -> (image name, index, digest) -> metric -> value
 ImageScores = dict[tuple[str, str], dict[tuple[str, str, str], dict[str, float]]]

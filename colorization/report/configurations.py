@@ -89,10 +89,15 @@ def paired_scores(
     for configuration in (first, second):
         tested = [r for r in configuration.runs if protocol in r.image_scores]
         if not tested:
-            why = "not evaluated" if not any(r.image_scores for r in configuration.runs) else ""
+            runs = configuration.runs
+            if any(r.image_scores for r in runs):
+                why = "no per-image scores for this protocol"
+            elif any(r.evaluation for r in runs):
+                why = "evaluated without per-image scores (before 1.1): evaluate it again"
+            else:
+                why = "not evaluated"
             return PairedScores(
-                note=f"{configuration.label}: {why or 'no per-image scores for this protocol'}"
-                " (python -m colorization.evaluate writes them)"
+                note=f"{configuration.label}: {why} (python -m colorization.evaluate)"
             )
         sides.append(tested)
     notes = {_protocol_note(r) for side in sides for r in side}

@@ -10,11 +10,9 @@ with out-of-memory re-splitting and the loss guard, is :class:`.optimization.Man
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -24,6 +22,7 @@ from torchmetrics import MeanMetric, Metric
 
 from colorization.inference.network import TaskNetwork
 from colorization.losses import loss_kind, loss_options
+from colorization.tasks.image_scores import ImageScoreRecorder
 from colorization.training.clipping import ClipAlgorithm
 from colorization.training.guard import LossGuard
 from colorization.training.oom import OutOfMemoryRecovery
@@ -169,7 +168,8 @@ class ImageToImageTask(ManualOptimization, ABC):
         self.mean_losses = nn.ModuleDict(
             {stage: MeanMetric(nan_strategy="disable") for stage in ("val", "test")}
         )
-        self._image_scores: list[dict[str, float]] | None = None
+        # set by evaluate (tasks/image_scores.py) to keep each test image's scores
+        self.image_score_recorder: ImageScoreRecorder | None = None
 
     # --- what a task defines -------------------------------------------------------------
     @abstractmethod
@@ -261,41 +261,14 @@ class ImageToImageTask(ManualOptimization, ABC):
         with torch.autocast(self.device.type, enabled=False):
             decoded = self.decoded(pred, prepared.target)
             self.update_metrics(metrics, prepared, decoded)
-            if stage == "test" and self._image_scores is not None:
-                self._record_image_scores(batch, prepared, decoded)
+            if stage == "test" and self.image_score_recorder is not None:
+                scores = self.image_scores(prepared, decoded)
+                self.image_score_recorder.record(batch, prepared.target, scores)
         for name, metric in metrics.items():
             if name in self.epoch_end_metrics:
                 continue
             key = f"{stage}/{name}"
             self.log(key, metric, batch_size=batch_size, prog_bar=key == self.hparams.monitor)
-
-    @contextlib.contextmanager
-    def recording_image_scores(self) -> Iterator[list[dict[str, float]]]:
-        """Inside: each test image's :meth:`image_scores` are appended to the list yielded, as
-        ``{"index": the dataset's index, "digest": the target's, <metric>: value}`` in test
-        order. The digest (of the target rounded to 1/1000) tells whether two runs were tested
-        on the same image."""
-        self._image_scores = rows = []
-        try:
-            yield rows
-        finally:
-            self._image_scores = None
-
-    def _record_image_scores(
-        self, batch: Batch, prepared: PreparedBatch, pred: torch.Tensor
-    ) -> None:
-        assert self._image_scores is not None
-        scores = {k: v.detach().float().cpu() for k, v in self.image_scores(prepared, pred).items()}
-        size = len(prepared.inputs)
-        indices = batch.get("index") if isinstance(batch, dict) else None
-        if indices is None:  # a dataset without indices: the position in the test order
-            start = len(self._image_scores)
-            indices = torch.arange(start, start + size)
-        targets = (prepared.target.detach().float() * 1000).round().to(torch.int64).cpu()
-        for row, index in enumerate(torch.as_tensor(indices).reshape(-1).tolist()):
-            digest = hashlib.sha1(targets[row].numpy().tobytes()).hexdigest()[:16]
-            values = {k: float(v[row]) for k, v in scores.items()}
-            self._image_scores.append({"index": int(index), "digest": digest, **values})
 
     def log_epoch_end_metrics(self, stage: str) -> None:
         for name in self.epoch_end_metrics:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torchvision
-from helpers import write_images
+from helpers import TINY, write_images
 
 from colorization.errors import UserError
 from colorization.evaluate import evaluate
@@ -159,3 +159,47 @@ def test_seeds_form_one_configuration_and_pairs_are_tested_on_the_same_images(
     page = (folder / "index.html").read_text()
     assert "Paired comparisons on the same test images" in page and "not paired" in page
     assert (folder / "comparisons.md").is_file() and (folder / "curves.png").is_file()
+
+
+@pytest.mark.slow
+def test_the_compare_models_recipe_over_seeds_from_the_command_line(tmp_path: Path) -> None:
+    """``-m experiment=compare_models`` (tiny): two models x the recipe's seeds, then evaluate and
+    report the sweep folder as a user would."""
+    command = [
+        sys.executable,
+        "-m",
+        "colorization.train",
+        "-m",
+        "experiment=compare_models",
+        "model=unet,attention_unet",
+        "seed=0,1",
+        f"paths.log_dir={tmp_path}",
+        *TINY,
+        "trainer.max_epochs=2",
+        "callbacks.image_preview.num_images=2",
+    ]
+    trained = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    (sweep,) = (tmp_path / "colorization" / "compare_models").iterdir()
+    assert sorted(p.relative_to(sweep).as_posix() for p in sweep.glob("*/seed*")) == [
+        "attention_unet/seed0",
+        "attention_unet/seed1",
+        "unet/seed0",
+        "unet/seed1",
+    ]
+    evaluated = subprocess.run(
+        [sys.executable, "-m", "colorization.evaluate", str(sweep), "--hint-points", "5"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    reported = run_cli(str(sweep), "--images", "1")
+    assert reported.returncode == 0, reported.stderr[-2000:]
+    assert "| configuration | vs best | model | seeds |" in reported.stdout
+    assert "A - B [95 % interval]" in reported.stdout and "8 x 2/2" in reported.stdout
+    rows = list(csv.DictReader((sweep / "report" / "leaderboard.csv").open()))
+    assert sorted((row["model"], row["seeds"]) for row in rows) == [
+        ("AttentionUNet", "2"),
+        ("UNet", "2"),
+    ]

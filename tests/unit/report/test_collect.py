@@ -76,3 +76,42 @@ def test_a_test_of_a_run_that_was_training_or_trained_on_since_is_marked(
     later = evaluation.stat().st_mtime + 60  # a validation written after the test
     os.utime(RunFolder(root).epoch_history, (later, later))
     assert read_run(root, "run").evaluation_state == "stale"
+
+
+IMAGES_HEADER = "protocol,setting,image,index,digest,psnr,ssim\n"
+
+
+@pytest.mark.parametrize(
+    ("scores", "problem"),
+    [
+        (IMAGES_HEADER + "run_hints,,a,0,d0,20.5,oops\n", "line 2, ssim: 'oops' is no number"),
+        ("protocol,image,psnr\nrun_hints,a,20\n", "its header lacks digest, index, setting"),
+        (IMAGES_HEADER + "x,,a,0,d0,1,1\n" * 100, "larger than 0 MiB"),
+    ],
+    ids=["not_a_number", "no_header", "too_large"],
+)
+def test_damaged_or_huge_image_scores_are_a_problem_of_that_run(
+    make_cfg, tmp_path: Path, monkeypatch, scores: str, problem: str
+) -> None:
+    monkeypatch.setattr("colorization.report.collect.MAX_IMAGE_SCORES_BYTES", 1000)
+    folder = run_with(make_cfg, tmp_path, (HEADER + "0,8,1.5,10,0.2,20.0\n").encode())
+    RunFolder(folder).evaluation.write_text('{"metrics": []}')
+    RunFolder(folder).evaluation_images.write_text(scores)
+    record = read_run(folder, "run")
+    assert not record.ok and record.problem.startswith("unreadable evaluation_images.csv")
+    assert problem in record.problem
+
+
+def test_image_scores_are_read_per_protocol_with_empty_scores_as_nan(
+    make_cfg, tmp_path: Path
+) -> None:
+    folder = run_with(make_cfg, tmp_path, (HEADER + "0,8,1.5,10,0.2,20.0\n").encode())
+    RunFolder(folder).evaluation.write_text('{"metrics": []}')
+    RunFolder(folder).evaluation_images.write_text(
+        IMAGES_HEADER + "run_hints,as in validation,a,0,d0,20.5,\nrandom_pixels,1%,a,0,d0,22,0.9\n"
+    )
+    record = read_run(folder, "run")
+    assert record.ok
+    scores = record.image_scores[("run_hints", "as in validation")][("a", "0", "d0")]
+    assert scores["psnr"] == 20.5 and scores["ssim"] != scores["ssim"]  # NaN
+    assert record.image_scores[("random_pixels", "1%")][("a", "0", "d0")]["ssim"] == 0.9
