@@ -22,10 +22,9 @@ from colorization.data.images import shown
 from colorization.errors import UserError, exit_on_user_error, exit_with_failures
 from colorization.report.collect import collect
 from colorization.report.configurations import (
-    Configuration,
     compare_configurations,
     group_configurations,
-    verdicts_against,
+    verdicts_against_first,
 )
 from colorization.report.figures import curves, side_by_side
 from colorization.report.page import write_page
@@ -77,7 +76,7 @@ def report(
             log.warning(
                 "Not paired: %s and %s (%s): %s", row["a"], row["b"], row["protocol"], row["note"]
             )
-    verdicts = best_verdicts(order, comparisons)
+    verdicts = verdicts_against_first(order, comparisons)
     write_csv(rows, folder / "leaderboard.csv")
     (folder / "leaderboard.md").write_text(markdown(rows, columns, broken, verdicts))
     write_csv(comparisons, folder / "comparisons.csv")
@@ -109,24 +108,6 @@ def report(
         "broken": broken,
         "side_by_side": titles,
     }
-
-
-def best_verdicts(
-    order: list[Configuration], comparisons: list[dict[str, Any]]
-) -> dict[str, str] | None:
-    """Each configuration against the leaderboard's first on its first protocol (the task as
-    trained), or None when nothing was paired there."""
-    if len(order) < 2 or not comparisons:
-        return None
-    first = order[0]
-    protocol = next(
-        ((r["protocol"], r["setting"]) for r in comparisons if first.label in (r["a"], r["b"])),
-        None,
-    )
-    if protocol is None:
-        return None
-    verdicts = verdicts_against(first, comparisons, protocol)
-    return verdicts if set(verdicts.values()) - {"best", "not paired"} else None
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -55,10 +55,12 @@ def group_configurations(records: list[RunRecord]) -> tuple[list[Configuration],
     for record in records:
         groups.setdefault(record.configuration, []).append(record)
     keys = differing_keys(records)
-    configurations = []
+    configurations: list[Configuration] = []
     for runs in groups.values():
         runs.sort(key=lambda r: (_number_or_text(r.seed), r.name))
         label = ", ".join(f"{k}={config_value(runs[0], k)}" for k in keys) or runs[0].name
+        if any(c.label == label for c in configurations):  # they differ in a key not shown
+            label = f"{label} ({runs[0].name})"
         configurations.append(Configuration(label, runs))
     return configurations, keys
 
@@ -205,3 +207,22 @@ def verdicts_against(
         # the row says A against B; from the other's side against the best
         verdicts[other] = verdict if row["b"] == best.label else flipped[verdict]
     return verdicts
+
+
+def verdicts_against_first(
+    order: list[Configuration], comparisons: list[dict[str, Any]]
+) -> dict[str, str] | None:
+    """Each configuration's verdict against the first of ``order`` (the leaderboard's best)
+    under the first protocol they were compared on (the task as trained), or None when
+    nothing was paired there."""
+    if len(order) < 2:
+        return None
+    first = order[0]
+    protocol = next(
+        ((r["protocol"], r["setting"]) for r in comparisons if first.label in (r["a"], r["b"])),
+        None,
+    )
+    if protocol is None:
+        return None
+    verdicts = verdicts_against(first, comparisons, protocol)
+    return verdicts if set(verdicts.values()) - {"best", "not paired"} else None
