@@ -140,6 +140,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="train the baseline and the default configuration this many steps and compare "
         "their validation metric (0: skip)",
     )
+    parser.add_argument(
+        "--loop-cost-steps",
+        type=int,
+        default=60,
+        help="timed steps of the loop-cost rows: a tiny UNet (width 4, 64 px), where a step is "
+        "mostly the loop's own work, plain vs framework (0: skip)",
+    )
     parser.add_argument("--data-batches", type=int, default=30, help="batches per loader row")
     parser.add_argument("--csv", type=Path, default=Path("outputs/bench/results.csv"))
     args = parser.parse_args(argv)
@@ -155,8 +162,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     for option in counts:
         if getattr(args, option) < 1:
             parser.error(f"--{option.replace('_', '-')} must be >= 1, got {getattr(args, option)}")
-    if args.quality_steps < 0:
-        parser.error(f"--quality-steps must be >= 0, got {args.quality_steps}")
+    for option in ("quality_steps", "loop_cost_steps"):
+        if getattr(args, option) < 0:
+            parser.error(f"--{option.replace('_', '-')} must be >= 0, got {getattr(args, option)}")
     known = model_names() + sorted(model_aliases())
     unknown = [name for name in args.models if name not in known]
     if unknown:
@@ -223,6 +231,37 @@ def benchmark_model(
     return rows
 
 
+# The loop-cost rows' network: small enough that a step is mostly the loop's own Python.
+LOOP_COST_MODEL = ["model=unet", "model.base_width=4", "data.image_size=64", "data.batch_size=8"]
+LOOP_COST_NAME = "unet w4 64px"
+
+
+def loop_cost_rows(args: argparse.Namespace, device: torch.device) -> list[dict[str, Any]]:
+    """Plain and framework loops on a tiny UNet at the default precision and layout
+    (interleaved repeats, median): their difference is the framework loop's own cost per step,
+    apart from the network's."""
+    overrides = [*LOOP_COST_MODEL, *args.overrides]
+    settings = [Setting("plain", "auto", "auto"), Setting("lightning", "auto", "auto")]
+    runs: dict[Setting, list[dict[str, Any]]] = {setting: [] for setting in settings}
+    for _ in range(args.repeats):
+        for setting in settings:
+            result = in_fresh_process(
+                measure, setting, overrides, args.loop_cost_steps, args.warmup
+            )
+            runs[setting].append(result)
+    rows = []
+    for setting, results in runs.items():
+        row = {"model": LOOP_COST_NAME, "kind": "loop cost", "steps": args.loop_cost_steps}
+        row.update(median_run(results))
+        rows.append({**row, **describe(setting, row, device)})
+    print(
+        f"  loop cost ({LOOP_COST_NAME}): "
+        + ", ".join(f"{row['loop']} {row['step_ms']:.1f} ms/step" for row in rows),
+        flush=True,
+    )
+    return rows
+
+
 def data_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Each DataModule the tasks select (once per class), loading on its own with the
     configured workers."""
@@ -285,6 +324,8 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     blocks = [
         lambda model=model: benchmark_model(model, args, device, peaks) for model in args.models
     ]
+    if args.loop_cost_steps:
+        blocks.append(lambda: loop_cost_rows(args, device))
     for block in [*blocks, lambda: data_rows(args)]:
         new_rows = [{**common, **row} for row in block()]
         append_csv(args.csv, new_rows)  # as soon as measured: a later failure loses nothing

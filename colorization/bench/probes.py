@@ -58,15 +58,39 @@ def _current_rss_bytes() -> int | None:
     return pages * resource.getpagesize()
 
 
+def _status_kib(field: str) -> int | None:
+    """A ``kB`` field of /proc/self/status (Linux: ``VmRSS``, ``VmHWM``), or None."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's peak resident set size (``VmHWM``) to its current size, as Linux
+    allows through /proc/self/clear_refs; False where it cannot."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return _status_kib("VmHWM") is not None
+
+
 class PeakMemory:
     """Peak memory a block of work adds, in MiB.
 
     CUDA: ``torch.cuda.max_memory_allocated`` above what was allocated on entry (tensors only).
-    CPU: peak resident set size above the size on entry, sampled every ``interval`` seconds
-    (includes the allocator's caches and DataLoader buffers of this process, not of workers).
+    CPU on Linux: the kernel's peak resident set size (``VmHWM``), reset on entry, above the size
+    on entry: nothing runs beside the work. Elsewhere: the resident size sampled every
+    ``interval`` seconds by a thread (one that woke every 2 ms took about 25 ms of a 340 ms
+    training step on 2 cores: docs/benchmark.md). Both include the
+    allocator's caches and DataLoader buffers of this process, not of workers.
     """
 
-    def __init__(self, device: torch.device, interval: float = 0.002) -> None:
+    def __init__(self, device: torch.device, interval: float = 0.05) -> None:
         self.device = device
         self.interval = interval
         self.peak_mib = float("nan")
@@ -74,6 +98,7 @@ class PeakMemory:
         self._baseline = 0
         self._peak = 0
         self._thread: threading.Thread | None = None
+        self._kernel_peak = False
 
     def __enter__(self) -> PeakMemory:
         if self.device.type == "cuda":
@@ -85,8 +110,10 @@ class PeakMemory:
             self._baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
             return self
         self._baseline = self._peak = rss
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
+        self._kernel_peak = reset_peak_rss()
+        if not self._kernel_peak:
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
         return self
 
     def _sample(self) -> None:
@@ -96,6 +123,8 @@ class PeakMemory:
     def __exit__(self, *exc_info: object) -> None:
         if self.device.type == "cuda":
             peak = torch.cuda.max_memory_allocated(self.device)
+        elif self._kernel_peak:
+            peak = max((_status_kib("VmHWM") or 0) * 1024, _current_rss_bytes() or 0)
         elif self._thread is not None:
             self._stop.set()
             self._thread.join()

@@ -155,7 +155,7 @@ def summary(rows: Sequence[dict[str, Any]]) -> list[str]:
                 ratio = row["images_per_s"] / plain["images_per_s"]
                 lines.append(
                     f"{model}: Lightning / plain loop, {row['precision']} {row['layout']}: "
-                    f"{ratio:.3f}x"
+                    f"{ratio:.3f}x ({overhead(row, plain)})"
                 )
         for row in speed:
             if row["role"] != "default":
@@ -183,4 +183,19 @@ def summary(rows: Sequence[dict[str, Any]]) -> list[str]:
                 f"{default['val_value']:.3f} (default) vs {base['val_value']:.3f} (fp32 NCHW "
                 f"plain): {default['val_value'] - base['val_value']:+.3f}"
             )
+    cost = {row["loop"]: row for row in rows if row["kind"] == "loop cost"}
+    if {"plain", "lightning"} <= cost.keys():
+        plain, framework = cost["plain"], cost["lightning"]
+        lines.append(
+            f"the loop's own cost ({framework['model']}, {framework['precision']} "
+            f"{framework['layout']}): {overhead(framework, plain)} (plain "
+            f"{plain['step_ms']:.1f} ms, framework {framework['step_ms']:.1f} ms)"
+        )
     return lines
+
+
+def overhead(row: dict[str, Any], plain: dict[str, Any]) -> str:
+    """The framework's step time over the plain loop's, in milliseconds."""
+    return (
+        f"overhead {row['step_ms'] - plain['step_ms']:+.1f} ms per step of {plain['step_ms']:.0f}"
+    )

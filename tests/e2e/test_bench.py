@@ -76,6 +76,8 @@ def test_command_line_prints_the_table_and_writes_csv(tmp_path: Path) -> None:
         "1",
         "--quality-steps",
         "1",
+        "--loop-cost-steps",
+        "1",
         "model.depth=2",
         "data.num_workers=0",
         "trainer.accelerator=cpu",
@@ -86,6 +88,8 @@ def test_command_line_prints_the_table_and_writes_csv(tmp_path: Path) -> None:
     assert "matmul peak: 32-true" in out
     assert "| unet | speed | plain | memory | 32-true | NCHW |" in out
     assert "Lightning / plain loop, 32-true channels_last" in out
+    assert "x (overhead " in out and "ms per step of" in out
+    assert "the loop's own cost (unet w4 64px" in out
     assert "default configuration" in out and "data wait" in out
     with csv_path.open() as handle:
         rows = list(csv.DictReader(handle))
@@ -93,7 +97,8 @@ def test_command_line_prints_the_table_and_writes_csv(tmp_path: Path) -> None:
     # CPU that runs it faster), the default run on its DataModule, 2 quality runs, each task's data
     precisions = {"32-true", str(resolve_precision("auto", "cpu"))}
     speed = 4 * len(precisions) + 1
-    assert [row["kind"] for row in rows] == ["speed"] * speed + ["quality"] * 2 + ["data"] * 3
+    kinds = ["speed"] * speed + ["quality"] * 2 + ["loop cost"] * 2 + ["data"] * 3
+    assert [row["kind"] for row in rows] == kinds
     assert {row["source"] for row in rows[-3:]} == {
         "PhotoDataModule",
         "FlareDataModule",

@@ -52,6 +52,20 @@ def test_peak_memory_sees_a_temporary_allocation() -> None:
     assert 48 <= memory.peak_mib < 1024
 
 
+def test_peak_memory_without_the_kernels_peak_samples_in_a_thread(monkeypatch) -> None:
+    import colorization.bench.probes as probes
+
+    monkeypatch.setattr(probes, "reset_peak_rss", lambda: False)
+    with PeakMemory(torch.device("cpu"), interval=0.001) as memory:
+        assert memory._thread is not None
+        block = mmap.mmap(-1, 64 * 2**20)
+        for start in range(0, len(block), mmap.PAGESIZE):
+            block[start] = 1
+        time.sleep(0.05)
+        block.close()
+    assert 48 <= memory.peak_mib < 1024
+
+
 def test_flop_counter_counts_forward_and_backward() -> None:
     conv = torch.nn.Conv2d(2, 3, 3, padding=1, bias=False)
     image = torch.randn(1, 2, 8, 8, requires_grad=True)
@@ -136,3 +150,38 @@ def test_the_bench_refuses_bad_arguments_in_one_line(capsys, arguments, message)
         main(arguments)
     error = capsys.readouterr().err
     assert stop.value.code == 2 and message in error and "Traceback" not in error
+
+
+def test_the_summary_gives_each_ratio_its_overhead_and_the_loops_own_cost() -> None:
+    from colorization.bench.report import summary
+
+    def row(loop: str, kind: str, step_ms: float, model: str = "unet") -> dict:
+        return {
+            "model": model,
+            "kind": kind,
+            "loop": loop,
+            "source": "memory",
+            "compile": False,
+            "precision": "bf16-mixed",
+            "layout": "channels_last",
+            "role": "",
+            "step_ms": step_ms,
+            "images_per_s": 8000 / step_ms,
+        }
+
+    lines = summary(
+        [
+            row("plain", "speed", 340.0),
+            row("lightning", "speed", 374.0),
+            row("plain", "loop cost", 12.5, "unet w4 64px"),
+            row("lightning", "loop cost", 13.75, "unet w4 64px"),
+        ]
+    )
+    assert lines[0] == (
+        "unet: Lightning / plain loop, bf16-mixed channels_last: 0.909x "
+        "(overhead +34.0 ms per step of 340)"
+    )
+    assert lines[-1] == (
+        "the loop's own cost (unet w4 64px, bf16-mixed channels_last): overhead +1.2 ms per "
+        "step of 12 (plain 12.5 ms, framework 13.8 ms)"
+    )
