@@ -18,9 +18,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,16 +37,11 @@ from colorization.bench.measure import (
 )
 from colorization.bench.probes import matmul_peak_gflops, train_step_gflops
 from colorization.bench.report import append_csv, describe, markdown_table, median_run, summary
+from colorization.bench.rows import in_fresh_process, loop_cost_rows
 from colorization.build import build_datamodule, build_task
 from colorization.config import config_dir, task_choice, validate_config
 from colorization.hardware import cpu_model, resolve_precision
 from colorization.models.zoo import model_aliases, model_names
-
-
-def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
-    """Run ``function(*args)`` in a new interpreter: no state shared between rows."""
-    with ProcessPoolExecutor(1, mp_context=get_context("spawn"), max_tasks_per_child=1) as pool:
-        return pool.submit(function, *args).result()
 
 
 def device_name(device: torch.device) -> str:
@@ -228,37 +221,6 @@ def benchmark_model(
         row["gflops"] = gflops * row["images_per_s"]
         row["of_peak"] = row["gflops"] / peaks.get(row["precision"], peaks["32-true"])
         row["vs_baseline"] = row["images_per_s"] / baseline["images_per_s"]
-    return rows
-
-
-# The loop-cost rows' network: small enough that a step is mostly the loop's own Python.
-LOOP_COST_MODEL = ["model=unet", "model.base_width=4", "data.image_size=64", "data.batch_size=8"]
-LOOP_COST_NAME = "unet w4 64px"
-
-
-def loop_cost_rows(args: argparse.Namespace, device: torch.device) -> list[dict[str, Any]]:
-    """Plain and framework loops on a tiny UNet at the default precision and layout
-    (interleaved repeats, median): their difference is the framework loop's own cost per step,
-    apart from the network's."""
-    overrides = [*LOOP_COST_MODEL, *args.overrides]
-    settings = [Setting("plain", "auto", "auto"), Setting("lightning", "auto", "auto")]
-    runs: dict[Setting, list[dict[str, Any]]] = {setting: [] for setting in settings}
-    for _ in range(args.repeats):
-        for setting in settings:
-            result = in_fresh_process(
-                measure, setting, overrides, args.loop_cost_steps, args.warmup
-            )
-            runs[setting].append(result)
-    rows = []
-    for setting, results in runs.items():
-        row = {"model": LOOP_COST_NAME, "kind": "loop cost", "steps": args.loop_cost_steps}
-        row.update(median_run(results))
-        rows.append({**row, **describe(setting, row, device)})
-    print(
-        f"  loop cost ({LOOP_COST_NAME}): "
-        + ", ".join(f"{row['loop']} {row['step_ms']:.1f} ms/step" for row in rows),
-        flush=True,
-    )
     return rows
 
 
