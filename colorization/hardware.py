@@ -170,6 +170,18 @@ def resolve_channels_last(setting: bool | str, accelerator: str = "auto") -> boo
     return not (accelerator == "auto" and picks_mps)
 
 
+def keeps_gradients_until_backward(device: torch.device) -> bool:
+    """Whether a step's gradients stay until the next backward pass instead of being freed
+    right after the optimizer step.
+
+    On an accelerator they are freed at once, so the next forward pass has the memory (the
+    caching allocator hands the freed blocks straight back). On a CPU they stay: glibc's malloc
+    returns large freed blocks to the system, and the next forward pass would pay a page fault
+    for every fresh page (the order of a hand-written ``forward, zero_grad, backward, step``
+    loop; docs/benchmark.md measures the difference)."""
+    return device.type == "cpu"
+
+
 def auto_num_workers(cores: int) -> int:
     """Loader workers for ``cores`` usable CPU cores: one core left to the training process,
     at least 2 (so loading overlaps a step even on 2 cores), at most 8 (beyond that, workers

@@ -112,6 +112,15 @@ def logs_this_step(trainer: pl.Trainer) -> bool:
     return bool(trainer._logger_connector.should_update_logs)
 
 
+def last_batch_of_epoch(trainer: pl.Trainer) -> bool:
+    """Whether this training batch is the epoch's last, ``limit_train_batches`` included (as
+    Lightning's own accumulation decides it), or the run's last (``max_steps`` reached)."""
+    epoch_loop = trainer.fit_loop.epoch_loop
+    progress = epoch_loop.batch_progress
+    epoch_done = progress.current.ready == trainer.num_training_batches or progress.is_last_batch
+    return epoch_done or 0 < trainer.max_steps <= trainer.global_step
+
+
 def loss_scaler(trainer: pl.Trainer) -> torch.amp.GradScaler | None:
     """The fp16 ``GradScaler`` of the trainer's precision plugin (``16-mixed``), else None."""
     scaler = getattr(trainer.precision_plugin, "scaler", None)

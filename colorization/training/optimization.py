@@ -36,7 +36,13 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 
-from colorization.lightning_compat import logs_this_step, loss_scaler, step_without_counting
+from colorization.hardware import keeps_gradients_until_backward
+from colorization.lightning_compat import (
+    last_batch_of_epoch,
+    logs_this_step,
+    loss_scaler,
+    step_without_counting,
+)
 from colorization.training.clipping import clip_gradients_
 from colorization.training.distributed import (
     average_gradients,
@@ -48,6 +54,7 @@ from colorization.training.distributed import (
     world_size,
 )
 from colorization.training.guard import PERSISTENT_LOSS_HELP, GuardAction, LossGuard
+from colorization.training.loss_window import LossWindow
 from colorization.training.oom import OutOfMemoryRecovery
 from colorization.training.recovery import reload_last_good_checkpoint
 from colorization.training.verdicts import DeviceVerdicts
@@ -86,6 +93,9 @@ class ManualOptimization(pl.LightningModule):
     _verdicts: DeviceVerdicts | None = None
     # A reload/stop found while a checkpoint was written, carried out at the next step.
     _deferred_action: GuardAction = "ok"
+    # The last step's gradients are still held (on CPU, until the next backward pass).
+    _stale_gradients: bool = False
+    _loss_window: LossWindow | None = None  # the training loss since the last logging step
 
     def optimizer_wrappers(self) -> list[Any]:
         """Lightning's optimizer wrappers (one per network: two in adversarial training)."""
@@ -115,8 +125,7 @@ class ManualOptimization(pl.LightningModule):
         batch_size = batch_length(batch)
 
         def drop_gradients() -> None:
-            for optimizer in optimizers:
-                optimizer.zero_grad(set_to_none=True)
+            self.free_gradients()
             if self._batches_in_cycle:
                 log.warning(
                     "Dropped the gradients of %d earlier batches of this accumulation cycle.",
@@ -133,17 +142,21 @@ class ManualOptimization(pl.LightningModule):
         # verdict is reached and acted on on the device (see .verdicts).
         logging_step = logs_this_step(self.trainer)
         losses = gather_losses(loss)  # every rank's (one collective under DDP, no host read)
-        self.log("train/loss", losses.mean(), on_step=True, on_epoch=True, batch_size=batch_size)
+        self._loss_window = self._loss_window or LossWindow()  # a resumed epoch has none yet
+        self._loss_window.add(losses.mean(), batch_size)
         if self.verdicts is not None:
             flagged = self.verdicts.judge(losses, self.global_step)
             earlier = self._flagged_in_cycle
             self._flagged_in_cycle = flagged if earlier is None else earlier | flagged
         self._batches_in_cycle += 1
         cycle_done = self._batches_in_cycle >= self.hparams.accumulate_grad_batches
-        if cycle_done or self.trainer.is_last_batch:
+        if cycle_done or last_batch_of_epoch(self.trainer):
             self._step(optimizers, self._flagged_in_cycle)
             self._batches_in_cycle = 0
             self._flagged_in_cycle = None
+        if logging_step or last_batch_of_epoch(self.trainer):
+            loss_mean, samples = self._loss_window.take()
+            self.log("train/loss", loss_mean, on_step=True, on_epoch=True, batch_size=samples)
         if logging_step:
             self._agree_on_micro_batch(batch_size)
             micro_batch = float(self.memory.micro_batch or batch_size)
@@ -203,8 +216,16 @@ class ManualOptimization(pl.LightningModule):
             step_without_counting(self.trainer, wrapper.optimizer, self)
         for optimizer in optimizers:
             clear_veto(optimizer.optimizer)
-            optimizer.zero_grad(set_to_none=True)
+        self._stale_gradients = True
+        if not keeps_gradients_until_backward(self.device):
+            self.free_gradients()
         broadcast_buffers(self)
+
+    def free_gradients(self) -> None:
+        """Set every gradient to None (when: :func:`keeps_gradients_until_backward`)."""
+        for optimizer in self.optimizer_wrappers():
+            optimizer.zero_grad(set_to_none=True)
+        self._stale_gradients = False
 
     def _backward_in_chunks(self, batch: Batch, micro_batch: int) -> torch.Tensor:
         """Forward + backward the batch in chunks of ``micro_batch``; returns the batch loss."""
@@ -228,6 +249,8 @@ class ManualOptimization(pl.LightningModule):
 
         No finiteness check here: it would wait for the device every chunk. A NaN loss gives
         NaN gradients, whose step the loss guard vetoes on the device."""
+        if self._stale_gradients:
+            self.free_gradients()
         with torch.autocast(self.device.type, enabled=False):
             self.manual_backward(loss)
 
@@ -245,10 +268,12 @@ class ManualOptimization(pl.LightningModule):
             )
         reload_last_good_checkpoint(self, guard.lr_factor)
         self.verdicts.discard()
-        for optimizer in self.optimizer_wrappers():
-            optimizer.zero_grad(set_to_none=True)
+        self.free_gradients()
         self._batches_in_cycle = 0
         self._flagged_in_cycle = None
+
+    def on_train_epoch_start(self) -> None:
+        self._loss_window = LossWindow()
 
     def on_train_start(self) -> None:
         seed_per_rank()  # under DDP, each rank draws its own crops and hints
@@ -269,6 +294,9 @@ class ManualOptimization(pl.LightningModule):
                 self.hparams.gradient_clip_algorithm,
                 self.hparams.gradient_clip_val,
             )
+
+    def on_train_end(self) -> None:
+        self.free_gradients()  # a trained network holds no gradients, on every device
 
     def on_train_epoch_end(self) -> None:
         self._act_on_persistent_losses(self.read_verdicts())

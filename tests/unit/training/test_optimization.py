@@ -3,10 +3,14 @@ autocast."""
 
 from __future__ import annotations
 
+import pytest
+import pytorch_lightning as pl
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from colorization.data.colorization.hints import RandomPixelHints
+from colorization.hardware import keeps_gradients_until_backward
 from colorization.models import UNet
 from colorization.tasks import ColorizationTask
 
@@ -79,3 +83,45 @@ def test_backward_runs_outside_autocast(monkeypatch) -> None:
     with torch.autocast("cpu", dtype=torch.bfloat16):
         task._backward_in_chunks(batch, micro_batch=1)
     assert seen == [False, False]
+
+
+class GradientWatch(pl.Callback):
+    """Records, at each backward pass, whether the gradients start empty, and after each
+    training batch whether they are held."""
+
+    def __init__(self) -> None:
+        self.empty_at_backward: list[bool] = []
+        self.held_after_batch: list[bool] = []
+
+    def on_before_backward(self, trainer, module, loss) -> None:
+        self.empty_at_backward.append(all(p.grad is None for p in module.parameters()))
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
+        self.held_after_batch.append(any(p.grad is not None for p in module.parameters()))
+
+
+def test_each_optimizer_step_starts_from_fresh_gradients_and_training_ends_with_none() -> None:
+    """On a CPU the gradients are freed just before the next cycle's first backward pass (not
+    right after the step: docs/benchmark.md); accumulation still adds up within a cycle."""
+    task = make_task(accumulate_grad_batches=2)
+    images = torch.randint(0, 256, (12, 3, 16, 16), dtype=torch.uint8)
+    loader = DataLoader([{"image": image} for image in images], batch_size=2)
+    watch = GradientWatch()
+    trainer = pl.Trainer(
+        max_epochs=1,
+        callbacks=[watch],
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+    )
+    trainer.fit(task, train_dataloaders=loader)
+    assert watch.empty_at_backward == [True, False] * 3
+    assert watch.held_after_batch == [True] * 6
+    assert all(p.grad is None for p in task.parameters())
+
+
+@pytest.mark.parametrize(("device", "kept"), [("cpu", True), ("cuda", False), ("mps", False)])
+def test_only_a_cpu_keeps_gradients_until_the_next_backward(device: str, kept: bool) -> None:
+    assert keeps_gradients_until_backward(torch.device(device)) is kept
