@@ -171,7 +171,7 @@ def evaluate(
         "test_set": test_root or "the run's validation set",
         "overrides": applied,
         "data": OmegaConf.to_container(run.config.data, resolve=True),
-        "hint_protocol": plugin.evaluation_note(run.config) if plugin.evaluation_note else None,
+        "protocol_note": plugin.evaluation_note(run.config) if plugin.evaluation_note else None,
         "metrics": rows,
         "images": len({row["index"] for row in image_rows}),
         "provisional": training,

@@ -6,7 +6,7 @@ from typing import Literal
 
 from torch import nn
 
-InitName = Literal["default", "normal", "kaiming", "xavier"]
+InitName = Literal["default", "normal", "kaiming", "xavier", "orthogonal"]
 _NORMS = (nn.BatchNorm2d, nn.InstanceNorm2d, nn.GroupNorm)
 
 
@@ -16,13 +16,14 @@ def init_weights(module: nn.Module, scheme: InitName = "default", gain: float = 
     ``default`` keeps PyTorch's initialisation (what the LeeJunHyun reference actually runs: its
     ``init_weights`` is never called). ``normal`` is the pix2pix/reference ``init_weights``:
     conv weights ~ N(0, gain), norm weights ~ N(1, gain), biases 0. ``kaiming`` is He-normal
-    (fan-in, ReLU) and ``xavier`` Glorot-normal with ``gain``; both set norms to 1 / 0.
+    (fan-in, ReLU) and ``xavier`` Glorot-normal with ``gain``; ``orthogonal`` is Saxe et al.'s
+    (DnCNN's authors use it); the last three set norms to 1 / 0.
     """
     if scheme == "default":
         return
-    if scheme not in ("normal", "kaiming", "xavier"):
+    if scheme not in ("normal", "kaiming", "xavier", "orthogonal"):
         raise ValueError(
-            f"Unknown init {scheme!r}; choose one of default, normal, kaiming, xavier."
+            f"Unknown init {scheme!r}; choose one of default, normal, kaiming, xavier, orthogonal."
         )
     for layer in module.modules():
         if isinstance(layer, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
@@ -30,6 +31,8 @@ def init_weights(module: nn.Module, scheme: InitName = "default", gain: float = 
                 nn.init.normal_(layer.weight, 0.0, gain)
             elif scheme == "kaiming":
                 nn.init.kaiming_normal_(layer.weight, a=0, mode="fan_in", nonlinearity="relu")
+            elif scheme == "orthogonal":
+                nn.init.orthogonal_(layer.weight)
             else:
                 nn.init.xavier_normal_(layer.weight, gain=gain)
             if layer.bias is not None:

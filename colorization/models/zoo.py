@@ -20,7 +20,9 @@ from colorization import config_dir
 # unless the settings say otherwise. LeeJunHyun/Image_Segmentation network.py (U_Net, AttU_Net,
 # R2U_Net, R2AttU_Net), 4uiiurz1/pytorch-nested-unet archs.py (NestedUNet), and
 # richzhang/colorization (eccv16: 1 -> 2; siggraph17: 4 -> 2, without its 529-class side head),
-# yjn870/RDN-pytorch (rdn: the paper's 16 x 8 blocks, x2, 3 -> 3).
+# yjn870/RDN-pytorch (rdn: the paper's 16 x 8 blocks, x2, 3 -> 3), cszn/DnCNN
+# TrainingCodes/dncnn_pytorch (dncnn: DnCNN-S, 17 layers, grey; cdncnn_b: the blind colour
+# variant, 20 layers).
 REFERENCE_PRESETS: dict[str, tuple[str, dict[str, Any], int]] = {
     "unet": ("unet", {"base_width": 64, "depth": 4, "upsample": "nearest"}, 34_527_041),
     "attention_unet": (
@@ -49,6 +51,16 @@ REFERENCE_PRESETS: dict[str, tuple[str, dict[str, Any], int]] = {
         "rdn",
         {"base_width": 64, "preset": "paper", "scale": 2, "in_channels": 3, "out_channels": 3},
         22_123_395,
+    ),
+    "dncnn": (
+        "dncnn",
+        {"base_width": 64, "depth": 17, "in_channels": 1, "out_channels": 1},
+        556_096,
+    ),
+    "cdncnn_b": (
+        "dncnn",
+        {"base_width": 64, "depth": 20, "in_channels": 3, "out_channels": 3},
+        669_376,
     ),
 }
 

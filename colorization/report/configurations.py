@@ -105,7 +105,7 @@ def paired_scores(
     notes = {_protocol_note(r) for side in sides for r in side}
     if len(notes) > 1:
         return PairedScores(
-            note="tested with different protocol inputs (evaluation.json: hint_protocol)"
+            note="tested with different protocol inputs (evaluation.json: protocol_note)"
         )
     images = [set(r.image_scores[protocol]) for side in sides for r in side]
     common = set.intersection(*images)
@@ -136,7 +136,8 @@ def paired_scores(
 
 
 def _protocol_note(record: RunRecord) -> Any:
-    return (record.evaluation or {}).get("hint_protocol")
+    evaluation = record.evaluation or {}
+    return evaluation.get("protocol_note", evaluation.get("hint_protocol"))  # 1.1 named it so
 
 
 def protocols_of(configurations: list[Configuration]) -> list[tuple[str, str]]:

@@ -146,9 +146,10 @@ def spec_from_config(config: DictConfig) -> InferenceSpec:
     the task needs beside the channels)."""
     plugin = plugin_of_config(config)
     settings = plugin.inference_settings(config)
+    in_channels = settings.pop("in_channels", None)  # a task may wrap its network's inputs
     return InferenceSpec(
         task=plugin.name,
-        in_channels=int(config.task.in_channels),
+        in_channels=int(config.task.in_channels if in_channels is None else in_channels),
         out_channels=int(settings.pop("out_channels")),
         model=str(OmegaConf.select(config, "model._target_", default="")),
         settings=settings,

@@ -66,7 +66,8 @@ class TaskPlugin:
     task_class: the dotted path of its LightningModule (imported only when a task is built).
     tensors: what the inputs and outputs of its exported network mean (ONNX metadata).
     inference_settings: from a run's config, what its network needs around it to be used on a
-        photo (``out_channels`` and task-specific settings such as a working size or tiles),
+        photo (``out_channels``, ``in_channels`` when the exported network's inputs are not the
+        task's ``in_channels``, and task-specific settings such as a working size or tiles),
         recorded in :class:`~colorization.inference.spec.InferenceSpec` and ONNX metadata.
     predictor: ``python -m colorization.predict``: (network, parsed options, the inputs it will
         be applied to) -> a function from an input image to the images to write; it may check

@@ -56,7 +56,7 @@ def test_evaluation_of_the_validation_set_equals_validation(make_cfg, tmp_path: 
     levin = metric(result, "random_pixels", "5%", "psnr_levin")
     assert levin > metric(result, "random_pixels", "5%", "psnr_hint_mean") > grey
     saved = json.loads((tmp_path / "evaluation.json").read_text())
-    assert saved["test_set"] == "the run's validation set" and "seed" in saved["hint_protocol"]
+    assert saved["test_set"] == "the run's validation set" and "seed" in saved["protocol_note"]
     assert (tmp_path / "evaluation.csv").read_text().startswith("protocol,setting,metric,value")
     # each image's scores: one row per image and protocol, named, their mean the logged value
     images = list(csv.DictReader((tmp_path / "evaluation_images.csv").open()))

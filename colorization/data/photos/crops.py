@@ -148,3 +148,17 @@ class GridViewDataset(_PhotoDataset):
         return (
             name if self.grid == 1 else f"{name} view {'/'.join(map(str, divmod(tile, self.grid)))}"
         )
+
+
+class WholePhotos(_PhotoDataset):
+    """Every photo whole, at its own size (a benchmark test set, as papers test): items
+    ``{"image": uint8 (3, H, W), "index": int}`` whose sizes differ, so one per batch."""
+
+    def __len__(self) -> int:
+        return len(self.photos)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor | int]:
+        return {"image": self._photo(index), "index": index}
+
+    def item_name(self, index: int) -> str:
+        return self.photos[index].name

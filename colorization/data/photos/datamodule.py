@@ -11,7 +11,12 @@ from torch.utils.data import DataLoader
 from colorization.data.base import ImageDataModule, checked_crop_scale
 from colorization.data.file_checks import BadFilePolicy, scan_images
 from colorization.data.images import Photo, find_images, photos_from_paths
-from colorization.data.photos.crops import GridViewDataset, RandomCropDataset, split_photos
+from colorization.data.photos.crops import (
+    GridViewDataset,
+    RandomCropDataset,
+    WholePhotos,
+    split_photos,
+)
 from colorization.data.sample_photos import sample_split
 
 # Training photos are decoded (large JPEGs at a reduced scale) and kept downscaled to a shorter
@@ -28,6 +33,8 @@ class PhotoDataModule(ImageDataModule):
             under ``root`` (whole photos) are held out, reproducibly by ``split_seed``.
         test_root: optional test folder (``python -m colorization.evaluate``), viewed as
             validation photos are; ``None``: the test set is the validation set.
+        test_whole: test the ``test_root`` photos whole, at their own sizes, one per batch (a
+            benchmark set such as Kodak24 or BSD68, as the papers test) instead of as views.
         crop_scale: area fraction range of the random resized crop.
         val_grid: validation views per photo side (``None``: 2 for the built-in set, whose
             validation is only two photos, else 1 = resize + centre crop).
@@ -43,6 +50,7 @@ class PhotoDataModule(ImageDataModule):
         root: str | None = None,
         val_root: str | None = None,
         test_root: str | None = None,
+        test_whole: bool = False,
         crop_scale: Sequence[float] = (0.05, 1.0),
         val_grid: int | None = None,
         bad_files: BadFilePolicy = "skip",
@@ -52,7 +60,7 @@ class PhotoDataModule(ImageDataModule):
         super().__init__(**common)
         self.train_set: RandomCropDataset | None = None
         self.val_set: GridViewDataset | None = None
-        self.test_set: GridViewDataset | None = None
+        self.test_set: GridViewDataset | WholePhotos | None = None
 
     @property
     def uses_samples(self) -> bool:
@@ -91,12 +99,17 @@ class PhotoDataModule(ImageDataModule):
             keep_side=keep_side,
         )
         self.val_set = GridViewDataset(val, hp.image_size, grid, cache)
-        if hp.test_root is not None:
+        if hp.test_root is not None and hp.test_whole:
+            paths = find_images(hp.test_root, "data.test_root")
+            report = scan_images(paths, hp.image_size, hp.test_root, hp.bad_files, hp.max_pixels)
+            self.test_set = WholePhotos(photos_from_paths(report.kept), cache=False)  # full size
+        elif hp.test_root is not None:
             test = self._checked_photos(hp.test_root)
             self.test_set = GridViewDataset(test, hp.image_size, hp.val_grid or 1, cache=False)
 
     def test_dataloader(self) -> DataLoader:
         if self.test_set is None:
             return self.val_dataloader()
-        batch = self.hparams.val_batch_size or self.hparams.batch_size
+        whole = isinstance(self.test_set, WholePhotos)
+        batch = 1 if whole else self.hparams.val_batch_size or self.hparams.batch_size
         return self._loader(self.test_set, batch, shuffle=False)

@@ -135,7 +135,7 @@ def test_init_schemes(scheme: str) -> None:
     if scheme == "normal":
         assert conv.weight.std().item() == pytest.approx(0.02, rel=0.2)
     with pytest.raises(ValueError, match="init"):
-        init_weights(model, "orthogonal")  # type: ignore[arg-type]
+        init_weights(model, "uniform")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

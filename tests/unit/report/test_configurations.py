@@ -42,7 +42,7 @@ def record(name: str, model: str, seed: int, shift: float = 0.0, **changes) -> R
         name=name,
         folder=Path(name),
         run=run,
-        evaluation={"hint_protocol": changes.pop("note", "seed 0 + i")},
+        evaluation={"protocol_note": changes.pop("note", "seed 0 + i")},
         image_scores={PROTOCOL: scores},
     )
 
@@ -103,6 +103,16 @@ def test_runs_tested_on_other_images_or_inputs_are_not_paired_and_say_why() -> N
     assert "evaluate it again" in paired_scores(*configurations, PROTOCOL, "psnr").note
     unevaluated.evaluation = None
     assert "NestedUNet: not evaluated" in paired_scores(*configurations, PROTOCOL, "psnr").note
+
+
+def test_an_evaluation_of_1_1_pairs_by_its_hint_protocol_note() -> None:
+    """evaluate wrote the protocol note as ``hint_protocol`` before 1.2."""
+    unet, old = record("u", "UNet", 0), record("o", "AttentionUNet", 0)
+    old.evaluation = {"hint_protocol": "seed 0 + i"}
+    configurations, _ = group_configurations([unet, old])
+    assert "different protocol inputs" not in paired_scores(*configurations, PROTOCOL, "psnr").note
+    old.evaluation = {"hint_protocol": "seed 5 + i"}
+    assert "different protocol inputs" in paired_scores(*configurations, PROTOCOL, "psnr").note
 
 
 def test_only_the_images_every_run_scored_are_paired() -> None:

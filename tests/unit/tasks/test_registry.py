@@ -44,7 +44,9 @@ def test_a_run_of_0x_is_found_by_its_class_path_of_then() -> None:
 
 
 def test_unknown_tasks_are_refused_with_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="Unknown task 'inpainting'.*colorization, flare"):
+    with pytest.raises(
+        ValueError, match="Unknown task 'inpainting'.*colorization, denoising, flare"
+    ):
         task_plugin("inpainting")
     config = OmegaConf.create({"task": {"_target_": "somewhere.InpaintingTask"}})
     with pytest.raises(ValueError, match="InpaintingTask is not a task of this version"):
@@ -55,7 +57,7 @@ def test_options_shared_by_tasks_are_added_once_in_a_group_naming_them() -> None
     parser = argparse.ArgumentParser()
     add_task_options(parser, "predict_options")
     titles = {group.title for group in parser._action_groups}
-    assert {"colorization, segmentation", "flare, superres"} <= titles
+    assert {"colorization, segmentation", "denoising, flare, superres"} <= titles
     args = parser.parse_args(["--tile-size", "64", "--working-size", "96"])
     assert (args.tile_size, args.working_size, args.hints) == (64, 96, None)
 
