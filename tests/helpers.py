@@ -207,6 +207,27 @@ def train_run(folder: Path, *overrides: str) -> Path:
     return folder
 
 
+def predicted_by_torch_and_onnx(
+    run: Path, folder: Path, image: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``image`` predicted from the run's checkpoint and from its ONNX export (whose parity
+    check must pass), as ``predict`` writes them: (from PyTorch, from ONNX), int tensors."""
+    import torchvision
+
+    from colorization.export import export
+    from colorization.predict import main as predict
+
+    write_image(folder / "in" / "odd.png", image)
+    predict([str(run), str(folder / "in"), str(folder / "torch")])
+    results = export(run, folder / "model.onnx")
+    assert max(difference for _, difference in results) <= 1e-4
+    predict(["--onnx", str(folder / "model.onnx"), str(folder / "in"), str(folder / "onnx")])
+    return tuple(  # type: ignore[return-value]
+        torchvision.io.decode_image(str(folder / kind / "odd.png")).int()
+        for kind in ("torch", "onnx")
+    )
+
+
 def renamed_state(state: dict[str, torch.Tensor], rules) -> dict[str, torch.Tensor]:
     """A reference implementation's state dict under our module names: each key is renamed by
     the first ``(pattern, replacement)`` rule that matches it (``re.subn``)."""

@@ -32,6 +32,17 @@ from colorization.training.training_state import load_training_state, save_train
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SchedulerFactory = Callable[..., Any]
 NetworkFactory = Callable[..., nn.Module]
+# A network's output: one tensor, or one per head under deep supervision (nested models).
+NetworkOutput = torch.Tensor | list[torch.Tensor]
+
+
+def each_head(
+    output: NetworkOutput, transform: Callable[[torch.Tensor], torch.Tensor]
+) -> NetworkOutput:
+    """``transform`` applied to the output, or to each head's output under deep supervision."""
+    if isinstance(output, torch.Tensor):
+        return transform(output)
+    return [transform(head) for head in output]
 
 
 @dataclass

@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 import torchvision
-from helpers import photo, train_run, write_image
+from helpers import photo, predicted_by_torch_and_onnx, train_run
 from PIL import Image
 
-from colorization.export import export
-from colorization.predict import main as predict
 from colorization.train import train
 
 
@@ -44,13 +42,7 @@ def test_predict_and_export_super_resolve_photos_of_any_size(model: str, tmp_pat
     """A UNet's exported graph holds the bicubic up-sampling it refines; RDN's its up-sampler."""
     tiles = ("task.tile_size=16", "task.tile_overlap=4")
     run = train_run(tmp_path / "run", "task=superres", f"model={model}", *tiles)
-    write_image(tmp_path / "in" / "odd.png", photo(37, 53))
-    predict([str(run), str(tmp_path / "in"), str(tmp_path / "torch")])
-    results = export(run, tmp_path / "model.onnx")
-    assert max(difference for _, difference in results) <= 1e-4
-    predict(["--onnx", str(tmp_path / "model.onnx"), str(tmp_path / "in"), str(tmp_path / "onnx")])
-    from_torch = torchvision.io.decode_image(str(tmp_path / "torch" / "odd.png")).int()
-    from_onnx = torchvision.io.decode_image(str(tmp_path / "onnx" / "odd.png")).int()
+    from_torch, from_onnx = predicted_by_torch_and_onnx(run, tmp_path, photo(37, 53))
     assert from_torch.shape == (3, 74, 106)
     assert (from_torch - from_onnx).abs().max() <= 1
 

@@ -29,7 +29,7 @@ from colorization.data.denoising.noise import checked_sigma, noisy_images
 from colorization.inference.network import TaskNetwork
 from colorization.inference.tiling import check_tiles, tiled_apply
 from colorization.metrics import ImagePSNR, image_psnr_ssim
-from colorization.tasks.base import ImageToImageTask, PreparedBatch
+from colorization.tasks.base import ImageToImageTask, PreparedBatch, each_head
 
 
 def as_channels(rgb: torch.Tensor, channels: int) -> torch.Tensor:
@@ -129,9 +129,7 @@ class DenoisingTask(ImageToImageTask):
         output = super().forward(inputs)
         if not self.hparams.residual:
             return output
-        if isinstance(output, torch.Tensor):
-            return inputs - output
-        return [inputs - head for head in output]  # deep supervision: one output per head
+        return each_head(output, lambda head: inputs - head)
 
     def inference_network(self) -> TaskNetwork:
         return DenoisingNetwork(self.net, self.hparams.residual, self.hparams.channels)

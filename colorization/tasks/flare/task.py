@@ -33,6 +33,7 @@ from colorization.tasks.base import (
     ImageToImageTask,
     OptimizerFactory,
     PreparedBatch,
+    each_head,
 )
 
 
@@ -100,9 +101,7 @@ class FlareTask(ImageToImageTask):
         output = super().forward(inputs)
         if not self.hparams.residual:
             return output
-        if isinstance(output, torch.Tensor):
-            return inputs + output
-        return [inputs + head for head in output]  # deep supervision: one output per head
+        return each_head(output, lambda head: inputs + head)
 
     def inference_network(self) -> TaskNetwork:
         network = ResidualNetwork if self.hparams.residual else TaskNetwork

@@ -36,7 +36,7 @@ from colorization.data.superres.degradation import (
 from colorization.inference.network import TaskNetwork
 from colorization.inference.tiling import check_tiles, tiled_apply
 from colorization.metrics import ImagePSNR, image_psnr_ssim
-from colorization.tasks.base import ImageToImageTask, NetworkFactory, PreparedBatch
+from colorization.tasks.base import ImageToImageTask, NetworkFactory, PreparedBatch, each_head
 
 SCALES = (2, 3, 4)
 
@@ -122,9 +122,7 @@ class SuperResTask(ImageToImageTask):
             return super().forward(inputs)
         upsampled = bicubic_upsample(inputs, self.hparams.scale)
         output = super().forward(inputs if self.upsamples_itself else upsampled)
-        if isinstance(output, torch.Tensor):
-            return upsampled + output
-        return [upsampled + head for head in output]  # deep supervision: one output per head
+        return each_head(output, lambda head: upsampled + head)
 
     def inference_network(self) -> TaskNetwork:
         if self.upsamples_itself and not self.hparams.residual:

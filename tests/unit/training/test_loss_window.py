@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader
 
 from colorization.lightning_compat import logs_this_step
 from colorization.training.loss_window import LossWindow
-from tests.unit.training.test_optimization import make_task
+from tests.unit.training.test_optimization import fit_on_photos, make_task
 
 
 def test_a_window_gives_the_sample_weighted_mean_and_starts_afresh() -> None:
@@ -41,22 +40,8 @@ class StepLosses(pl.Callback):
 def test_the_epoch_loss_is_the_mean_over_every_step(max_steps: int) -> None:
     """Logged once per logging step, the epoch's loss still counts every step, the last
     batch (a short one) and a run stopped by ``max_steps`` between logging steps included."""
-    task = make_task()
-    images = torch.randint(0, 256, (11, 3, 16, 16), dtype=torch.uint8)
-    loader = DataLoader([{"image": image} for image in images], batch_size=2)
     steps = StepLosses()
-    trainer = pl.Trainer(
-        max_epochs=1,
-        max_steps=max_steps,
-        log_every_n_steps=3,
-        callbacks=[steps],
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        accelerator="cpu",
-    )
-    trainer.fit(task, train_dataloaders=loader)
+    trainer = fit_on_photos(make_task(), 11, steps, max_steps=max_steps, log_every_n_steps=3)
     expected = sum(loss * n for loss, n in steps.losses) / sum(n for _, n in steps.losses)
     assert len(steps.losses) == (6 if max_steps < 0 else 4)
     assert trainer.callback_metrics["train/loss"].item() == pytest.approx(expected, rel=1e-5)

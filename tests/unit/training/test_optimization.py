@@ -100,23 +100,30 @@ class GradientWatch(pl.Callback):
         self.held_after_batch.append(any(p.grad is not None for p in module.parameters()))
 
 
-def test_each_optimizer_step_starts_from_fresh_gradients_and_training_ends_with_none() -> None:
-    """On a CPU the gradients are freed just before the next cycle's first backward pass (not
-    right after the step: docs/benchmark.md); accumulation still adds up within a cycle."""
-    task = make_task(accumulate_grad_batches=2)
-    images = torch.randint(0, 256, (12, 3, 16, 16), dtype=torch.uint8)
+def fit_on_photos(task, count: int, callback: pl.Callback, **trainer_options) -> pl.Trainer:
+    """One epoch of ``task`` on ``count`` random 16 px photos in batches of 2, quietly."""
+    images = torch.randint(0, 256, (count, 3, 16, 16), dtype=torch.uint8)
     loader = DataLoader([{"image": image} for image in images], batch_size=2)
-    watch = GradientWatch()
     trainer = pl.Trainer(
         max_epochs=1,
-        callbacks=[watch],
+        callbacks=[callback],
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
         accelerator="cpu",
+        **trainer_options,
     )
     trainer.fit(task, train_dataloaders=loader)
+    return trainer
+
+
+def test_each_optimizer_step_starts_from_fresh_gradients_and_training_ends_with_none() -> None:
+    """On a CPU the gradients are freed just before the next cycle's first backward pass (not
+    right after the step: docs/benchmark.md); accumulation still adds up within a cycle."""
+    task = make_task(accumulate_grad_batches=2)
+    watch = GradientWatch()
+    fit_on_photos(task, 12, watch)
     assert watch.empty_at_backward == [True, False] * 3
     assert watch.held_after_batch == [True] * 6
     assert all(p.grad is None for p in task.parameters())
