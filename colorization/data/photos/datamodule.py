@@ -76,11 +76,16 @@ class PhotoDataModule(ImageDataModule):
             return photos, self._checked_photos(hp.val_root)
         return split_photos(photos, hp.val_fraction, hp.split_seed)
 
-    def _checked_photos(self, root: str) -> list[Photo]:
-        """The usable photos under ``root``, checked before any training starts."""
+    def _checked_photos(
+        self, root: str, option: str = "data.root", whole: bool = False
+    ) -> list[Photo]:
+        """The usable photos under ``root`` (given as ``option``), checked before any training
+        starts; ``whole``: decoded at full size (else large JPEGs at a reduced scale)."""
         hp = self.hparams
-        report = scan_images(find_images(root), hp.image_size, root, hp.bad_files, hp.max_pixels)
-        return photos_from_paths(report.kept, min_side=DECODE_SIDE_PER_CROP_SIDE * hp.image_size)
+        paths = find_images(root, option)
+        report = scan_images(paths, hp.image_size, root, hp.bad_files, hp.max_pixels)
+        min_side = None if whole else DECODE_SIDE_PER_CROP_SIDE * hp.image_size
+        return photos_from_paths(report.kept, min_side=min_side)
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:
@@ -100,9 +105,8 @@ class PhotoDataModule(ImageDataModule):
         )
         self.val_set = GridViewDataset(val, hp.image_size, grid, cache)
         if hp.test_root is not None and hp.test_whole:
-            paths = find_images(hp.test_root, "data.test_root")
-            report = scan_images(paths, hp.image_size, hp.test_root, hp.bad_files, hp.max_pixels)
-            self.test_set = WholePhotos(photos_from_paths(report.kept), cache=False)  # full size
+            test = self._checked_photos(hp.test_root, "data.test_root", whole=True)
+            self.test_set = WholePhotos(test, cache=False)
         elif hp.test_root is not None:
             test = self._checked_photos(hp.test_root)
             self.test_set = GridViewDataset(test, hp.image_size, hp.val_grid or 1, cache=False)

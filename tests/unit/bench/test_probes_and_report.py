@@ -40,15 +40,19 @@ def test_timed_batches_adds_up_waiting_time() -> None:
     assert timed.wait_seconds >= 0.06
 
 
+def hold_fresh_pages(mib: int = 64) -> None:
+    """Make ``mib`` MiB of fresh pages resident for a moment, then free them (a tensor could
+    reuse memory the allocator already holds from earlier tests, and add nothing)."""
+    block = mmap.mmap(-1, mib * 2**20)
+    for start in range(0, len(block), mmap.PAGESIZE):
+        block[start] = 1
+    time.sleep(0.05)
+    block.close()
+
+
 def test_peak_memory_sees_a_temporary_allocation() -> None:
     with PeakMemory(torch.device("cpu"), interval=0.001) as memory:
-        # 64 MiB of fresh pages, written so they are resident (a tensor could reuse memory the
-        # allocator already holds from earlier tests, and add nothing to the resident set).
-        block = mmap.mmap(-1, 64 * 2**20)
-        for start in range(0, len(block), mmap.PAGESIZE):
-            block[start] = 1
-        time.sleep(0.05)
-        block.close()
+        hold_fresh_pages()
     assert 48 <= memory.peak_mib < 1024
 
 
@@ -58,11 +62,7 @@ def test_peak_memory_without_the_kernels_peak_samples_in_a_thread(monkeypatch) -
     monkeypatch.setattr(probes, "reset_peak_rss", lambda: False)
     with PeakMemory(torch.device("cpu"), interval=0.001) as memory:
         assert memory._thread is not None
-        block = mmap.mmap(-1, 64 * 2**20)
-        for start in range(0, len(block), mmap.PAGESIZE):
-            block[start] = 1
-        time.sleep(0.05)
-        block.close()
+        hold_fresh_pages()
     assert 48 <= memory.peak_mib < 1024
 
 
