@@ -10,6 +10,7 @@ the training-step options (``optimization``) and the safety net (``safety``). ``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import pytorch_lightning as pl
@@ -22,6 +23,7 @@ from colorization.hardware import (
     resolve_precision,
 )
 from colorization.lightning_compat import start_ranks_as_hydra_jobs
+from colorization.models.pretrained import weights_from_checkpoint
 
 
 def instantiate_all(group: DictConfig | None) -> list[Any]:
@@ -49,9 +51,11 @@ def build_datamodule(cfg: DictConfig) -> pl.LightningDataModule:
     return instantiate(cfg.data)
 
 
-def build_task(cfg: DictConfig, **overrides: Any) -> pl.LightningModule:
+def build_task(cfg: DictConfig, *, pretrained: bool = True, **overrides: Any) -> pl.LightningModule:
     """The task with its network, loss, optimizer, scheduler, loop options and safety net;
-    ``overrides`` replace any of the task's arguments (e.g. ``compile=False``)."""
+    ``overrides`` replace any of the task's arguments (e.g. ``compile=False``).
+    ``pretrained=False``: a checkpoint will replace the weights, so the network's pretrained
+    starting weights (``model.encoder_weights``) are neither needed nor read."""
     safety = cfg.get("safety") or {}
     guard = safety.get("loss_guard")
     arguments = {
@@ -64,7 +68,9 @@ def build_task(cfg: DictConfig, **overrides: Any) -> pl.LightningModule:
         **optimization_options(cfg),
         **overrides,
     }
-    return instantiate(cfg.task, **arguments)
+    # The network is built inside (a partial model config, completed by the task).
+    with nullcontext() if pretrained else weights_from_checkpoint():
+        return instantiate(cfg.task, **arguments)
 
 
 def trainer_config(cfg: DictConfig) -> DictConfig:

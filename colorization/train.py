@@ -54,7 +54,7 @@ def train(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule]:
         ckpt_path = starting_checkpoint(cfg, run) if training else cfg.get("ckpt_path")
         datamodule = build_datamodule(cfg)
         trainer, loggers = build_trainer(cfg, search_callbacks(cfg))
-        task = build_task(cfg)
+        task = build_task(cfg, pretrained=ckpt_path is None)
         for logger in loggers:
             logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
         if cfg.get("tune", {}).get("batch_size") and ckpt_path is None:

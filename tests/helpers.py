@@ -180,9 +180,15 @@ class RaiseInValidation(pl.Callback):
             raise RuntimeError("raised at the end of validation")
 
 
+# A tiny timm encoder (timm's own test model) for model=smp in tests: the default ResNet-34 has
+# 21 M parameters whatever model.depth is.
+TINY_ENCODER = "model.encoder=tu-test_resnet"
+
+
 def tiny(overrides: Sequence[str]) -> tuple[str, ...]:
     """:data:`TINY` for the model ``overrides`` choose (or their task's YAML does): without
-    ``model.depth`` for models without one (eccv16, siggraph17, rdn)."""
+    ``model.depth`` for models without one (eccv16, siggraph17, rdn), with a tiny encoder for
+    models that have one (smp)."""
     from colorization.config import config_dir, task_choice
 
     chosen = [o.split("=", 1)[1] for o in overrides if o.startswith("model=")]
@@ -190,9 +196,10 @@ def tiny(overrides: Sequence[str]) -> tuple[str, ...]:
     task = tasks[-1] if tasks else "colorization"
     name = chosen[-1] if chosen else task_choice(task, "model") or "unet"
     path = config_dir() / "model" / f"{name}.yaml"
-    if path.is_file() and "depth" not in OmegaConf.load(path):
+    settings = OmegaConf.load(path) if path.is_file() else {}
+    if path.is_file() and "depth" not in settings:
         return tuple(o for o in TINY if not o.startswith("model.depth="))
-    return TINY
+    return (*TINY, TINY_ENCODER) if "encoder" in settings else TINY
 
 
 def train_run(folder: Path, *overrides: str) -> Path:

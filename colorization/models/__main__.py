@@ -62,17 +62,21 @@ def zoo_table(args: argparse.Namespace) -> None:
         gflops = forward_gflops(model, torch.randn(1, cin, size, size))
         batch = torch.randn(args.batch, cin, size, size)
         ms = train_step_ms_per_image(model, batch, cout, args.steps)
-        print(f"| `{name}` | {zoo.count_parameters(model):,} | {gflops:.2f} | {ms:.0f} |")
+        library = zoo.wrapped_library(name)
+        shown = f"`{name}` ({library})" if library else f"`{name}`"
+        print(f"| {shown} | {zoo.count_parameters(model):,} | {gflops:.2f} | {ms:.0f} |")
 
 
 def reference_table() -> None:
     print("| preset | settings (3 -> 1 channels unless given) | parameters | reference |")
     print("|---|---|---:|---:|")
-    for name, (_, settings, expected) in zoo.REFERENCE_PRESETS.items():
+    for name, (model, settings, expected) in zoo.REFERENCE_PRESETS.items():
         count = zoo.count_parameters(zoo.build_reference(name))
         shown = ", ".join(f"{k}={v}" for k, v in settings.items())
         mark = "" if count == expected else "  MISMATCH"
-        print(f"| `{name}` | {shown} | {count:,} | {expected:,}{mark} |")
+        library = zoo.wrapped_library(model)
+        label = f"`{name}` (model={model}, {library})" if library else f"`{name}`"
+        print(f"| {label} | {shown} | {count:,} | {expected:,}{mark} |")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

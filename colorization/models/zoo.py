@@ -22,7 +22,8 @@ from colorization import config_dir
 # richzhang/colorization (eccv16: 1 -> 2; siggraph17: 4 -> 2, without its 529-class side head),
 # yjn870/RDN-pytorch (rdn: the paper's 16 x 8 blocks, x2, 3 -> 3), cszn/DnCNN
 # TrainingCodes/dncnn_pytorch (dncnn: DnCNN-S, 17 layers, grey; cdncnn_b: the blind colour
-# variant, 20 layers).
+# variant, 20 layers), and segmentation_models_pytorch's own ``smp.Unet("resnet34")`` (smp_unet:
+# the ResNet-34 UNet, smp's defaults).
 REFERENCE_PRESETS: dict[str, tuple[str, dict[str, Any], int]] = {
     "unet": ("unet", {"base_width": 64, "depth": 4, "upsample": "nearest"}, 34_527_041),
     "attention_unet": (
@@ -62,6 +63,7 @@ REFERENCE_PRESETS: dict[str, tuple[str, dict[str, Any], int]] = {
         {"base_width": 64, "depth": 20, "in_channels": 3, "out_channels": 3},
         669_376,
     ),
+    "smp_unet": ("smp", {"encoder": "resnet34", "depth": 5, "base_width": 16}, 24_436_369),
 }
 
 
@@ -86,6 +88,15 @@ def model_names() -> list[str]:
     """Names of every ``model=`` option (aliases left out)."""
     paths = (config_dir() / "model").glob("*.yaml")
     return sorted(path.stem for path in paths if "_target_" in OmegaConf.load(path))
+
+
+def wrapped_library(name: str) -> str | None:
+    """The library whose network ``model=<name>`` wraps (``library`` of its class), or None
+    for the networks written here. Imports the model's module."""
+    from hydra.utils import get_class
+
+    cfg = _model_config(model_aliases().get(name, name))
+    return getattr(get_class(cfg._target_), "library", None)
 
 
 def build_model(

@@ -12,7 +12,7 @@ from colorization.runs.trained import TrainedRun
 
 
 def parameters_and_gflops(run: TrainedRun) -> tuple[int, float]:
-    task = build_task(run.config, compile=False, channels_last=False).eval()
+    task = build_task(run.config, pretrained=False, compile=False, channels_last=False).eval()
     net = task.net
     parameters = sum(p.numel() for p in net.parameters())
     size = int(OmegaConf.select(run.config, "data.image_size", default=128))

@@ -122,7 +122,7 @@ def build_run_task(run: TrainedRun) -> pl.LightningModule:
             f"{shown(run.folder.root)} has no checkpoint yet (checkpoints/ is empty): train it "
             "first, or give a .ckpt file."
         )
-    return build_task(run.config)
+    return build_task(run.config, pretrained=False)
 
 
 def load_weights(run: TrainedRun, task: pl.LightningModule) -> None:

@@ -10,7 +10,6 @@ with out-of-memory re-splitting and the loss guard, is :class:`.optimization.Man
 
 from __future__ import annotations
 
-import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from torchmetrics import MeanMetric, Metric
 from colorization.inference.network import TaskNetwork
 from colorization.losses import loss_kind, loss_options
 from colorization.tasks.image_scores import ImageScoreRecorder
+from colorization.tasks.network import NetworkFactory, complete_network
 from colorization.training.clipping import ClipAlgorithm
 from colorization.training.guard import LossGuard
 from colorization.training.oom import OutOfMemoryRecovery
@@ -31,7 +31,6 @@ from colorization.training.training_state import load_training_state, save_train
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SchedulerFactory = Callable[..., Any]
-NetworkFactory = Callable[..., nn.Module]
 # A network's output: one tensor, or one per head under deep supervision (nested models).
 NetworkOutput = torch.Tensor | list[torch.Tensor]
 
@@ -52,29 +51,6 @@ class PreparedBatch:
     inputs: torch.Tensor
     target: torch.Tensor
     extras: dict[str, torch.Tensor] = field(default_factory=dict)
-
-
-def complete_network(
-    net: nn.Module | NetworkFactory, in_channels: int | None, out_channels: int | None, task: str
-) -> nn.Module:
-    """The network for a task: a ``_partial_`` model config is called with the task's channel
-    counts; a ready module is checked against them. A conflicting ``model.in_channels`` or
-    ``model.out_channels`` stops with the fix."""
-    wanted = {"in_channels": in_channels, "out_channels": out_channels}
-    if isinstance(net, nn.Module):
-        given = {name: getattr(net, name, None) for name in wanted}
-    else:
-        given = dict(getattr(net, "keywords", {})) if isinstance(net, functools.partial) else {}
-    for name, expected in wanted.items():
-        actual = given.get(name)
-        if expected is not None and actual is not None and actual != expected:
-            raise ValueError(
-                f"model.{name}={actual} but task {task} needs {expected}. "
-                f"Remove the override of model.{name} or set it to {expected}."
-            )
-    if isinstance(net, nn.Module):
-        return net
-    return net(**{name: value for name, value in wanted.items() if value is not None})
 
 
 class ImageToImageTask(ManualOptimization, ABC):
@@ -121,6 +97,9 @@ class ImageToImageTask(ManualOptimization, ABC):
     # Names of the preview panels, in order; "prediction" marks the model's output (the report's
     # side-by-side figure puts one such column per run).
     preview_titles: ClassVar[tuple[str, ...]] = ("input", "prediction", "target")
+    # The range the network's inputs are RGB in (None: they are not RGB), for networks that
+    # normalise RGB as their pretrained encoder expects (model=smp).
+    rgb_input_range: ClassVar[tuple[float, float] | None] = None
 
     def __init__(
         self,
@@ -153,7 +132,9 @@ class ImageToImageTask(ManualOptimization, ABC):
             )
         # A loss over classes of the output (ab bins) decides how many channels the network has.
         network_outputs = getattr(loss, "output_channels", out_channels)
-        net = complete_network(net, in_channels, network_outputs, type(self).__name__)
+        net = complete_network(
+            net, in_channels, network_outputs, type(self).__name__, self.rgb_input_range
+        )
         if accumulate_grad_batches < 1:
             raise ValueError(
                 f"optimization.accumulate_grad_batches must be >= 1, got {accumulate_grad_batches}."

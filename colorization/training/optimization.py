@@ -56,6 +56,7 @@ from colorization.training.distributed import (
 from colorization.training.guard import PERSISTENT_LOSS_HELP, GuardAction, LossGuard
 from colorization.training.loss_window import LossWindow
 from colorization.training.oom import OutOfMemoryRecovery
+from colorization.training.parameter_groups import build_optimizer
 from colorization.training.recovery import reload_last_good_checkpoint
 from colorization.training.verdicts import DeviceVerdicts
 from colorization.training.veto import (
@@ -109,7 +110,7 @@ class ManualOptimization(pl.LightningModule):
         return list(schedulers) if isinstance(schedulers, list) else [schedulers]
 
     def configure_optimizers(self) -> Any:
-        optimizer = self.optimizer_factory(params=self.parameters())
+        optimizer = build_optimizer(self.optimizer_factory, self, getattr(self, "net", None))
         if self.scheduler_factory is None:
             return optimizer
         # Stepped once per epoch by on_train_epoch_end.

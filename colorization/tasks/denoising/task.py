@@ -75,6 +75,7 @@ class DenoisingTask(ImageToImageTask):
 
     predicts_images = True
     preview_titles = ("noisy", "prediction", "clean")
+    rgb_input_range = (0.0, 1.0)
 
     def __init__(
         self,

@@ -35,6 +35,7 @@ from colorization.tasks.base import (
     PreparedBatch,
     each_head,
 )
+from colorization.training.parameter_groups import build_optimizer
 
 
 class ResidualNetwork(TaskNetwork):
@@ -57,6 +58,7 @@ class FlareTask(ImageToImageTask):
     object_arguments = ("discriminator", "discriminator_optimizer")
     predicts_images = True
     preview_titles = ("flared", "prediction", "clean")
+    rgb_input_range = (0.0, 1.0)
 
     def __init__(
         self,
@@ -171,7 +173,7 @@ class FlareTask(ImageToImageTask):
     def configure_optimizers(self) -> Any:
         if self.gan is None:
             return super().configure_optimizers()
-        generator = self.optimizer_factory(params=self.net.parameters())
+        generator = build_optimizer(self.optimizer_factory, self.net, self.net)
         critic = self.discriminator_optimizer(params=self.gan.parameters())
         if self.scheduler_factory is None:
             return [generator, critic]

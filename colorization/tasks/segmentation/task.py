@@ -65,6 +65,7 @@ class SegmentationTask(ImageToImageTask):
 
     loss_kinds = ("classification",)
     preview_titles = ("image", "truth", "prediction")
+    rgb_input_range = (-1.0, 1.0)
 
     def __init__(
         self,

@@ -81,6 +81,7 @@ class SuperResTask(ImageToImageTask):
     """
 
     preview_titles = ("bicubic", "prediction", "high resolution")
+    rgb_input_range = (0.0, 1.0)
 
     def __init__(
         self,
