@@ -11,11 +11,8 @@ Frozen parameters keep no gradient, and the optimizer skips parameters without o
 
 from __future__ import annotations
 
-import logging
-
 import pytorch_lightning as pl
-
-log = logging.getLogger(__name__)
+from pytorch_lightning.utilities import rank_zero_info
 
 
 class EncoderFreezing(pl.Callback):
@@ -32,8 +29,8 @@ class EncoderFreezing(pl.Callback):
             return
         if frozen:
             net.freeze_encoder()
-            log.info("Encoder frozen for the first %d epochs (freeze_encoder_epochs).", epochs)
+            rank_zero_info(f"Encoder frozen for the first {epochs} epochs (freeze_encoder_epochs).")
         else:
             net.unfreeze_encoder()
-            log.info("Encoder unfrozen at epoch %d: it trains too.", trainer.current_epoch)
+            rank_zero_info(f"Encoder unfrozen at epoch {trainer.current_epoch}: it trains too.")
         self.frozen = frozen
