@@ -30,8 +30,6 @@ _LEVEL_DECODERS = ("Unet", "UnetPlusPlus", "MAnet")
 # smp's names of this project's decoder norms (smp 0.6 cannot initialise its instance norm, and
 # has no group norm).
 _NORMS = {"batch": "batchnorm", "none": "identity"}
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def decoder_width_arguments(architecture: str, base_width: int, depth: int) -> dict[str, Any]:
@@ -54,6 +52,27 @@ def decoder_width_arguments(architecture: str, base_width: int, depth: int) -> d
             f"smp's {architecture} has no decoder width: leave model.base_width at 16."
         )
     return widths.get(architecture, {})
+
+
+def _check_encoder_name(encoder: str) -> None:
+    """An unknown encoder stops with the fix (smp raises a KeyError, timm a RuntimeError)."""
+    if encoder.startswith("tu-"):
+        import timm
+
+        if not timm.is_model(encoder.removeprefix("tu-").split(".")[0]):
+            raise ValueError(
+                f"model.encoder={encoder}: timm has no model "
+                f"{encoder.removeprefix('tu-')} (timm.list_models() lists them)."
+            )
+        return
+    from segmentation_models_pytorch.encoders import get_encoder_names
+
+    if encoder not in get_encoder_names():
+        raise ValueError(
+            f"model.encoder={encoder} is not an smp encoder: give one of "
+            "segmentation_models_pytorch.encoders.get_encoder_names() (resnet18, resnet34, "
+            "efficientnet-b0, mobilenet_v2, ...) or tu-<timm model>."
+        )
 
 
 def _accepts(architecture: type, argument: str) -> bool:
@@ -116,6 +135,8 @@ class SmpNetwork(nn.Module):
                 f"model.architecture={architecture} is not an smp architecture; choose one of "
                 f"{', '.join(known)}."
             )
+        architecture = model_class.__name__
+        _check_encoder_name(encoder)
         if not 1 <= depth <= 5:
             raise ValueError(f"model.depth (smp's encoder_depth) must be 1-5, got {depth}.")
         if base_width < 1:
@@ -211,13 +232,16 @@ class SmpNetwork(nn.Module):
         self.input_std = scale.view(1, 3, 1, 1)
 
     def _encoder_mean_std(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        if self.encoder_name.startswith("tu-"):
-            import timm
+        """timm's pretrained config for ``tu-`` encoders; ImageNet's for smp's own (every smp
+        encoder with ``imagenet`` weights was trained on ImageNet-standardised RGB)."""
+        import timm
+        from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
+        if self.encoder_name.startswith("tu-"):
             config = timm.models.get_pretrained_cfg(self.encoder_name.removeprefix("tu-"))
             if config is not None and len(config.mean) == 3:
                 return tuple(config.mean), tuple(config.std)
-        return IMAGENET_MEAN, IMAGENET_STD
+        return IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
     def parameter_groups(self) -> list[dict[str, Any]]:
         """The encoder's parameters with their learning-rate scale (none when it is 1)."""

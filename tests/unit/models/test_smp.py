@@ -9,9 +9,10 @@ import pytest
 import segmentation_models_pytorch as smp
 import torch
 from safetensors.torch import save_file
+from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
 from colorization.models.pretrained import MissingWeightsError, weights_from_checkpoint
-from colorization.models.smp import IMAGENET_MEAN, IMAGENET_STD, SmpNetwork
+from colorization.models.smp import SmpNetwork
 from colorization.models.zoo import build_model, count_parameters
 from colorization.training.parameter_groups import build_optimizer
 
@@ -52,7 +53,7 @@ def test_the_resnet34_unet_is_smps_own() -> None:
     ],
 )
 def test_other_architectures_match_smp_and_take_any_size(architecture: str, arguments) -> None:
-    ours = tiny(4, 2, architecture=architecture, depth=3)
+    ours = tiny(4, 2, architecture=architecture.lower(), depth=3)  # any case, as smp
     theirs = getattr(smp, architecture)(
         TINY_ENCODER, encoder_depth=3, encoder_weights=None, in_channels=4, classes=2, **arguments
     )
@@ -76,6 +77,8 @@ def test_upsample_and_norm_reach_the_decoder(upsample: str) -> None:
         ({"norm": "group"}, "model.norm=group is not available for smp models"),
         ({"norm": "instance"}, "model.norm=instance is not available for smp models"),
         ({"architecture": "Unett"}, "model.architecture=Unett is not an smp architecture"),
+        ({"encoder": "resnet35"}, "model.encoder=resnet35 is not an smp encoder"),
+        ({"encoder": "tu-resnett"}, "model.encoder=tu-resnett: timm has no model resnett"),
         ({"architecture": "Linknet", "base_width": 8}, "Linknet has no decoder width"),
         ({"input_normalization": "rgb"}, "auto, imagenet or none"),
         ({"encoder_lr_scale": -1.0}, "must be >= 0"),
@@ -157,8 +160,8 @@ def test_imagenet_normalisation_of_rgb_inputs_in_the_tasks_range() -> None:
         net = tiny(encoder="mobilenet_v2", encoder_weights="imagenet").eval()
     net.set_input_range((-1.0, 1.0))  # segmentation feeds RGB * 2 - 1
     rgb = torch.rand(1, 3, 32, 32)
-    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    mean = torch.tensor(IMAGENET_DEFAULT_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_DEFAULT_STD).view(1, 3, 1, 1)
     expected = net.model((rgb - mean) / std)
     assert torch.allclose(net(rgb * 2 - 1), expected, atol=1e-5)
 
