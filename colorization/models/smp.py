@@ -164,6 +164,7 @@ class SmpNetwork(nn.Module):
         if encoder_weights is not None and starting_weights_wanted():
             weights_file = locate_encoder_weights(encoder, str(encoder_weights))
             if encoder.startswith("tu-"):  # timm reads the file and adapts the first layer
+                read_state_dict(weights_file)  # a file that is no state dict stops here, named
                 arguments["pretrained_cfg_overlay"] = {"file": str(weights_file)}
         self.model = model_class(
             encoder_name=encoder,

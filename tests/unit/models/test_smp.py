@@ -106,8 +106,9 @@ def test_unknown_weights_and_missing_files_are_named(tmp_path: Path) -> None:
     with pytest.raises(MissingWeightsError, match="none.safetensors: no such file"):
         SmpNetwork(3, 1, encoder_weights=str(tmp_path / "none.safetensors"))
     (tmp_path / "bad.pth").write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="Could not read encoder weights .*bad.pth"):
-        SmpNetwork(3, 1, encoder="mobilenet_v2", encoder_weights=str(tmp_path / "bad.pth"))
+    for encoder in ("mobilenet_v2", TINY_ENCODER):
+        with pytest.raises(ValueError, match="Could not read encoder weights .*bad.pth"):
+            SmpNetwork(3, 1, encoder=encoder, encoder_weights=str(tmp_path / "bad.pth"))
 
 
 def _rgb_encoder_file(folder: Path, encoder: str = "mobilenet_v2") -> tuple[Path, dict]:
