@@ -153,6 +153,7 @@ def test_flare_removal_is_scored_on_whole_tiled_images(make_cfg, tmp_path: Path)
     assert mean == pytest.approx(metric(result, "whole_images", "", "psnr"), abs=1e-4)
 
 
+@pytest.mark.slow
 def test_a_folder_of_runs_is_evaluated_past_a_run_that_cannot_be(make_cfg, tmp_path: Path) -> None:
     """A sweep whose first run crashed before its first checkpoint: the others are evaluated,
     the broken one is listed with its reason, and the command fails."""

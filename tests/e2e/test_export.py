@@ -98,6 +98,7 @@ def test_every_zoo_model_exports_with_parity(model: str, tmp_path: Path) -> None
     assert len(results) == 2 and max(d for _, d in results) <= 1e-4
 
 
+@pytest.mark.slow
 def test_a_bin_classifier_exports_with_its_decoding(tmp_path: Path) -> None:
     """loss=ab_classification: the exported graph ends in the annealed mean and the 4x
     up-sampling of eccv16's quarter-resolution scores, so the file outputs ab like any other."""

@@ -10,7 +10,15 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+# compare_runs trains and reports runs of its own (about 12 s): with the slow tests.
+SLOW = {"compare_runs.ipynb"}
+
+
+@pytest.mark.parametrize(
+    "notebook",
+    [pytest.param(n, marks=pytest.mark.slow) if n.name in SLOW else n for n in NOTEBOOKS],
+    ids=lambda p: p.name,
+)
 def test_notebook_code_cells_run(notebook: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)  # no outputs/ here: the notebook takes its untrained branch
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from colorization.data.photos.store import PhotoStore
 from colorization.evaluate import evaluate
 from colorization.train import train
@@ -22,6 +24,7 @@ def test_a_store_trains_and_evaluate_uses_its_test_split(make_cfg, photo_store: 
     assert len(views) == counts["test"] * 4  # 2 x 2 views of each photo
 
 
+@pytest.mark.slow
 def test_the_photo_recipe_trains_a_refiner_that_predicts_and_exports(
     photo_store: Path, tmp_path: Path
 ) -> None:

@@ -143,6 +143,7 @@ def test_pruned_and_failed_trials_are_recorded_and_the_search_goes_on(tmp_path: 
     assert "pruned" in (study_folder(tmp_path / "out") / "trials.csv").read_text()
 
 
+@pytest.mark.slow
 def test_failures_in_a_row_stop_the_search_with_a_message(tmp_path: Path) -> None:
     command = prune_and_fail_command(tmp_path, "hydra.sweeper.sampler.seed=28")
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)

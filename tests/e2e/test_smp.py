@@ -77,6 +77,7 @@ def test_pretrained_fine_tuning_resume_predict_export_evaluate(tmp_path: Path, t
     assert result["metrics"]
 
 
+@pytest.mark.slow
 def test_missing_weights_stop_the_command_in_one_line(tmp_path: Path) -> None:
     import os
     import subprocess

@@ -37,7 +37,7 @@ def test_an_epoch_writes_a_preview_of_bicubic_prediction_and_truth(make_cfg, tmp
     assert grid.shape == (3, 2 * 34 + 2, 3 * 34 + 2)
 
 
-@pytest.mark.parametrize("model", ["rdn", "unet"])
+@pytest.mark.parametrize("model", ["rdn", pytest.param("unet", marks=pytest.mark.slow)])
 def test_predict_and_export_super_resolve_photos_of_any_size(model: str, tmp_path: Path) -> None:
     """A UNet's exported graph holds the bicubic up-sampling it refines; RDN's its up-sampler."""
     tiles = ("task.tile_size=16", "task.tile_overlap=4")

@@ -18,6 +18,7 @@ from colorization.runs.folder import RunFolder
 from colorization.train import train
 
 
+@pytest.mark.slow
 def test_training_with_compile_and_channels_last(make_cfg) -> None:
     """torch.compile through the real training path (inductor on CPU here, CUDA for users)."""
     trainer, task = train(

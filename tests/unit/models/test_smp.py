@@ -220,7 +220,7 @@ def _first_conv_and_head(net: SmpNetwork) -> tuple[int, int]:
 def test_every_task_sets_the_channels_smp_builds(make_cfg, overrides, channels, normalised):
     from colorization.build import build_task
 
-    cfg = make_cfg(*overrides, "model=smp", "model.encoder_weights=imagenet", tiny=False)
+    cfg = make_cfg(*overrides, "model=smp", "model.encoder_weights=imagenet")  # tiny encoder
     task = build_task(cfg, pretrained=False)  # as for a trained run: no weights read
     assert _first_conv_and_head(task.net) == channels
     assert (task.net.input_mean.numel() > 0) is normalised
