@@ -204,14 +204,22 @@ def tiny(overrides: Sequence[str]) -> tuple[str, ...]:
 
 def train_run(folder: Path, *overrides: str) -> Path:
     """Train a tiny run into ``folder`` (its config recorded as Hydra does); returns the folder."""
+    train_run_returning_task(folder, *overrides)
+    return folder
+
+
+def train_run_returning_task(
+    folder: Path, *overrides: str
+) -> tuple[pl.Trainer, pl.LightningModule]:
+    """:func:`train_run`, returning the trainer and the task it trained."""
     from colorization.config import compose
     from colorization.train import train
 
     cfg = compose([*tiny(overrides), *overrides], output_dir=folder)
-    train(cfg)
+    trainer, task = train(cfg)
     (folder / ".hydra").mkdir(exist_ok=True)
     OmegaConf.save(cfg, folder / ".hydra" / "config.yaml")
-    return folder
+    return trainer, task
 
 
 def predicted_by_torch_and_onnx(

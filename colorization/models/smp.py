@@ -4,7 +4,7 @@ encoders or timm's (``tu-<timm name>``), with ImageNet weights where the machine
 
 Iakubovskii, *Segmentation Models Pytorch* (github.com/qubvel-org/segmentation_models.pytorch);
 Wightman, *PyTorch Image Models* (github.com/huggingface/pytorch-image-models). The network is
-smp's own model (``self.model``, built by ``smp.create_model`` with the task's channels), so its
+smp's own model (``self.model``: the architecture's class, built with the task's channels), so its
 parameters and outputs are smp's; this wrapper only adds what every zoo model has here: any
 input size (padded to the encoder's stride, cropped back), the framework's ``base_width`` /
 ``depth`` / ``upsample`` / ``norm`` vocabulary, and the fine-tuning hooks the training loop and
@@ -161,20 +161,21 @@ class SmpNetwork(nn.Module):
         self.freeze_encoder_epochs = freeze_encoder_epochs
         self.encoder_lr_scale = encoder_lr_scale
         weights_file = None
+        timm_encoder = encoder.startswith("tu-")
         if encoder_weights is not None and starting_weights_wanted():
             weights_file = locate_encoder_weights(encoder, str(encoder_weights))
-            if encoder.startswith("tu-"):  # timm reads the file and adapts the first layer
+            if timm_encoder:  # timm reads the file and adapts the first layer
                 read_state_dict(weights_file)  # a file that is no state dict stops here, named
                 arguments["pretrained_cfg_overlay"] = {"file": str(weights_file)}
         self.model = model_class(
             encoder_name=encoder,
             encoder_depth=depth,
-            encoder_weights=True if weights_file and encoder.startswith("tu-") else None,
+            encoder_weights=True if weights_file and timm_encoder else None,
             in_channels=in_channels,
             classes=out_channels,
             **arguments,
         )
-        if weights_file is not None and not encoder.startswith("tu-"):
+        if weights_file is not None and not timm_encoder:
             self._load_smp_encoder(weights_file)
         self.register_buffer("input_mean", torch.zeros(0), persistent=False)
         self.register_buffer("input_std", torch.ones(0), persistent=False)
@@ -228,9 +229,8 @@ class SmpNetwork(nn.Module):
         low, high = input_range
         mean, std = torch.tensor(self._encoder_mean_std())
         # x in [low, high] -> (x01 - mean) / std, with x01 = (x - low) / (high - low)
-        scale = (high - low) * std
         self.input_mean = (low + mean * (high - low)).view(1, 3, 1, 1)
-        self.input_std = scale.view(1, 3, 1, 1)
+        self.input_std = (std * (high - low)).view(1, 3, 1, 1)
 
     def _encoder_mean_std(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
         """timm's pretrained config for ``tu-`` encoders; ImageNet's for smp's own (every smp

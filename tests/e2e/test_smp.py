@@ -9,13 +9,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import FLARE, photo, predicted_by_torch_and_onnx, tiny
-from omegaconf import OmegaConf
+from helpers import FLARE, photo, predicted_by_torch_and_onnx, train_run_returning_task
 from safetensors.torch import save_file
 
-from colorization.config import compose
 from colorization.evaluate import evaluate
-from colorization.train import train
 
 TASKS = {
     "segmentation": ("task=segmentation", "data.val_samples=2"),
@@ -35,14 +32,6 @@ def encoder_file(folder: Path) -> tuple[Path, dict[str, torch.Tensor]]:
     return folder / "test_resnet.safetensors", state
 
 
-def trained(folder: Path, overrides: tuple[str, ...]):
-    cfg = compose([*tiny(overrides), *overrides], output_dir=folder)
-    trainer, task = train(cfg)
-    (folder / ".hydra").mkdir(exist_ok=True)
-    OmegaConf.save(cfg, folder / ".hydra" / "config.yaml")
-    return trainer, task
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("task", list(TASKS))
 def test_pretrained_fine_tuning_resume_predict_export_evaluate(tmp_path: Path, task: str) -> None:
@@ -54,7 +43,7 @@ def test_pretrained_fine_tuning_resume_predict_export_evaluate(tmp_path: Path, t
         "model.encoder_lr_scale=0.1",
     )
     run = tmp_path / "run"
-    trainer, first = trained(run, (*TASKS[task], *smp))
+    trainer, first = train_run_returning_task(run, *TASKS[task], *smp)
     encoder = first.net.model.encoder.model.state_dict()
     same_shape = [k for k, v in encoder.items() if v.shape == state[k].shape]
     assert len(encoder) - len(same_shape) <= 1  # colorization's 4-channel stem, adapted by timm
@@ -64,7 +53,7 @@ def test_pretrained_fine_tuning_resume_predict_export_evaluate(tmp_path: Path, t
 
     last = run / "checkpoints" / "last.ckpt"
     again = (*TASKS[task], *smp, "trainer.max_epochs=2", f"ckpt_path={last}")
-    resumed, task_after = trained(run, again)
+    resumed, task_after = train_run_returning_task(run, *again)
     assert resumed.current_epoch == 2
     moved = task_after.net.model.encoder.model.state_dict()
     assert any(not torch.equal(moved[k], state[k]) for k in same_shape)  # trained in epoch 2
