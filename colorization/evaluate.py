@@ -19,12 +19,9 @@ let ``report`` test two runs on the same images.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import difflib
-import json
 import logging
-import math
 import sys
 import time
 from collections.abc import Sequence
@@ -39,8 +36,14 @@ from omegaconf import OmegaConf
 from colorization.build import build_datamodule, trainer_config
 from colorization.data.images import shown
 from colorization.errors import UserError, exit_on_user_error, exit_with_failures, problem_of
+from colorization.runs.evaluation_files import write_evaluation
 from colorization.runs.folder import RunFolder, find_run_folders
 from colorization.runs.lock import is_training
+from colorization.runs.published_evaluation import (
+    evaluate_published,
+    protocols_help,
+    published_protocol,
+)
 from colorization.runs.trained import TrainedRun, load_trained_task, open_run
 from colorization.tasks.image_scores import recording_image_scores
 from colorization.tasks.registry import add_task_options, task_plugins
@@ -48,7 +51,7 @@ from colorization.tasks.registry import add_task_options, task_plugins
 log = logging.getLogger(__name__)
 
 # Keys of the data config a run recorded before they existed may still be given.
-NEW_DATA_KEYS = {"data.test_root"}
+NEW_DATA_KEYS = {"data.test_root", "data.test_list"}
 _ABSENT = object()
 WRITTEN = "evaluation.json, evaluation.csv and evaluation_images.csv"
 
@@ -122,11 +125,13 @@ def evaluate(
     path: str | Path,
     overrides: Sequence[str] = (),
     out: str | Path | None = None,
+    protocol: str | None = None,
     **options: Any,
 ) -> dict[str, Any]:
-    """Evaluate the run (or checkpoint) at ``path`` with its task's protocols; ``options`` are
-    the task's evaluation options (colorization: ``hint_ratios``, ``hint_points``,
-    ``baselines``). Returns what evaluation.json holds."""
+    """Evaluate the run (or checkpoint) at ``path`` with its task's protocols, or with the
+    published ``protocol`` of its task; ``options`` are the task's evaluation options
+    (colorization: ``hint_ratios``, ``hint_points``, ``baselines``). Returns what
+    evaluation.json holds."""
     started = time.perf_counter()
     run = open_run(path)
     training = is_training(run.folder.lock)
@@ -138,6 +143,12 @@ def evaluate(
         )
     applied = apply_overrides(run, overrides)
     plugin = run.plugin
+    if protocol is not None:
+        account = evaluate_published(run, published_protocol(plugin, protocol))
+        account.update(
+            overrides=applied, provisional=training, date=_now(), seconds=_since(started)
+        )
+        return write_evaluation(account, account.pop("images"), _folder(run, out), protocol)
     known = {o.dest for p in task_plugins().values() for o in p.evaluation_options}
     unknown = sorted(set(options) - known)
     if unknown:
@@ -175,11 +186,22 @@ def evaluate(
         "metrics": rows,
         "images": len({row["index"] for row in image_rows}),
         "provisional": training,
-        "seconds": round(time.perf_counter() - started, 1),
-        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "seconds": _since(started),
+        "date": _now(),
     }
-    write(result, image_rows, Path(out) if out else run.folder.root)
-    return result
+    return write_evaluation(result, image_rows, _folder(run, out))
+
+
+def _folder(run: TrainedRun, out: str | Path | None) -> Path:
+    return Path(out) if out else run.folder.root
+
+
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 1)
+
+
+def _now() -> str:
+    return dt.datetime.now().isoformat(timespec="seconds")
 
 
 def _brief(metrics: dict[str, float], monitor: str) -> str:
@@ -189,52 +211,39 @@ def _brief(metrics: dict[str, float], monitor: str) -> str:
     return ", ".join(f"{k}={metrics[k]:.4f}" for k in shown or sorted(metrics)[:4])
 
 
-def write(result: dict[str, Any], images: list[dict[str, Any]], folder: Path) -> None:
-    """evaluation.json, evaluation.csv (a row per protocol and metric) and
-    evaluation_images.csv (a row per protocol and image: image, index, digest, a column per
-    metric; empty where an image has no score)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = RunFolder(folder)
-    paths.evaluation.write_text(json.dumps(result, indent=2) + "\n")
-    with open(paths.evaluation.with_suffix(".csv"), "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["protocol", "setting", "metric", "value"])
-        writer.writeheader()
-        writer.writerows(result["metrics"])
-    columns = ["protocol", "setting", "image", "index", "digest"]
-    columns += sorted({k for row in images for k in row} - set(columns))
-    with open(paths.evaluation_images, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(
-            {k: "" if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
-            for row in images
-        )
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m colorization.evaluate",
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=protocols_help(),
     )
     parser.add_argument(
         "run", help="a run folder (its best checkpoint), a .ckpt file in one, or a folder of runs"
     )
     parser.add_argument("overrides", nargs="*", help="key=value, e.g. data.test_root=/photos")
     add_task_options(parser, "evaluation_options")
+    parser.add_argument(
+        "--protocol",
+        metavar="NAME",
+        help="a published evaluation protocol of the run's task (listed below; docs/evaluation.md)",
+    )
     parser.add_argument("--out", help="folder for evaluation.json/.csv (default: the run folder)")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     for name in ("pytorch_lightning", "lightning_fabric"):
         logging.getLogger(name).setLevel(logging.WARNING)
     torch.set_float32_matmul_precision("high")
-    task_options = {k: v for k, v in vars(args).items() if k not in ("run", "overrides", "out")}
+    task_options = {
+        k: v for k, v in vars(args).items() if k not in ("run", "overrides", "out", "protocol")
+    }
     try:
         runs = runs_to_evaluate(Path(args.run))
         if len(runs) == 1:
-            result = evaluate(runs[0], args.overrides, args.out, **task_options)
+            result = evaluate(runs[0], args.overrides, args.out, args.protocol, **task_options)
             print(f"Wrote {WRITTEN} to {args.out or result['run']}")
             return
+        task_options["protocol"] = args.protocol
         failed = evaluate_each(runs, args.overrides, args.out, task_options)
     except Exception as error:
         exit_on_user_error(error, say_error)

@@ -187,3 +187,9 @@ class ImageDataModule(pl.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self.val_dataloader()
+
+    def whole_test_images(self) -> Dataset:
+        """The test images whole, at their own sizes (what a published evaluation protocol
+        tests when it is given no folder); by default the test set as the test loads it."""
+        self.setup("test")
+        return self.test_dataloader().dataset

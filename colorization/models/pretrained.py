@@ -56,6 +56,14 @@ def hub_cache() -> str:
     return str(constants.HF_HUB_CACHE)
 
 
+def url_weights_file(url: str) -> Path:
+    """Where weights downloaded from ``url`` are kept (torch hub's folder, which timm and
+    torchvision use alike), present or not."""
+    from timm.models._hub import get_cache_dir
+
+    return Path(get_cache_dir()) / os.path.basename(url)
+
+
 def _missing(encoder: str, weights: str, where: str) -> MissingWeightsError:
     return MissingWeightsError(
         f"model.encoder_weights={weights}: the weights of encoder {encoder} are not on this "
@@ -127,10 +135,8 @@ def _timm_weights(encoder: str, weights: str) -> Path:
         path = _cached_hub_file(config.hf_hub_id, filenames, None)
         if path is not None:
             return path
-    if config.url:  # where timm puts what it downloads from a URL (torch hub's folder)
-        from timm.models._hub import get_cache_dir
-
-        path = Path(get_cache_dir()) / os.path.basename(config.url)
+    if config.url:
+        path = url_weights_file(config.url)
         if path.is_file():
             return path
     where = f"Hugging Face cache {hub_cache()}, {config.hf_hub_id or config.url}"

@@ -31,12 +31,21 @@ def test_label(metric: str, protocol: str, setting: str) -> str:
     return f"test {metric}"
 
 
+def published_label(metric: str, protocol: str, setting: str) -> str:
+    """``flare7k g_psnr``, ``sr-benchmark psnr @x2``: a published protocol's number."""
+    return f"{protocol} {metric}" + (f" @{setting}" if setting else "")
+
+
 def test_columns(record: RunRecord) -> dict[str, float]:
-    """Test metrics from the run's evaluation.json, one column per metric and hint setting."""
+    """Test metrics from the run's evaluation.json, one column per metric and hint setting
+    (and per published protocol it was measured with)."""
     if not record.evaluation:
         return {}
+    published = record.evaluation.get("published") or {}
     return {
-        test_label(row["metric"], row["protocol"], row["setting"]): float(row["value"])
+        (published_label if row["protocol"] in published else test_label)(
+            row["metric"], row["protocol"], row["setting"]
+        ): float(row["value"])
         for row in record.evaluation.get("metrics", [])
     }
 

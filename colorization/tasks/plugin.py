@@ -24,6 +24,8 @@ from typing import Any, NoReturn
 import torch
 from omegaconf import DictConfig
 
+from colorization.tasks.published import PublishedProtocol
+
 # file-name suffix ("" for the main output) -> uint8 image (C, H, W)
 Outputs = dict[str, torch.Tensor]
 # (path of an input image, the image as uint8 RGB (3, H, W)) -> what predict writes for it
@@ -83,6 +85,8 @@ class TaskPlugin:
     evaluation_note: (the run's config) -> a sentence for ``evaluation.json`` on how it tests.
     page: ``python -m colorization.app``: (network, parsed options) -> the page's service, for a
         task the interactive page serves (None: no page).
+    published_protocols: ``evaluate --protocol NAME``: the published evaluation protocols of
+        the task (:mod:`colorization.tasks.published`), each as a paper's table measures.
     """
 
     name: str
@@ -97,6 +101,7 @@ class TaskPlugin:
     configure_evaluation: Callable[[DictConfig, Mapping[str, Any]], None] | None = None
     evaluation_note: Callable[[DictConfig], str] | None = None
     page: Callable[[Any, argparse.Namespace], Any] | None = None
+    published_protocols: tuple[PublishedProtocol, ...] = ()
 
     @property
     def class_name(self) -> str:
@@ -145,6 +150,7 @@ def tiled_task_plugin(
     task_class: str,
     tensors: str,
     inference_settings: Callable[[DictConfig], dict[str, Any]] = tiled_inference_settings,
+    published_protocols: tuple[PublishedProtocol, ...] = (),
 ) -> TaskPlugin:
     """The plugin of a task whose network maps a photo to a photo: predicted whole, in tiles,
     with the tile options."""
@@ -155,4 +161,5 @@ def tiled_task_plugin(
         inference_settings=inference_settings,
         predictor=tiled_predictor,
         predict_options=TILE_OPTIONS,
+        published_protocols=published_protocols,
     )

@@ -26,3 +26,25 @@ def test_override_values_get_their_types(override: str, expected: tuple) -> None
 def test_what_is_not_one_key_and_value_is_refused(override: str) -> None:
     with pytest.raises(UserError, match="is not key=value"):
         parsed_override(override)
+
+
+def test_a_protocol_the_task_does_not_have_lists_those_it_has() -> None:
+    from colorization.runs.published_evaluation import protocols_help, published_protocol
+    from colorization.tasks.registry import task_plugin
+
+    with pytest.raises(UserError, match="not a protocol of the flare task .*: flare7k;"):
+        published_protocol(task_plugin("flare"), "sr-benchmark")
+    assert published_protocol(task_plugin("superres"), "sr-benchmark").task == "superres"
+    listed = protocols_help()
+    for name in ("sr-benchmark", "interactive-224", "interactive-256", "flare7k"):
+        assert name in listed
+    assert "dataset-iou" in listed and "awgn-benchmark" in listed
+
+
+def test_every_published_protocol_names_its_task_papers_and_what_it_does() -> None:
+    from colorization.tasks.registry import task_plugins
+
+    for name, plugin in task_plugins().items():
+        assert plugin.published_protocols, f"{name} has no published protocol"
+        for protocol in plugin.published_protocols:
+            assert protocol.task == name and protocol.papers and len(protocol.summary) > 40

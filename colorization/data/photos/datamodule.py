@@ -111,6 +111,17 @@ class PhotoDataModule(ImageDataModule):
             test = self._checked_photos(hp.test_root)
             self.test_set = GridViewDataset(test, hp.image_size, hp.val_grid or 1, cache=False)
 
+    def whole_test_images(self) -> WholePhotos:
+        """The test photos (``test_root``, else the validation photos), whole."""
+        self.setup("test")
+        if isinstance(self.test_set, WholePhotos):
+            return self.test_set
+        if self.hparams.test_root is not None:
+            photos = self._checked_photos(self.hparams.test_root, "data.test_root", whole=True)
+        else:
+            photos = self.test_set.photos if self.test_set is not None else self.val_set.photos
+        return WholePhotos(photos, cache=False)
+
     def test_dataloader(self) -> DataLoader:
         if self.test_set is None:
             return self.val_dataloader()

@@ -1,18 +1,24 @@
 """Bicubic degradation and the Y channel, on batches, on the model's device.
 
 Low-resolution inputs are the high-resolution image down-sampled by bicubic interpolation with
-antialiasing (torch's ``F.interpolate(mode="bicubic", antialias=True)``, the kernel of PIL's
-``Image.resize(BICUBIC)``: within 2 grey levels of it, tested), then rounded to 8 bits as a
-saved LR image is. MATLAB's
-``imresize``, which made DIV2K's and the benchmark sets' LR images, differs from it slightly
-(its own kernel normalisation at the borders): numbers here are close to, not equal to, those
-papers'.
+antialiasing, then rounded to 8 bits as a saved LR image is: ``matlab`` is MATLAB's ``imresize``
+(:mod:`.matlab_resize`), which made DIV2K's and the benchmark sets' LR images, so that a model
+trained here meets the inputs the papers test with; ``torch`` is ``F.interpolate(mode="bicubic",
+antialias=True)`` (the kernel of PIL's ``Image.resize(BICUBIC)``), close to MATLAB's but not
+equal (another cubic kernel and border handling).
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 from torch.nn import functional as F
+
+from colorization.data.superres.matlab_resize import matlab_imresize, to_8bit
+
+Degradation = Literal["matlab", "torch"]
+DEGRADATIONS = ("matlab", "torch")
 
 
 def crop_to_multiple(image: torch.Tensor, scale: int) -> torch.Tensor:
@@ -21,13 +27,16 @@ def crop_to_multiple(image: torch.Tensor, scale: int) -> torch.Tensor:
     return image[..., : height - height % scale, : width - width % scale]
 
 
-def bicubic_downsample(hr: torch.Tensor, scale: int) -> torch.Tensor:
-    """RGB in [0, 1] (B, 3, H, W), sides multiples of ``scale`` -> (B, 3, H/s, W/s), 8-bit."""
+def bicubic_downsample(hr: torch.Tensor, scale: int, kernel: Degradation = "torch") -> torch.Tensor:
+    """RGB in [0, 1] (B, 3, H, W), sides multiples of ``scale`` -> (B, 3, H/s, W/s), 8-bit,
+    by MATLAB's ``imresize`` (``kernel="matlab"``) or torch's antialiased bicubic."""
+    if kernel == "matlab":
+        return to_8bit(matlab_imresize(hr, 1 / scale))
     with torch.autocast(hr.device.type, enabled=False):
         lr = F.interpolate(
             hr.float(), scale_factor=1 / scale, mode="bicubic", antialias=True, align_corners=False
         )
-    return (lr.clamp(0, 1) * 255).round() / 255
+    return to_8bit(lr)
 
 
 def bicubic_upsample(lr: torch.Tensor, scale: int) -> torch.Tensor:

@@ -2,7 +2,8 @@
 
 The task (:mod:`.task`), its network's input (:mod:`.inputs`), applying a trained network to
 photos (:mod:`.inference`, hint files: :mod:`.hint_files`), predict (:mod:`.predict`), evaluate
-(:mod:`.evaluation`) and the interactive page (:mod:`.page`); its data is
+(:mod:`.evaluation`; the papers' protocols: :mod:`.protocols`) and the interactive page
+(:mod:`.page`); its data is
 :mod:`colorization.data.colorization`."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from colorization.lazy import lazy_attributes
-from colorization.tasks.colorization import evaluation, page, predict
+from colorization.tasks.colorization import evaluation, page, predict, protocols
 from colorization.tasks.plugin import TaskPlugin
 
 
@@ -52,6 +53,7 @@ PLUGIN = TaskPlugin(
     configure_evaluation=evaluation.configure_evaluation,
     evaluation_note=evaluation.evaluation_note,
     page=page.colorization_page,
+    published_protocols=protocols.PROTOCOLS,
 )
 
 __getattr__ = lazy_attributes(

@@ -1,7 +1,8 @@
 """Denoising: a photo with white Gaussian noise -> the clean photo.
 
 The task (:mod:`.task`), predicted in tiles; evaluated at several noise levels beside classical
-denoisers (:mod:`.evaluation`); its data is :mod:`colorization.data.denoising`."""
+denoisers (:mod:`.evaluation`), or as the papers' tables are (:mod:`.protocols`); its data is
+:mod:`colorization.data.denoising`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from colorization.lazy import lazy_attributes
-from colorization.tasks.denoising import evaluation
+from colorization.tasks.denoising import evaluation, protocols
 from colorization.tasks.plugin import TILE_OPTIONS, TaskPlugin, tiled_predictor
 
 
@@ -40,6 +41,7 @@ PLUGIN = TaskPlugin(
     evaluation_protocols=evaluation.sigma_protocols,
     configure_evaluation=evaluation.configure_evaluation,
     evaluation_note=evaluation.evaluation_note,
+    published_protocols=protocols.PROTOCOLS,
 )
 
 __getattr__ = lazy_attributes(__name__, {"DenoisingTask": "colorization.tasks.denoising.task"})

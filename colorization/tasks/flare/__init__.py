@@ -1,10 +1,12 @@
 """Lens-flare removal: flared photo -> clean photo, optionally trained pix2pix-style.
 
-The task (:mod:`.task`), predicted in tiles; its data is :mod:`colorization.data.flare`."""
+The task (:mod:`.task`), predicted in tiles, measured as the Flare7K++ tables are by
+:mod:`.protocols`; its data is :mod:`colorization.data.flare`."""
 
 from __future__ import annotations
 
 from colorization.lazy import lazy_attributes
+from colorization.tasks.flare import protocols
 from colorization.tasks.plugin import tiled_task_plugin
 
 PLUGIN = tiled_task_plugin(
@@ -14,6 +16,7 @@ PLUGIN = tiled_task_plugin(
         "inputs (N, 3, H, W) float32: flared sRGB in [0, 1]; outputs (N, 3, H, W): the clean "
         "sRGB (clip to [0, 1]); any H and W, larger photos in overlapping tiles"
     ),
+    published_protocols=protocols.PROTOCOLS,
 )
 
 __getattr__ = lazy_attributes(__name__, {"FlareTask": "colorization.tasks.flare.task"})

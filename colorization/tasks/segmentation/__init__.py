@@ -1,7 +1,8 @@
 """Segmentation: RGB image -> binary or multiclass mask.
 
-The task (:mod:`.task`) and applying a trained network to photos (:mod:`.inference`); its data
-is :mod:`colorization.data.segmentation`."""
+The task (:mod:`.task`), applying a trained network to photos (:mod:`.inference`) and the
+dataset-level protocol of the benchmarks (:mod:`.protocols`); its data is
+:mod:`colorization.data.segmentation`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from colorization.lazy import lazy_attributes
 from colorization.tasks.plugin import WORKING_SIZE_OPTION, TaskPlugin
+from colorization.tasks.segmentation import protocols
 from colorization.tasks.segmentation.inference import segmentation_predictor
 
 
@@ -37,6 +39,7 @@ PLUGIN = TaskPlugin(
     inference_settings=inference_settings,
     predictor=segmentation_predictor,
     predict_options=(WORKING_SIZE_OPTION,),
+    published_protocols=protocols.PROTOCOLS,
 )
 
 __getattr__ = lazy_attributes(

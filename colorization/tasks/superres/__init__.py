@@ -1,7 +1,8 @@
 """Super-resolution: a low-resolution photo -> 2, 3 or 4 times larger.
 
 The task (:mod:`.task`), predicted in low-resolution tiles whose outputs are ``scale`` times
-larger; its data is :mod:`colorization.data.superres` and the photos."""
+larger; measured as the papers' tables are by :mod:`.protocols`; its data is
+:mod:`colorization.data.superres` and the photos."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from omegaconf import DictConfig
 
 from colorization.lazy import lazy_attributes
 from colorization.tasks.plugin import tiled_inference_settings, tiled_task_plugin
+from colorization.tasks.superres import protocols
 
 
 def inference_settings(config: DictConfig) -> dict[str, Any]:
@@ -25,6 +27,7 @@ PLUGIN = tiled_task_plugin(
         "the image at scale s (clip to [0, 1]); any H and W, larger photos in overlapping tiles"
     ),
     inference_settings=inference_settings,
+    published_protocols=protocols.PROTOCOLS,
 )
 
 __getattr__ = lazy_attributes(__name__, {"SuperResTask": "colorization.tasks.superres.task"})

@@ -1,7 +1,8 @@
 """Super-resolution: a low-resolution RGB image -> the image at ``scale`` times its size.
 
-The low-resolution input is made on the batch from the high-resolution crop (bicubic with
-antialiasing, 8-bit: :mod:`colorization.data.superres.degradation`), or comes with it from
+The low-resolution input is made on the batch from the high-resolution crop (MATLAB's bicubic
+``imresize`` by default, or torch's; 8-bit: :mod:`colorization.data.superres.degradation`), or
+comes with it from
 paired folders (``data=div2k``). A model that up-samples
 itself (one whose constructor takes ``scale``, such as RDN) gets the LR image and the scale (with
 ``residual``, the default, its output is added to the bicubic up-sampling); any other zoo model
@@ -27,6 +28,8 @@ from torchmetrics import Metric
 from torchmetrics.image import StructuralSimilarityIndexMeasure
 
 from colorization.data.superres.degradation import (
+    DEGRADATIONS,
+    Degradation,
     bicubic_downsample,
     bicubic_upsample,
     crop_to_multiple,
@@ -74,6 +77,9 @@ class SuperResTask(ImageToImageTask):
         up-sampling (it starts at the bicubic baseline and learns the detail); ``false``: it
         predicts the image itself, as the RDN paper does. Other models always refine the
         bicubic image.
+    degradation: how LR inputs are made from HR crops: ``matlab`` (MATLAB's ``imresize``, as
+        DIV2K's and the benchmarks' LR images were) or ``torch`` (its antialiased bicubic; the
+        default of runs from before 1.4, whose configs do not name one).
     tile_size / tile_overlap: LR tiles for whole-image inference (validation, test, predict);
         the overlap should cover the network's receptive field (about 25 LR pixels for the
         light RDN) so that tiles meet without seams.
@@ -89,6 +95,7 @@ class SuperResTask(ImageToImageTask):
         *args: Any,
         scale: int = 2,
         residual: bool = True,
+        degradation: Degradation = "torch",
         tile_size: int = 128,
         tile_overlap: int = 32,
         in_channels: int = 3,
@@ -99,6 +106,10 @@ class SuperResTask(ImageToImageTask):
     ) -> None:
         if scale not in SCALES:
             raise ValueError(f"task.scale must be 2, 3 or 4, got {scale}.")
+        if degradation not in DEGRADATIONS:
+            raise ValueError(
+                f"task.degradation must be {' or '.join(DEGRADATIONS)}, got {degradation!r}."
+            )
         check_tiles(tile_size, tile_overlap, "task.")
         self_upsampling = upsamples_itself(net)
         if self_upsampling and isinstance(net, nn.Module) and net.scale != scale:
@@ -147,7 +158,7 @@ class SuperResTask(ImageToImageTask):
             low = batch["low"].float() / 255
             high = high[..., : low.shape[-2] * scale, : low.shape[-1] * scale]
         else:
-            low = bicubic_downsample(high, scale)
+            low = bicubic_downsample(high, scale, self.hparams.degradation)
         extras = {"bicubic": bicubic_upsample(low, scale)}
         return PreparedBatch(inputs=low, target=high, extras=extras)
 

@@ -103,3 +103,15 @@ def test_each_image_is_scored_on_shaved_luma() -> None:
     assert perfect["ssim"].tolist() == pytest.approx([1.0] * 3)
     bicubic = task.image_scores(prepared, prepared.extras["bicubic"])
     assert bicubic["psnr"].shape == (3,) and (bicubic["psnr"] < 100).all()
+
+
+def test_training_inputs_are_matlabs_bicubic_when_the_config_says_so() -> None:
+    from colorization.data.superres.matlab_resize import matlab_imresize
+
+    task = task_for(functools.partial(UNet, base_width=4, depth=2), degradation="matlab")
+    batch = photos(size=24)
+    prepared = task.prepare_batch(batch, "train")
+    expected = matlab_imresize(batch["image"].float() / 255, 1 / 2)
+    torch.testing.assert_close(prepared.inputs, (expected.clamp(0, 1) * 255).round() / 255)
+    with pytest.raises(ValueError, match="task.degradation must be matlab or torch, got 'pil'"):
+        task_for(functools.partial(UNet, base_width=4, depth=2), degradation="pil")
