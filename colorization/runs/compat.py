@@ -39,6 +39,7 @@ ADDED_KEYS: dict[str, Any] = {
     # 0.6: fused optimizers (their state loads from the unfused ones' checkpoints).
     "optimizer.fused": True,
     "task.discriminator_optimizer.fused": True,
+    "task.degradation": "torch",  # 1.4: super-resolution's LR made by torch's bicubic before
 }
 
 

@@ -2,14 +2,15 @@
 low-resolution images of DIV2K and of every super-resolution benchmark table (Set5, Set14, B100,
 Urban100, Manga109).
 
-torch's bicubic (``F.interpolate``) differs from it in three ways that move PSNR by tenths of a
-dB: its cubic kernel has a = -0.75 where MATLAB's has a = -0.5 (Keys 1981); MATLAB widens the
-kernel by ``1 / scale`` when down-sampling (antialiasing) and renormalises the weights at each
-output pixel; and it mirrors the image at its borders. This module follows MATLAB's documented
-algorithm (``imresize``'s ``contributions``), as BasicSR's ``matlab_functions.imresize``
-(XPixelGroup/BasicSR) and Son's ``bicubic_pytorch`` do, and is tested against both to within one
-8-bit level: each dimension becomes one dense weight matrix (the borders folded into it), so a
-resize is two matrix products on the batch's device.
+MATLAB's kernel is Keys' cubic with a = -0.5, stretched by ``1 / scale`` when down-sampling
+(antialiasing), its weights renormalised at every output pixel, the image mirrored at its
+borders. torch's antialiased bicubic down-sampling (``F.interpolate(..., antialias=True)``, PIL's)
+comes close to it, but torch's bicubic up-sampling uses a = -0.75, so a bicubic baseline made
+with torch is not the one the tables list. This module follows MATLAB's documented algorithm
+(``imresize``'s ``contributions``), as BasicSR's ``matlab_functions.imresize`` (XPixelGroup/
+BasicSR) and Son's ``bicubic_pytorch`` do, and is tested against both to within one 8-bit level:
+each dimension becomes one dense weight matrix (the borders folded into it), so a resize is two
+matrix products on the batch's device.
 """
 
 from __future__ import annotations
