@@ -5,6 +5,7 @@
     python -m colorization.evaluate outputs/exp1/checkpoints/last.ckpt data.test_root=/photos/test
     python -m colorization.evaluate outputs/exp1 --hint-ratios 0 0.01 --hint-points 1 10
     python -m colorization.evaluate outputs/colorization/multiruns/<date>   # every run in it
+    python -m colorization.evaluate outputs/sr1 --protocol sr-benchmark data.test_root=/data/Set5
 
 The test set is the run's validation set (for the built-in photos: the two held out from
 training), the test split of a photo store (``data=photos``), or ``data.test_root``. Each task
@@ -13,7 +14,9 @@ densities, seeded per image, with baselines without learning on the same hints
 (``--hint-ratios``, ``--hint-points``, ``--baselines``); segmentation by Dice, IoU, pixel
 accuracy and per-class Dice; flare removal and super-resolution by PSNR/SSIM on whole images.
 Each image's scores (one row per image and protocol, the image named and its content digested)
-let ``report`` test two runs on the same images.
+let ``report`` test two runs on the same images. ``--protocol NAME`` measures instead as a
+paper's table does (a task's published protocols, listed by ``--help``; docs/evaluation.md); its
+rows join the file beside the task's own.
 """
 
 from __future__ import annotations

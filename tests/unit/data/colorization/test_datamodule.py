@@ -49,3 +49,14 @@ def test_workers_can_start_from_a_fork_server(tmp_path: Path) -> None:
     default = PhotoDataModule(**options, num_workers=0)
     default.setup("fit")
     assert default.train_dataloader().multiprocessing_context is None
+
+
+def test_whole_test_images_are_the_held_out_photos_or_the_test_folder(tmp_path: Path) -> None:
+    """What a published protocol tests without a folder of its own: photos at their sizes."""
+    held_out = PhotoDataModule(image_size=32, num_workers=0).whole_test_images()
+    assert [held_out.item_name(i) for i in range(len(held_out))] == ["chelsea", "coffee"]
+    assert held_out[0]["image"].shape == (3, 300, 451)  # scikit-image's chelsea, whole
+    write_images(tmp_path, 2, size=(48, 40))
+    whole = PhotoDataModule(image_size=32, num_workers=0, test_root=str(tmp_path))
+    images = whole.whole_test_images()
+    assert [tuple(images[i]["image"].shape) for i in range(len(images))] == [(3, 40, 48)] * 2
