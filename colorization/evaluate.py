@@ -240,6 +240,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     task_options = {
         k: v for k, v in vars(args).items() if k not in ("run", "overrides", "out", "protocol")
     }
+    given = [k for k, v in task_options.items() if v != parser.get_default(k)]
+    if args.protocol and given:
+        flags = ", ".join(f"--{k.replace('_', '-')}" for k in given)
+        parser.error(f"{flags}: a published protocol fixes its own settings; leave them out.")
     try:
         runs = runs_to_evaluate(Path(args.run))
         if len(runs) == 1:

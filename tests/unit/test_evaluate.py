@@ -48,3 +48,13 @@ def test_every_published_protocol_names_its_task_papers_and_what_it_does() -> No
         assert plugin.published_protocols, f"{name} has no published protocol"
         for protocol in plugin.published_protocols:
             assert protocol.task == name and protocol.papers and len(protocol.summary) > 40
+
+
+def test_task_options_beside_a_protocol_stop_before_anything_loads(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from colorization.evaluate import main
+
+    with pytest.raises(SystemExit):
+        main(["no_such_run", "--protocol", "interactive-224", "--hint-points", "5"])
+    assert "--hint-points: a published protocol fixes its own settings" in capsys.readouterr().err

@@ -195,3 +195,19 @@ def test_dataset_iou_differs_from_the_mean_of_images() -> None:
     assert values["iou_cell"] == pytest.approx(16 / 17)
     assert values["miou"] == pytest.approx((15 / 16 + 16 / 17) / 2)
     assert values["pixel_accuracy"] == pytest.approx(31 / 32)
+
+
+def test_flare_lpips_is_scored_where_alexnet_weights_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weights = tmp_path / "alexnet-owt-7be5be79.pth"
+    weights.touch()
+    monkeypatch.setattr(flare_protocols, "alexnet_weights", lambda: weights)
+    protocol = flare_protocols.Flare7kProtocol()
+    monkeypatch.setattr(protocol, "lpips", lambda image, truth: 0.25)
+    image = torch.full((3, 8, 8), 90, dtype=torch.uint8)
+    images = [{"input": image, "target": image, "index": 0}]
+    result = run_protocol(protocol, StubTask("input", "target"), config(), lambda: images)
+    values = {row["metric"]: row["value"] for row in result.metrics}
+    assert values["lpips"] == 0.25 and result.skipped == {}
+    assert "g_psnr" not in values and "score" not in values  # no masks, no region numbers
