@@ -35,6 +35,7 @@ from colorization.runs.lock import RunLock, follows_a_job
 from colorization.runs.record import command_line_overrides, record_start
 from colorization.runs.resume import starting_checkpoint
 from colorization.search.pruning import search_callbacks
+from colorization.tracking.runs import start_trackers
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,7 @@ def train(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule]:
         datamodule = build_datamodule(cfg)
         trainer, loggers = build_trainer(cfg, search_callbacks(cfg))
         task = build_task(cfg, pretrained=ckpt_path is None)
-        for logger in loggers:
-            logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+        start_trackers(loggers, cfg, run.trackers, resuming=ckpt_path is not None)
         if cfg.get("tune", {}).get("batch_size") and ckpt_path is None:
             find_batch_size(trainer, task, datamodule)
         if training:

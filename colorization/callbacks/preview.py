@@ -75,6 +75,8 @@ class ImagePreviewLogger(pl.Callback):
         for logger in trainer.loggers:
             if isinstance(logger, TensorBoardLogger):
                 logger.experiment.add_image("val/preview", grid, global_step=trainer.global_step)
+            elif hasattr(logger, "log_image"):  # W&B's, and the MLflow tracker's alike
+                logger.log_image(key="val/preview", images=[grid], step=trainer.global_step)
         if self.save_dir is not None:
             self.save_dir.mkdir(parents=True, exist_ok=True)
             save_image(grid, self.save_dir / f"epoch_{trainer.current_epoch:03d}.png")

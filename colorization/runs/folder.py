@@ -11,6 +11,8 @@ it again resumes; an unnamed run gets ``<log_dir>/<task>/runs/<date>_<time>``. I
     <run>/.lock                      held by the process training in it
     <run>/archive/<date>_<time>/     earlier attempts, moved there by resume=false
     <run>/tensorboard/               TensorBoard events
+    <run>/trackers.json              the MLflow / W&B run ids a resumed run continues
+    <run>/wandb/                     W&B's files (offline runs, for wandb sync)
     <run>/previews/epoch_XXX.png     validation preview grids
     <run>/history.csv                one row per validation: metrics, images/s, training time
     <run>/evaluation.json, .csv      test metrics (python -m colorization.evaluate)
@@ -50,6 +52,8 @@ class RunFolder:
         self.tensorboard = self.root / "tensorboard"
         self.previews = self.root / "previews"
         self.csv = self.root / "csv"
+        self.trackers = self.root / "trackers.json"
+        self.wandb = self.root / "wandb"
         self.epoch_history = self.root / "history.csv"
         self.evaluation = self.root / "evaluation.json"
         self.evaluation_images = self.root / "evaluation_images.csv"
@@ -73,6 +77,8 @@ class RunFolder:
             self.tensorboard,
             self.previews,
             self.csv,
+            self.trackers,
+            self.wandb,
             self.epoch_history,
             self.evaluation,
             self.evaluation.with_suffix(".csv"),

@@ -189,6 +189,16 @@ def test_a_two_process_run_continues_in_one_process(tmp_path: Path) -> None:
     assert last_state(tmp_path, "grow")["global_step"] == 64 // 8 + 64 // 4
 
 
+def test_only_rank_0_writes_to_a_tracker(tmp_path: Path) -> None:
+    from mlflow import MlflowClient
+
+    train(tmp_path, "run_name=tracked", "trainer.max_epochs=2", "logger=mlflow", *DDP)
+    client = MlflowClient(f"sqlite:///{tmp_path / 'outputs' / 'mlflow.db'}")
+    (run,) = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert run.info.run_name == "tracked" and run.data.tags["task"] == "colorization"
+    assert len(client.get_metric_history(run.info.run_id, "val/psnr")) == 2
+
+
 def test_a_multirun_of_ddp_jobs_makes_one_folder_per_job(tmp_path: Path) -> None:
     """The known Lightning + Hydra trap: each rank > 0 re-running the whole sweep."""
     train(tmp_path, "model.base_width=4,8", "trainer.max_epochs=1", *DDP, multirun=True)

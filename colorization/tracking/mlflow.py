@@ -1,0 +1,127 @@
+"""``logger=mlflow``: Lightning's MLflow logger on a real local store.
+
+By default runs go to a SQLite database and artifacts to a folder, both under ``paths.log_dir``
+(``sqlite:///outputs/mlflow.db``, ``outputs/mlartifacts``), what ``mlflow ui --backend-store-uri
+sqlite:///outputs/mlflow.db`` serves; ``tracking_uri`` points it at a server instead. On top of
+Lightning's metrics and parameters: the validation previews as images (with their step), the run
+named and tagged (:mod:`.runs`), a resumed run continuing its MLflow run, and at the end the best
+checkpoint's path as a tag (``best_checkpoint``) and, with ``log_model``, the file itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from argparse import Namespace
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning_fabric.utilities.logger import _convert_params, _flatten_dict
+from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.loggers import MLFlowLogger
+from pytorch_lightning.utilities import rank_zero_only
+
+from colorization.tracking.runs import TrackerRun, require
+
+log = logging.getLogger(__name__)
+
+SQLITE = "sqlite:///"
+PARAM_LENGTH = 250  # Lightning's MLflow logger cuts parameter values there
+
+
+def absolute_store(tracking_uri: str) -> str:
+    """A SQLite store given by a relative path as an absolute one, its folder made (a run's
+    ranks and later commands then find the same database wherever they start)."""
+    if not tracking_uri.startswith(SQLITE) or tracking_uri.startswith(SQLITE + "/"):
+        return tracking_uri
+    path = Path(tracking_uri.removeprefix(SQLITE)).expanduser().resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"{SQLITE}{path}"
+
+
+class MLflowRun(TrackerRun, MLFlowLogger):
+    """Args:
+    tracking_uri: where runs go (``sqlite:///<file>``, ``http://host:5000``, ...).
+    artifact_location: where a new experiment keeps its artifacts (previews, checkpoints).
+    log_model: attach the best checkpoint to the run at the end of training.
+    experiment_name: the MLflow experiment (``None``: the task's name).
+    """
+
+    tracker = "mlflow"
+
+    def __init__(
+        self,
+        tracking_uri: str,
+        artifact_location: str | None = None,
+        log_model: bool = False,
+        experiment_name: str | None = None,
+    ) -> None:
+        require("mlflow", "mlflow", "mlflow")
+        super().__init__(
+            experiment_name=experiment_name or "colorization",
+            tracking_uri=absolute_store(tracking_uri),
+            artifact_location=str(Path(artifact_location).resolve()) if artifact_location else None,
+            log_model=False,  # the best checkpoint is attached at the end (record_best)
+        )
+        self.attach_best = log_model
+        self.named_experiment = experiment_name is not None
+
+    def describe(self, experiment: str, run_name: str, tags: dict[str, str]) -> None:
+        if not self.named_experiment:
+            self._experiment_name = experiment
+        self._run_name = run_name
+        self.tags = {**(self.tags or {}), **tags}
+
+    def continue_run(self, tracker_id: str) -> None:
+        """Continue ``tracker_id``, or start a new run if this store does not hold it (another
+        ``tracking_uri`` than the run started with)."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            self._mlflow_client.get_run(tracker_id)
+        except MlflowException:
+            log.warning(
+                "MLflow run %s is not in %s: a new MLflow run is started.",
+                tracker_id,
+                self._tracking_uri,
+            )
+            return
+        self._run_id = tracker_id
+
+    @rank_zero_only
+    def log_hyperparams(self, params: dict[str, Any] | Namespace) -> None:
+        """Lightning's, except that a continued run keeps its parameters (MLflow's cannot
+        change): new keys are added, and a value that changed on resume (more epochs) becomes
+        the tag ``resumed.<key>``."""
+        flat = {k: str(v)[:PARAM_LENGTH] for k, v in _flatten_dict(_convert_params(params)).items()}
+        logged = self.experiment.get_run(self.run_id).data.params
+        changed = {k: v for k, v in flat.items() if k in logged and logged[k] != v}
+        super().log_hyperparams({k: v for k, v in flat.items() if k not in logged})
+        for key, value in changed.items():
+            self.experiment.set_tag(self.run_id, f"resumed.{key}", value)
+
+    def tracker_id(self) -> str | None:
+        return self.run_id
+
+    @rank_zero_only
+    def log_image(self, key: str, images: Sequence[torch.Tensor], step: int | None = None) -> None:
+        """Float images (3, H, W) in [0, 1] as MLflow images of ``key`` at ``step``."""
+        for image in images:
+            pixels = (image.detach().float().clamp(0, 1) * 255).round().to(torch.uint8)
+            array = pixels.permute(1, 2, 0).cpu().numpy()
+            self.experiment.log_image(self.run_id, array, key=key.replace("/", "_"), step=step)
+
+    def record_best_checkpoint(self, path: str) -> None:
+        self.experiment.set_tag(self.run_id, "best_checkpoint", path)
+        if self.attach_best:
+            self.experiment.log_artifact(self.run_id, path, artifact_path="best_checkpoint")
+
+    def after_save_checkpoint(self, checkpoint_callback: ModelCheckpoint) -> None:
+        self.remember_monitored(checkpoint_callback)
+
+    @rank_zero_only
+    def finalize(self, status: str = "success") -> None:
+        if status == "success" and self._initialized:
+            self.record_best()
+        super().finalize(status)

@@ -1,0 +1,135 @@
+"""What every tracker run records beyond Lightning's metrics: its name and tags, the run it
+continues when a run folder resumes, and the best checkpoint at the end.
+
+A tracker logger (:class:`TrackerRun` subclass) is named by :func:`start_trackers` before its
+run starts (the experiment after the task, the run after its folder; tags for task, model, seed,
+run folder, and the study and trial of a search); the id of its run is kept in the run folder
+(``trackers.json``), so that a resumed run continues the same tracker run instead of starting
+another. DDP: Lightning loggers write on rank 0 only, and so does this module.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.utilities import rank_zero_only
+
+from colorization.errors import UserError
+
+log = logging.getLogger(__name__)
+
+# trackers.json larger than this is not read (it holds a few ids).
+MAX_IDS_BYTES = 64 * 1024
+
+
+def require(module: str, logger: str, extra: str) -> None:
+    """Stop in one line naming the extra when a tracker's package is not installed."""
+    if importlib.util.find_spec(module) is None:
+        raise UserError(
+            f"logger={logger} needs the {module} package: pip install -e '.[{extra}]' "
+            f"(or pip install {extra}), or choose another logger."
+        )
+
+
+class TrackerRun(ABC):
+    """The part of a tracker logger this framework adds: see the module docstring. Subclasses
+    set ``tracker`` (the key in ``trackers.json``) and implement :meth:`describe`,
+    :meth:`continue_run`, :meth:`tracker_id` and :meth:`record_best_checkpoint`."""
+
+    tracker: str
+    _monitored: ModelCheckpoint | None = None
+
+    @abstractmethod
+    def describe(self, experiment: str, run_name: str, tags: dict[str, str]) -> None:
+        """Name the run and tag it (before it starts)."""
+
+    @abstractmethod
+    def continue_run(self, tracker_id: str) -> None:
+        """Log into the existing run ``tracker_id`` (before it starts)."""
+
+    @abstractmethod
+    def tracker_id(self) -> str | None:
+        """The id of the run (starting it if it has not started)."""
+
+    @abstractmethod
+    def record_best_checkpoint(self, path: str) -> None:
+        """Tag the run with the best checkpoint's path (and attach the file if asked to)."""
+
+    def remember_monitored(self, checkpoint_callback: ModelCheckpoint) -> None:
+        if checkpoint_callback.monitor:
+            self._monitored = checkpoint_callback
+
+    @rank_zero_only
+    def record_best(self) -> None:
+        best = self._monitored.best_model_path if self._monitored is not None else ""
+        if best:
+            self.record_best_checkpoint(best)
+
+
+def run_tags(cfg: DictConfig) -> dict[str, str]:
+    """Task, model, seed, run folder, and the study and trial of a search."""
+    from colorization.tasks.registry import plugin_of_config
+
+    tags = {
+        "task": plugin_of_config(cfg).name,
+        "model": str(OmegaConf.select(cfg, "model._target_", default="")).rsplit(".", 1)[-1],
+        "seed": str(cfg.get("seed")),
+        "run_folder": str(Path(cfg.paths.output_dir).resolve()),
+    }
+    study = OmegaConf.select(cfg, "search.study_name", default=None)
+    trial = OmegaConf.select(cfg, "search.trial", default=None)
+    if trial is not None:
+        tags.update(study=str(study), trial=str(trial))
+    return tags
+
+
+def run_name(cfg: DictConfig) -> str:
+    """The run folder, relative to ``paths.log_dir`` where it is under it."""
+    folder = Path(cfg.paths.output_dir).resolve()
+    try:
+        return folder.relative_to(Path(cfg.paths.log_dir).resolve()).as_posix()
+    except ValueError:
+        return folder.name
+
+
+def read_ids(path: Path) -> dict[str, str]:
+    """The tracker ids a run folder recorded (none if the file is missing or unusable)."""
+    try:
+        if path.stat().st_size > MAX_IDS_BYTES:
+            raise ValueError("too large")
+        ids = json.loads(path.read_text())
+        return {str(k): str(v) for k, v in ids.items()} if isinstance(ids, dict) else {}
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        log.warning("%s is unreadable (%s): new tracker runs are started.", path, error)
+        return {}
+
+
+def start_trackers(
+    loggers: Sequence[Any], cfg: DictConfig, ids_file: Path, resuming: bool = False
+) -> None:
+    """Name and tag the tracker runs (when ``resuming`` a run, continuing those its folder
+    recorded), log the resolved config to every logger as parameters, and record the trackers'
+    run ids."""
+    trackers = [logger for logger in loggers if isinstance(logger, TrackerRun)]
+    recorded = read_ids(ids_file) if trackers and resuming else {}
+    task = run_tags(cfg)["task"] if trackers else ""
+    for tracker in trackers:
+        tracker.describe(task, run_name(cfg), run_tags(cfg))
+        if tracker.tracker in recorded:
+            tracker.continue_run(recorded[tracker.tracker])
+    for logger in loggers:
+        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+    if trackers and rank_zero_only.rank == 0:
+        ids = {**recorded, **{t.tracker: t.tracker_id() for t in trackers}}
+        ids_file.parent.mkdir(parents=True, exist_ok=True)
+        ids_file.write_text(json.dumps({k: v for k, v in ids.items() if v}, indent=2) + "\n")

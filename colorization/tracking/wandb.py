@@ -1,0 +1,94 @@
+"""``logger=wandb``: Lightning's Weights & Biases logger, offline unless W&B is configured.
+
+Nothing reaches the network unless the user has set W&B up: ``WANDB_MODE`` (respected as it is),
+or an API key (``WANDB_API_KEY``, or ``wandb login``'s entry in ``~/.netrc``). Offline runs are
+written under the run folder (``<run>/wandb/offline-run-*``) for ``wandb sync`` later. The same
+content as ``logger=mlflow`` (:mod:`.runs`): the run named after its folder in a project named
+after the task, tags, previews, the best checkpoint (its path in the run's summary; with
+``log_model``, the file as an artifact, also offline), and a resumed run continuing the same
+W&B run id.
+"""
+
+from __future__ import annotations
+
+import netrc
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.loggers import WandbLogger
+from pytorch_lightning.utilities import rank_zero_only
+
+from colorization.tracking.runs import TrackerRun, require
+
+WANDB_HOST = "api.wandb.ai"
+
+
+def wandb_configured() -> bool:
+    """Whether the user has told W&B how to run: ``WANDB_MODE``, or an API key."""
+    if os.environ.get("WANDB_MODE") or os.environ.get("WANDB_API_KEY"):
+        return True
+    try:
+        return netrc.netrc().authenticators(WANDB_HOST) is not None
+    except (OSError, netrc.NetrcParseError):
+        return False
+
+
+class WandbRun(TrackerRun, WandbLogger):
+    """Args:
+    save_dir: the folder W&B writes under (its ``wandb/`` folder; the run folder by default).
+    project: the W&B project (``None``: the task's name).
+    log_model: attach the best checkpoint to the run at the end of training.
+    """
+
+    tracker = "wandb"
+
+    def __init__(self, save_dir: str, project: str | None = None, log_model: bool = False) -> None:
+        require("wandb", "wandb", "wandb")
+        Path(save_dir).mkdir(parents=True, exist_ok=True)
+        super().__init__(save_dir=save_dir, project=project, offline=not wandb_configured())
+        self.attach_best = log_model
+        self.named_project = project is not None
+
+    def describe(self, experiment: str, run_name: str, tags: dict[str, str]) -> None:
+        if not self.named_project:
+            self._wandb_init["project"] = self._project = experiment
+        self._wandb_init["name"] = self._name = run_name
+        self._wandb_init["tags"] = [f"{key}:{value}"[:64] for key, value in tags.items()]
+
+    def continue_run(self, tracker_id: str) -> None:
+        self._wandb_init["id"] = self._id = tracker_id
+
+    def tracker_id(self) -> str | None:
+        return self.experiment.id
+
+    def record_best_checkpoint(self, path: str) -> None:
+        self.experiment.summary["best_checkpoint"] = path
+        if self.attach_best:
+            import wandb
+
+            artifact = wandb.Artifact(f"model-{self.experiment.id}", type="model")
+            artifact.add_file(path)
+            self.experiment.log_artifact(artifact, aliases=["best"])
+
+    @rank_zero_only
+    def log_image(
+        self, key: str, images: Sequence[torch.Tensor], step: int | None = None, **kwargs: object
+    ) -> None:
+        images = [image.detach().float().cpu() for image in images]
+        super().log_image(key=key, images=images, step=step)
+
+    def after_save_checkpoint(self, checkpoint_callback: ModelCheckpoint) -> None:
+        self.remember_monitored(checkpoint_callback)
+
+    @rank_zero_only
+    def finalize(self, status: str) -> None:
+        """The best checkpoint, then the run finished (its files complete on disk)."""
+        if self._experiment is None:
+            return
+        if status == "success":
+            self.record_best()
+        self._experiment.finish(exit_code=0 if status == "success" else 1)
+        self._experiment = None
