@@ -35,6 +35,25 @@ TINY = (
     "print_config=false",
 )
 
+# Trials of a few seconds: the tiny runs, two epochs of two batches.
+TINY_TRIALS = (
+    *TINY,
+    "trainer.max_epochs=2",
+    "+trainer.limit_val_batches=1",
+    "callbacks.image_preview.num_images=2",
+    "logger=csv",
+)
+
+
+def search_command(log_dir: Path, *overrides: str) -> list[str]:
+    """``python -m colorization.train -m hparams_search=colorization_optuna`` of tiny trials
+    under ``log_dir``."""
+    import sys
+
+    search = ["-m", "hparams_search=colorization_optuna", f"paths.log_dir={log_dir}"]
+    return [sys.executable, "-m", "colorization.train", *search, *TINY_TRIALS, *overrides]
+
+
 # A small run that a test starts as a command (larger than TINY: several steps an epoch, for
 # checkpoints between steps, signals and DDP).
 SMALL_RUN = (

@@ -15,30 +15,8 @@ from pathlib import Path
 import optuna
 import pytest
 import yaml
-from helpers import TINY
+from helpers import search_command
 from optuna.trial import TrialState
-
-# Trials of a few seconds: the tiny runs of the other tests, two epochs of two batches.
-TINY_TRIALS = (
-    *TINY,
-    "trainer.max_epochs=2",
-    "+trainer.limit_val_batches=1",
-    "callbacks.image_preview.num_images=2",
-    "logger=csv",
-)
-
-
-def search_command(log_dir: Path, *overrides: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "colorization.train",
-        "-m",
-        "hparams_search=colorization_optuna",
-        f"paths.log_dir={log_dir}",
-        *TINY_TRIALS,
-        *overrides,
-    ]
 
 
 def study_folder(log_dir: Path, name: str = "colorization_optuna") -> Path:

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from helpers import TINY, train_run
+from helpers import search_command, train_run
 
 pytestmark = pytest.mark.slow  # four tiny trainings and a search of two trials, about a minute
 
@@ -58,20 +57,8 @@ def test_each_trial_of_a_search_is_an_mlflow_run_tagged_with_study_and_trial(
     tmp_path: Path,
 ) -> None:
     log_dir = tmp_path / "out"
-    command = [
-        sys.executable,
-        "-m",
-        "colorization.train",
-        "-m",
-        "hparams_search=colorization_optuna",
-        f"paths.log_dir={log_dir}",
-        *TINY,
-        "trainer.max_epochs=1",
-        "+trainer.limit_val_batches=1",
-        "callbacks.image_preview.num_images=2",
-        "logger=mlflow",
-        "hydra.sweeper.n_trials=2",
-    ]
+    command = search_command(log_dir, "trainer.max_epochs=1", "logger=mlflow")
+    command.append("hydra.sweeper.n_trials=2")
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     _, runs = mlflow_runs(log_dir)
