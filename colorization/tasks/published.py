@@ -22,6 +22,7 @@ import torch
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader, Dataset
 
+from colorization.metrics import image_psnr
 from colorization.tasks.image_scores import target_digest
 
 # () -> the run's own test images, whole, one per batch (what a protocol tests without a folder)
@@ -77,11 +78,7 @@ class PublishedProtocol(ABC):
         """The set's numbers at ``setting`` from its images' rows: each score's mean over the
         images that have it (NaN: not defined for that image, such as an empty glare mask)."""
         names = sorted({k for row in images for k in row} - {"image", "index", "digest"})
-        means = {}
-        for name in names:
-            values = [row[name] for row in images if not math.isnan(row.get(name, math.nan))]
-            means[name] = sum(values) / len(values) if values else math.nan
-        return means
+        return {name: nan_mean([row.get(name, math.nan) for row in images]) for name in names}
 
     def skipped(self) -> dict[str, str]:
         """Metrics the protocol names that could not be computed here, with the reason."""
@@ -152,6 +149,12 @@ def quantized(images: torch.Tensor) -> torch.Tensor:
     return (images.float().clamp(0, 1) * 255).round()
 
 
+def nan_mean(values: list[float]) -> float:
+    """The mean of the values that are not NaN (NaN if none is)."""
+    kept = [v for v in values if not math.isnan(v)]
+    return sum(kept) / len(kept) if kept else math.nan
+
+
 def ssim_255(preds: torch.Tensor, target: torch.Tensor) -> float:
     """SSIM of one image on the 0-255 scale (torchmetrics': Gaussian window 11, sigma 1.5, the
     constants of MATLAB's ``ssim`` and BasicSR's ``calculate_ssim``)."""
@@ -161,6 +164,15 @@ def ssim_255(preds: torch.Tensor, target: torch.Tensor) -> float:
 
 
 def psnr_255(preds: torch.Tensor, target: torch.Tensor) -> float:
-    """PSNR (dB) of one image on the 0-255 scale, capped at 100 dB (identical images)."""
-    mse = float(((preds.double() - target.double()) ** 2).mean())
-    return 100.0 if mse == 0 else min(100.0, 10 * math.log10(255.0**2 / mse))
+    """PSNR (dB) of one image (a batch of one) on the 0-255 scale, capped as the tasks' is."""
+    return float(image_psnr(preds, target, data_range=255.0))
+
+
+def psnr_ssim_255(images: Mapping[str, torch.Tensor], truth: torch.Tensor) -> dict[str, float]:
+    """``psnr<suffix>`` and ``ssim<suffix>`` on the 0-255 scale of each image of ``images``
+    (suffix -> a batch of one) against ``truth``: a model's output and its baselines'."""
+    scores = {}
+    for suffix, image in images.items():
+        scores[f"psnr{suffix}"] = psnr_255(image, truth)
+        scores[f"ssim{suffix}"] = ssim_255(image, truth)
+    return scores

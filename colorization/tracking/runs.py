@@ -122,13 +122,15 @@ def start_trackers(
     run ids."""
     trackers = [logger for logger in loggers if isinstance(logger, TrackerRun)]
     recorded = read_ids(ids_file) if trackers and resuming else {}
-    task = run_tags(cfg)["task"] if trackers else ""
+    if trackers:
+        tags, name = run_tags(cfg), run_name(cfg)
     for tracker in trackers:
-        tracker.describe(task, run_name(cfg), run_tags(cfg))
+        tracker.describe(tags["task"], name, tags)
         if tracker.tracker in recorded:
             tracker.continue_run(recorded[tracker.tracker])
+    params = OmegaConf.to_container(cfg, resolve=True)
     for logger in loggers:
-        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+        logger.log_hyperparams(params)
     if trackers and rank_zero_only.rank == 0:
         ids = {**recorded, **{t.tracker: t.tracker_id() for t in trackers}}
         ids_file.parent.mkdir(parents=True, exist_ok=True)

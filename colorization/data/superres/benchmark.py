@@ -24,7 +24,8 @@ from colorization.data.superres.degradation import bicubic_downsample, crop_to_m
 
 class MatlabDownsampled(Dataset):
     """Items ``{"image": uint8 HR (modcropped), "low": uint8 LR, "index"}`` of whole images:
-    ``images`` (a dataset of ``{"image", "index"}`` items) with LR by MATLAB's bicubic."""
+    ``images`` (a dataset of ``{"image", "index"}`` items) with LR by MATLAB's bicubic, or its
+    own ``low`` where an item has one (paired data, its HR already fitted to it)."""
 
     def __init__(self, images: Dataset, scale: int) -> None:
         self.images, self.scale = images, scale
@@ -34,6 +35,8 @@ class MatlabDownsampled(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         item = self.images[index]
+        if "low" in item:
+            return {"image": item["image"], "low": item["low"], "index": index}
         high = crop_to_multiple(item["image"], self.scale)
         if min(high.shape[-2:]) < self.scale:
             raise ValueError(f"{self.item_name(index)} is smaller than the scale {self.scale}.")

@@ -14,9 +14,8 @@ from colorization.tasks.published import (
     PublishedProtocol,
     RunTestImages,
     prediction,
-    psnr_255,
+    psnr_ssim_255,
     quantized,
-    ssim_255,
 )
 
 SIGMAS = (15, 25, 50)
@@ -52,13 +51,8 @@ class GaussianDenoisingBenchmark(PublishedProtocol):
         self, task: Any, batch: dict[str, Any], setting: str
     ) -> tuple[torch.Tensor, dict[str, float]]:
         prepared, pred = prediction(task, batch)
-        truth = quantized(prepared.target)
-        scores = {}
-        for name, image in (("", pred), ("_noisy", prepared.inputs)):
-            image = quantized(image)
-            scores[f"psnr{name}"] = psnr_255(image, truth)
-            scores[f"ssim{name}"] = ssim_255(image, truth)
-        return prepared.target, scores
+        images = {"": quantized(pred), "_noisy": quantized(prepared.inputs)}
+        return prepared.target, psnr_ssim_255(images, quantized(prepared.target))
 
     def note(self, config: DictConfig) -> str:
         seed = OmegaConf.select(config, "task.noise_seed", default=0)

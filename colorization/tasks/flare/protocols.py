@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import Dataset
 
 from colorization.data.flare.flare7k import Flare7kTestSet, region_masks
+from colorization.metrics import MAX_DB
 from colorization.tasks.published import (
     PublishedProtocol,
     RunTestImages,
@@ -31,7 +34,7 @@ def region_psnr(image: torch.Tensor, truth: torch.Tensor, weight: torch.Tensor) 
         return math.nan
     error = float((((image.double() - truth.double()) * weight.double()) ** 2).sum())
     mse = error / (image.shape[-3] * area)
-    return 100.0 if mse == 0 else min(100.0, 10 * math.log10(255.0**2 / mse))
+    return MAX_DB if mse == 0 else min(MAX_DB, 10 * math.log10(255.0**2 / mse))
 
 
 def alexnet_weights() -> Path:
@@ -56,13 +59,21 @@ class Flare7kProtocol(PublishedProtocol):
 
     def __init__(self) -> None:
         self._lpips: Any = None
+        self._measure_lpips = False
+
+    @contextlib.contextmanager
+    def applied(self, task: Any, setting: str) -> Iterator[None]:
+        """Whether LPIPS is measured, looked up once for the run (its weights on disk)."""
+        self._measure_lpips = not self.skipped()
+        yield
 
     def skipped(self) -> dict[str, str]:
-        if alexnet_weights().is_file():
+        weights = alexnet_weights()
+        if weights.is_file():
             return {}
         return {
-            "lpips": f"AlexNet's weights are not in {alexnet_weights().parent} and cannot be "
-            "downloaded here: put alexnet-owt-7be5be79.pth there to measure it"
+            "lpips": f"AlexNet's weights are not in {weights.parent} and cannot be "
+            f"downloaded here: put {weights.name} there to measure it"
         }
 
     def test_set(self, config: DictConfig, run_test_images: RunTestImages) -> Dataset:
@@ -89,7 +100,7 @@ class Flare7kProtocol(PublishedProtocol):
             "psnr": psnr_255(image, truth),
             "ssim": float(structural_similarity(*as_numpy, channel_axis=2, data_range=255)),
         }
-        if not self.skipped():
+        if self._measure_lpips:
             scores["lpips"] = self.lpips(image, truth)
         if "mask" in batch:
             for region, weight in region_masks(batch["mask"][0]).items():

@@ -17,7 +17,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import Dataset
 
-from colorization.tasks.published import PublishedProtocol, RunTestImages, prediction
+from colorization.tasks.published import PublishedProtocol, RunTestImages, nan_mean, prediction
 
 
 def confusion_matrix(
@@ -40,11 +40,6 @@ def class_scores(confusion: torch.Tensor) -> tuple[list[float], list[float]]:
     iou = torch.where(union > 0, hits / union.clamp(min=1), math.nan)
     dice = torch.where(union > 0, 2 * hits / (true + predicted).clamp(min=1), math.nan)
     return iou.tolist(), dice.tolist()
-
-
-def nan_mean(values: list[float]) -> float:
-    kept = [v for v in values if not math.isnan(v)]
-    return sum(kept) / len(kept) if kept else math.nan
 
 
 class DatasetIoU(PublishedProtocol):

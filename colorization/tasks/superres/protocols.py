@@ -15,20 +15,22 @@ from colorization.tasks.published import (
     PublishedProtocol,
     RunTestImages,
     prediction,
-    psnr_255,
+    psnr_ssim_255,
     quantized,
-    ssim_255,
 )
 
 
+def shaved_y(image: torch.Tensor, border: int) -> torch.Tensor:
+    """The Y channel (BT.601, 0-255, not rounded) of an image's 0-255 levels with ``border``
+    pixels shaved, as BasicSR's ``calculate_psnr`` / ``calculate_ssim`` with ``test_y_channel``
+    and ``crop_border`` read it."""
+    return shave(rgb_to_y(image / 255) * 255, border)
+
+
 def y_scores(image: torch.Tensor, truth: torch.Tensor, border: int) -> tuple[float, float]:
-    """(PSNR, SSIM) on the 8-bit Y channel (BT.601) with ``border`` pixels shaved: the 0-255
-    levels of each RGB image, their luma (not rounded), as BasicSR's ``calculate_psnr`` /
-    ``calculate_ssim`` with ``test_y_channel`` and ``crop_border`` (SSIM: Gaussian window 11,
-    sigma 1.5, constants for 0-255)."""
-    image_y = shave(rgb_to_y(image / 255) * 255, border)
-    truth_y = shave(rgb_to_y(truth / 255) * 255, border)
-    return psnr_255(image_y, truth_y), ssim_255(image_y, truth_y)
+    """(PSNR, SSIM) of the 8-bit ``image`` against ``truth`` on their shaved Y channels."""
+    scores = psnr_ssim_255({"": shaved_y(image, border)}, shaved_y(truth, border))
+    return scores["psnr"], scores["ssim"]
 
 
 class SuperResolutionBenchmark(PublishedProtocol):
@@ -50,22 +52,18 @@ class SuperResolutionBenchmark(PublishedProtocol):
         root = OmegaConf.select(config, "data.test_root", default=None)
         if root is not None:
             return benchmark_set(root, scale)
-        images = run_test_images()
-        first = images[0] if len(images) else {}  # type: ignore[arg-type]
-        return images if "low" in first else MatlabDownsampled(images, scale)
+        return MatlabDownsampled(run_test_images(), scale)  # paired data keeps its own LR
 
     def score(
         self, task: Any, batch: dict[str, Any], setting: str
     ) -> tuple[torch.Tensor, dict[str, float]]:
         scale = int(task.hparams.scale)
         prepared, pred = prediction(task, batch)
-        truth = quantized(prepared.target)
         bicubic = matlab_imresize(prepared.inputs, scale)
-        scores = {}
-        for name, image in (("", pred), ("_bicubic", bicubic)):
-            psnr, ssim = y_scores(quantized(image), truth, scale)
-            scores[f"psnr{name}"], scores[f"ssim{name}"] = psnr, ssim
-        return prepared.target, scores
+        images = {"": pred, "_bicubic": bicubic}
+        images = {suffix: shaved_y(quantized(image), scale) for suffix, image in images.items()}
+        truth = shaved_y(quantized(prepared.target), scale)
+        return prepared.target, psnr_ssim_255(images, truth)
 
     def note(self, config: DictConfig) -> str:
         root = OmegaConf.select(config, "data.test_root", default=None)

@@ -58,3 +58,10 @@ def test_a_missing_folder_or_lr_partner_stops_naming_it(tmp_path: Path) -> None:
     save(tmp_path / "LR_bicubic" / "X2" / "babyx2.png", 6, 6)
     with pytest.raises(FileNotFoundError, match="bird.png: no birdx2"):
         benchmark_set(tmp_path, 2)
+
+
+def test_paired_items_keep_their_own_lr_images() -> None:
+    high = torch.randint(0, 256, (3, 12, 10), dtype=torch.uint8)
+    low = torch.randint(0, 256, (3, 6, 5), dtype=torch.uint8)
+    item = MatlabDownsampled([{"image": high, "low": low, "index": 0}], 2)[0]
+    assert item["low"] is low and item["image"] is high
