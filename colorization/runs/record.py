@@ -23,6 +23,7 @@ from colorization.data.base import LOADING_SETTINGS
 from colorization.errors import RunError
 from colorization.runs.compat import ADDED_KEYS, same_target
 from colorization.runs.folder import RunFolder
+from colorization.runs.trust import read_recorded_config
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def check_resumable(run: RunFolder, cfg: DictConfig) -> None:
     run recorded."""
     if not run.config.is_file():
         return
-    differences = config_differences(OmegaConf.load(run.config), cfg)
+    differences = config_differences(read_recorded_config(run.config), cfg)
     if not differences:
         return
     shown = "\n".join(f"  {key}: {old!r} -> {new!r}" for key, old, new in differences[:20])

@@ -18,7 +18,7 @@ from colorization.inference.network import TorchNetwork
 from colorization.inference.spec import InferenceSpec
 from colorization.runs.compat import upgrade
 from colorization.runs.folder import RunFolder
-from colorization.runs.trust import check_trusted
+from colorization.runs.trust import DamagedRunError, check_trusted, read_recorded_config
 from colorization.tasks.plugin import TaskPlugin
 from colorization.tasks.registry import plugin_of_config
 
@@ -77,9 +77,14 @@ def run_config(folder: RunFolder) -> DictConfig:
     """The config a run recorded, its ``paths.output_dir`` (recorded as
     ``${hydra:runtime.output_dir}``) set to the folder the run is in now, outside Hydra; a
     config of an earlier version as this one reads it (:mod:`colorization.runs.compat`)."""
-    config = upgrade(OmegaConf.load(folder.config))
-    check_trusted(config, folder.config)
+    config = upgrade(read_recorded_config(folder.config))
     OmegaConf.update(config, "paths.output_dir", str(folder.root), force_add=True)
+    check_trusted(config, folder.config)
+    if not OmegaConf.select(config, "task._target_"):
+        raise DamagedRunError(
+            f"{shown(folder.config)} records no task (task._target_ is missing): the run folder "
+            "is damaged or was not written by the train command; give a run folder it wrote."
+        )
     return config
 
 

@@ -13,6 +13,7 @@ from colorization.runs.folder import RunFolder
 from colorization.runs.trained import run_config
 from colorization.runs.trust import (
     TRUST_VARIABLE,
+    DamagedRunError,
     UntrustedRunError,
     is_trusted,
     shipped_targets,
@@ -106,3 +107,82 @@ def test_a_command_on_such_a_folder_says_so_in_one_line(make_cfg, tmp_path: Path
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "model._target_=shutil.copy" in result.stderr.strip().splitlines()[-1]
     assert not victim.exists()
+
+
+def write_run_config(tmp_path: Path, text: str | bytes) -> RunFolder:
+    folder = RunFolder(tmp_path / "run")
+    folder.config.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        folder.config.write_bytes(text)
+    else:
+        folder.config.write_text(text)
+    return folder
+
+
+def planted(make_cfg, tmp_path: Path, **values: object) -> RunFolder:
+    """A real recorded config with ``values`` (dotted key -> raw YAML value) added."""
+    cfg = make_cfg()
+    for key, value in values.items():
+        OmegaConf.update(cfg, key, value, force_add=True, merge=False)
+    return write_run_config(tmp_path, OmegaConf.to_yaml(cfg))
+
+
+@pytest.mark.parametrize(
+    ("model", "resolver"),
+    [
+        ("${oc.create:${payload_str}}", "oc.create"),
+        ("${oc.decode:${payload_str}}", "oc.decode"),
+        ("${oc.select:nowhere,{_target_: shutil.copy}}", "dict literal"),
+        ("${oc.env:HOME}", "oc.env"),
+    ],
+)
+def test_a_resolver_that_builds_a_node_or_reads_the_environment_is_refused(
+    make_cfg, tmp_path: Path, model: str, resolver: str
+) -> None:
+    """OmegaConf's oc.create / oc.decode make a node (``_target_`` included) from a string
+    only when the config is resolved, after the targets written in it were checked."""
+    victim = tmp_path / "pwned.txt"
+    payload = f"{{_target_: shutil.copy, _args_: [{__file__}, {victim}]}}"
+    folder = planted(make_cfg, tmp_path, model=model, payload_str=payload)
+    with pytest.raises(UntrustedRunError, match=rf"config.yaml: model calls .*{resolver}"):
+        run_config(folder)
+    assert not victim.exists()
+
+
+def test_a_target_reached_by_a_plain_interpolation_is_refused(make_cfg, tmp_path: Path) -> None:
+    folder = planted(make_cfg, tmp_path, **{"model._target_": "${payload}", "payload": "os.system"})
+    with pytest.raises(UntrustedRunError, match=r"model._target_="):
+        run_config(folder)
+
+
+def test_the_resolvers_of_the_shipped_configs_pass(make_cfg, tmp_path: Path) -> None:
+    folder = planted(make_cfg, tmp_path, **{"loss.ignore_index": "${oc.select:task.nothing,null}"})
+    assert run_config(folder).loss.ignore_index is None
+
+
+def test_trusted_modules_are_matched_by_whole_names(make_cfg, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv(TRUST_VARIABLE, "sh")
+    assert not is_trusted("shutil.copy")
+    assert is_trusted("sh.Command")
+    monkeypatch.setenv(TRUST_VARIABLE, "mylab.nets")
+    assert is_trusted("mylab.nets.MyUNet") and not is_trusted("mylab.netsx.Evil")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (b"model: \xff\xfe\n", "is not UTF-8"),
+        ("model: !!python/object/apply:os.system [ls]\n", "is no YAML a run records"),
+        ("model: [unclosed\n", "is no YAML a run records"),
+        ("", "is empty"),
+        ("- a list\n", "no mapping"),
+        ("model: {_target_: colorization.models.unet.UNet}\n", "records no task"),
+    ],
+)
+def test_a_damaged_run_config_stops_in_one_line_naming_it(
+    tmp_path: Path, text: str | bytes, problem: str
+) -> None:
+    folder = write_run_config(tmp_path, text)
+    with pytest.raises(DamagedRunError, match=rf"config.yaml.*{problem}") as raised:
+        run_config(folder)
+    assert "\n" not in str(raised.value)
