@@ -15,7 +15,7 @@ from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf
 
 from colorization import CONFIG_NAME, config_dir
-from colorization.runs.folder import run_dir
+from colorization.runs.folder import register_run_resolvers
 
 
 def main_choice(group: str) -> str | None:
@@ -38,11 +38,6 @@ def task_choice(task: str, group: str) -> str | None:
     return main_choice(group)
 
 
-def slug(name: str) -> str:
-    """Metric name to a file-name-safe tag: ``val/psnr`` -> ``val_psnr``."""
-    return str(name).replace("/", "_")
-
-
 def register_resolvers() -> None:
     """The OmegaConf resolvers the configs use, and the config of the Optuna sweeper
     (``hydra/sweeper=colorization_optuna``). Called where a config is composed or read (the
@@ -52,9 +47,7 @@ def register_resolvers() -> None:
     that namespace from the scan (setuptools' import hook lists no modules), so the sweeper's
     config is stored here; its class is registered by the train command, which sweeps.
     """
-    for name, function in (("slug", slug), ("run_dir", run_dir)):
-        if not OmegaConf.has_resolver(name):
-            OmegaConf.register_new_resolver(name, function)
+    register_run_resolvers()
     importlib.import_module("hydra_plugins.colorization_optuna.config")
 
 

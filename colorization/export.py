@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import io
 import sys
+import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -114,8 +115,10 @@ def export(
         raise IsADirectoryError(f"output: {shown(output)} is a folder; give a file name.")
     network = trained_network(checkpoint)
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    try:
+    # Written in a new private folder beside the output and renamed over it: whole or not at
+    # all, and a link planted at the output's name is replaced, never written through.
+    with tempfile.TemporaryDirectory(dir=output.parent, prefix=".export-") as scratch:
+        partial = Path(scratch) / output.name
         write_onnx(network, partial, shown(checkpoint), opset)
         results = parity(network, partial)
         worst = max(difference for _, difference in results)
@@ -125,8 +128,6 @@ def export(
                 f"{shown(output)} was not written."
             )
         partial.replace(output)
-    finally:
-        partial.unlink(missing_ok=True)
     return results
 
 

@@ -18,6 +18,8 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 
+from colorization.writing import replacing
+
 
 def read_history(path: str | Path) -> list[dict[str, str]]:
     """The rows of a history file (empty if there is none)."""
@@ -114,9 +116,7 @@ class EpochHistory(pl.Callback):
         for row in self.rows:
             columns += [c for c in row if c not in columns]
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_suffix(".csv.partial")
-        with open(partial, "w", newline="") as handle:
+        with replacing(self.path, newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
             writer.writerows(self.rows)
-        partial.replace(self.path)

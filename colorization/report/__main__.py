@@ -37,6 +37,7 @@ from colorization.report.tables import (
     markdown,
     write_csv,
 )
+from colorization.writing import write_text
 
 log = logging.getLogger("colorization.report")
 
@@ -78,9 +79,9 @@ def report(
             )
     verdicts = verdicts_against_first(order, comparisons)
     write_csv(rows, folder / "leaderboard.csv")
-    (folder / "leaderboard.md").write_text(markdown(rows, columns, broken, verdicts))
+    write_text(folder / "leaderboard.md", markdown(rows, columns, broken, verdicts))
     write_csv(comparisons, folder / "comparisons.csv")
-    (folder / "comparisons.md").write_text(comparisons_markdown(comparisons))
+    write_text(folder / "comparisons.md", comparisons_markdown(comparisons))
     curves(order, folder / "curves.png")
     figures = [("Validation curves (mean over seeds, 95 % band)", "curves.png")]
     compared = [c.first for c in order if c.first.run.checkpoint is not None]

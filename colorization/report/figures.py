@@ -19,6 +19,7 @@ from colorization.report.collect import RunRecord  # noqa: E402
 from colorization.report.configurations import Configuration  # noqa: E402
 from colorization.report.statistics import t_interval  # noqa: E402
 from colorization.runs.trained import load_trained_task  # noqa: E402
+from colorization.writing import replacing
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ def curves(configurations: list[Configuration], path: Path) -> None:
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    with replacing(path, "wb") as handle:
+        figure.savefig(handle, format="png", dpi=110)
     plt.close(figure)
 
 
@@ -93,7 +95,8 @@ def side_by_side(
             axes[row][col].imshow(panel[row].permute(1, 2, 0).clamp(0, 1).numpy())
             axes[row][col].axis("off")
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    with replacing(path, "wb") as handle:
+        figure.savefig(handle, format="png", dpi=110)
     plt.close(figure)
     return names
 

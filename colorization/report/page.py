@@ -9,6 +9,7 @@ from pathlib import Path
 
 from colorization.report.collect import RunRecord
 from colorization.report.tables import COMPARISONS_NOTE, Table
+from colorization.writing import write_text
 
 
 def html_table(table: Table) -> str:
@@ -69,5 +70,5 @@ Full table: <a href="leaderboard.csv">leaderboard.csv</a>,
 </body></html>
 """
     path = folder / "index.html"
-    path.write_text(page)
+    write_text(path, page)
     return path

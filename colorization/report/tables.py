@@ -15,6 +15,7 @@ from colorization.report.collect import RunRecord, config_value
 from colorization.report.configurations import Configuration
 from colorization.report.cost import parameters_and_gflops
 from colorization.report.statistics import decimals_for, t_interval
+from colorization.writing import replacing
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
     columns: list[str] = []
     for row in rows:
         columns += [c for c in row if c not in columns]
-    with open(path, "w", newline="") as handle:
+    with replacing(path, newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from colorization.runs.folder import RunFolder
+from colorization.writing import replacing, write_text
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +69,13 @@ def write_evaluation(
     if accounts:
         merged["published"] = accounts
     images = [row for row in previous_images if row.get("protocol") in keep] + list(images)
-    paths.evaluation.write_text(json.dumps(merged, indent=2) + "\n")
-    with open(paths.evaluation.with_suffix(".csv"), "w", newline="") as handle:
+    write_text(paths.evaluation, json.dumps(merged, indent=2) + "\n")
+    with replacing(paths.evaluation.with_suffix(".csv"), newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["protocol", "setting", "metric", "value"])
         writer.writeheader()
         writer.writerows(_plain(row) for row in merged["metrics"])
     columns = FIXED_COLUMNS + sorted({k for row in images for k in row} - set(FIXED_COLUMNS))
-    with open(paths.evaluation_images, "w", newline="") as handle:
+    with replacing(paths.evaluation_images, newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(_plain(row) for row in images)

@@ -34,6 +34,21 @@ def run_dir(log_dir: str, run_name: str | None, task: str, timestamp: str) -> st
     return f"{log_dir}/{task}/runs/{timestamp}"
 
 
+def slug(name: str) -> str:
+    """Metric name to a file-name-safe tag (checkpoint names): ``val/psnr`` -> ``val_psnr``."""
+    return str(name).replace("/", "_")
+
+
+def register_run_resolvers() -> None:
+    """The resolvers the configs use to name a run's folder and files (``run_dir``, ``slug``);
+    called where a config is composed or read, never at import."""
+    from omegaconf import OmegaConf
+
+    for name, function in (("slug", slug), ("run_dir", run_dir)):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, function)
+
+
 CONFIG_FILE = Path(".hydra", "config.yaml")  # what makes a folder a run folder
 
 

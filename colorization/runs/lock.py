@@ -118,8 +118,12 @@ class RunLock:
             except FileExistsError:
                 self._take_over_or_refuse()
                 continue
-            with os.fdopen(descriptor, "w") as handle:
-                json.dump(self._describe(), handle)
+            try:
+                with os.fdopen(descriptor, "w") as handle:
+                    json.dump(self._describe(), handle)
+            except OSError as error:  # a full disk: no empty lock is left behind
+                self.path.unlink(missing_ok=True)
+                raise OSError(error.errno, error.strerror, str(self.path)) from error
             self.held = True
             return
         raise RunError(f"Could not take the lock {self.path}: other processes keep taking it.")

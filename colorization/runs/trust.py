@@ -30,6 +30,7 @@ from colorization import config_dir
 from colorization.data.images import shown
 from colorization.errors import UserError
 from colorization.runs.compat import config_targets, moved_target
+from colorization.runs.folder import register_run_resolvers
 
 TRUST_VARIABLE = "COLORIZATION_TRUSTED_TARGETS"
 
@@ -184,6 +185,7 @@ def check_trusted(config: DictConfig, source: Path) -> None:
 def _resolved_untrusted_targets(config: DictConfig, source: Path) -> list[tuple[str, str]]:
     """:func:`untrusted_targets` of the config as it will be built (its interpolations
     resolved, with the resolvers :func:`refused_resolvers` let through)."""
+    register_run_resolvers()
     try:
         resolved = OmegaConf.create(OmegaConf.to_container(config, resolve=True))
     except OmegaConfBaseException as error:

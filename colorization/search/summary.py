@@ -18,6 +18,7 @@ from optuna.trial import TrialState
 
 from colorization.search.space import SearchSpace
 from colorization.search.study import REASON_ATTR, RUN_DIR_ATTR
+from colorization.writing import replacing, write_text
 
 
 def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
@@ -141,7 +142,7 @@ def write_summary(
     columns: list[str] = []
     for row in rows:
         columns += [c for c in row if c not in columns]
-    with open(folder / "trials.csv", "w", newline="") as handle:
+    with replacing(folder / "trials.csv", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
@@ -157,5 +158,5 @@ def write_summary(
             retrain=command,
             reseed=reseed or [],
         )
-    (folder / "best.yaml").write_text(yaml.safe_dump(best, sort_keys=False))
+    write_text(folder / "best.yaml", yaml.safe_dump(best, sort_keys=False))
     return best

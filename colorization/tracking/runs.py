@@ -23,6 +23,7 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.utilities import rank_zero_only
 
 from colorization.errors import UserError
+from colorization.writing import write_text
 
 log = logging.getLogger(__name__)
 
@@ -134,4 +135,4 @@ def start_trackers(
     if trackers and rank_zero_only.rank == 0:
         ids = {**recorded, **{t.tracker: t.tracker_id() for t in trackers}}
         ids_file.parent.mkdir(parents=True, exist_ok=True)
-        ids_file.write_text(json.dumps({k: v for k, v in ids.items() if v}, indent=2) + "\n")
+        write_text(ids_file, json.dumps({k: v for k, v in ids.items() if v}, indent=2) + "\n")

@@ -79,7 +79,8 @@ def test_report_compares_two_models_and_lists_a_broken_run(make_cfg, tmp_path: P
     assert row["verdict"] == "not paired" and "model=AttentionUNet: not evaluated" in row["note"]
     # the command writes the report all the same, names the damaged run and fails
     command = run_cli(str(runs), "--out", str(tmp_path / "again"), "--images", "1")
-    assert command.returncode == 1 and (tmp_path / "again" / "index.html").is_file()
+    assert command.returncode == 1, command.stderr[-3000:]
+    assert (tmp_path / "again" / "index.html").is_file()
     assert "1 runs could not be read:\n  broken: unreadable config" in command.stderr
 
     # one labelled column per configuration between the inputs and the truth

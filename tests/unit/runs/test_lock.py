@@ -72,3 +72,19 @@ def test_a_requeued_slurm_job_takes_over_its_own_lock(tmp_path: Path, monkeypatc
     lock.write_text(json.dumps({"pid": 1, "host": "node-a", "slurm_job": "777"}))
     with pytest.raises(RunError, match="another host"):
         RunLock(lock).acquire()
+
+
+def test_a_full_disk_leaves_no_empty_lock_and_names_the_folder(tmp_path: Path, monkeypatch) -> None:
+    import errno
+
+    from colorization.errors import user_error
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(json, "dump", full)
+    lock = RunLock(tmp_path / "run" / ".lock")
+    with pytest.raises(OSError) as raised:
+        lock.acquire()
+    assert not lock.path.exists() and not lock.held
+    assert str(user_error(raised.value)).startswith(f"Cannot write to {tmp_path / 'run'} (")
