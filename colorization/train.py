@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from contextlib import nullcontext
 from typing import Any
 
@@ -29,7 +30,7 @@ from colorization.config import (
 )
 from colorization.errors import exit_on_user_error
 from colorization.lightning_compat import ddp_launch_scope, shut_down_fit_loaders
-from colorization.runs.folder import RunFolder
+from colorization.runs.folder import RunFolder, check_run_name
 from colorization.runs.interrupt import GracefulStop, exit_with_launcher
 from colorization.runs.lock import RunLock, follows_a_job
 from colorization.runs.record import command_line_overrides, record_start
@@ -131,11 +132,26 @@ def main() -> float | None:
 
     from hydra_plugins.colorization_optuna.sweeper import OptunaStudySweeper
 
+    check_command_line(sys.argv[1:])
     register_resolvers()
     Plugins.instance().register(OptunaStudySweeper)  # hydra/sweeper=colorization_optuna
     return hydra.main(version_base="1.3", config_path=str(config_dir()), config_name=CONFIG_NAME)(
         job
     )()
+
+
+def check_command_line(arguments: list[str]) -> None:
+    """What must be refused before Hydra creates the run folder: a ``run_name`` that is no name
+    (Hydra resolves the folder before :func:`job` runs)."""
+    for argument in arguments:
+        key, _, value = argument.lstrip("+~").partition("=")
+        if key == "run_name" and value not in ("", "null"):
+            try:
+                check_run_name(value)
+            except ValueError as error:
+                exit_on_user_error(
+                    error, lambda message: print(f"error: {message}", file=sys.stderr)
+                )
 
 
 def job(cfg: DictConfig) -> float | None:

@@ -152,6 +152,8 @@ class LastCheckpoint(SafeModelCheckpoint):
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load a checkpoint with torch's safe unpickler and check it is a training checkpoint."""
     state = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state, dict):
+        raise ValueError(f"not a training checkpoint (it holds a {type(state).__name__})")
     missing = {"state_dict", "global_step", "epoch"} - set(state)
     if missing:
         raise ValueError(f"not a training checkpoint (missing {', '.join(sorted(missing))})")

@@ -27,10 +27,23 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def check_run_name(run_name: object) -> str:
+    """``run_name`` if it is a name: one folder inside ``paths.log_dir`` (no ``..``, no separator,
+    not absolute, no leading dot), else one line saying what to give instead."""
+    name = str(run_name)
+    if name in (".", "..") or name.startswith(".") or "/" in name or "\\" in name or "\0" in name:
+        raise ValueError(
+            f"Invalid config: run_name={name} is no name (it would leave or hide in "
+            "paths.log_dir): give a plain folder name such as run_name=exp1; to write elsewhere, "
+            "set paths.log_dir."
+        )
+    return name
+
+
 def run_dir(log_dir: str, run_name: str | None, task: str, timestamp: str) -> str:
     """The run folder Hydra creates (the ``run_dir`` resolver in ``conf/hydra/default.yaml``)."""
     if run_name:
-        return f"{log_dir}/{run_name}"
+        return f"{log_dir}/{check_run_name(run_name)}"
     return f"{log_dir}/{task}/runs/{timestamp}"
 
 

@@ -83,29 +83,55 @@ def _same(key: str, old: Any, new: Any) -> bool:
     return same_target(old, new) if key.endswith("._target_") else old == new
 
 
-def check_resumable(run: RunFolder, cfg: DictConfig) -> None:
+def check_resumable(run: RunFolder, cfg: DictConfig, given_checkpoint: bool = False) -> None:
     """Stop, before anything is touched, if ``cfg`` is another experiment than the one the
-    run recorded."""
+    run recorded (``given_checkpoint``: the run is that of ``ckpt_path=``, whose advice
+    differs)."""
     if not run.config.is_file():
         return
     differences = config_differences(read_recorded_config(run.config), cfg)
     if not differences:
         return
+    differences = _without_consequences(differences)
     shown = "\n".join(f"  {key}: {old!r} -> {new!r}" for key, old, new in differences[:20])
     more = f"\n  ... and {len(differences) - 20} more" if len(differences) > 20 else ""
+    if given_checkpoint:
+        advice = (
+            f"Give the run's own configuration (its overrides are in {run.overrides}) to "
+            "continue it, or leave ckpt_path out to train this configuration from scratch."
+        )
+    else:
+        advice = (
+            "Either give this experiment its own run (run_name=<another name>), or start this "
+            f"run over with resume=false (its checkpoints and logs move to {run.archive}/"
+            "<date>_<time>/)."
+        )
     raise RunError(
         f"{run.root} was trained with another configuration (recorded in {run.config}):\n"
-        f"{shown}{more}\nResuming it would not continue that run. Either give this experiment "
-        f"its own run (run_name=<another name>), or start this run over with resume=false (its "
-        f"checkpoints and logs move to {run.archive}/<date>_<time>/)."
+        f"{shown}{more}\nResuming it would not continue that run. {advice}"
     )
 
 
+def _without_consequences(differences: list[tuple[str, Any, Any]]) -> list[tuple[str, Any, Any]]:
+    """The differences less the keys a changed ``_target_`` brings or drops with it (another
+    model has other arguments): they follow from the class, and listing each one as
+    ``(absent)`` hides the change that matters."""
+    changed = [key[: -len("_target_")] for key, _, _ in differences if key.endswith("._target_")]
+    missing = "(absent)"
+    return [
+        (key, old, new)
+        for key, old, new in differences
+        if key.endswith("._target_")
+        or not (missing in (old, new) and any(key.startswith(group) for group in changed))
+    ]
+
+
 def archive(run: RunFolder) -> Path | None:
-    """Move a run's checkpoints, config and logs into ``<run>/archive/<date>_<time>/``."""
-    present = [path for path in run.archived_parts if path.exists()]
-    if not present:
+    """Move a run's checkpoints, config and logs into ``<run>/archive/<date>_<time>/``; a
+    folder that is no run (no recorded config) is left as it is."""
+    if not run.config.is_file():  # not a run's folder: nothing of it is the run's to move
         return None
+    present = [path for path in run.archived_parts if path.exists()]
     target = run.archive / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     target.mkdir(parents=True, exist_ok=False)
     for path in present:

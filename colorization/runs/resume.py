@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
 
-from colorization.callbacks.checkpoint import PARTIAL_SUFFIX, newest_checkpoint
+from colorization.callbacks.checkpoint import PARTIAL_SUFFIX, load_checkpoint, newest_checkpoint
+from colorization.data.images import shown
 from colorization.runs.folder import RunFolder
 from colorization.runs.lock import follows_a_job, pid_is_running
 from colorization.runs.record import archive, check_resumable
@@ -49,13 +51,34 @@ def _left_behind(partial: Path) -> bool:
     return pid != os.getpid() and not pid_is_running(pid)
 
 
+def check_checkpoint_file(path: Path) -> None:
+    """Stop in one line, naming ``ckpt_path``, unless it is a training checkpoint that loads
+    (not a folder, a truncated file, a pickle of something else)."""
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"ckpt_path={shown(path)} is no file: give a .ckpt that training wrote "
+            "(<run>/checkpoints/last.ckpt), or leave ckpt_path out."
+        )
+    try:
+        load_checkpoint(path)
+    except pickle.UnpicklingError:
+        reason = "it holds objects torch's safe loader does not read: no training checkpoint"
+    except Exception as error:  # a truncated zip, another file: many types
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0].split(". ")[0]
+        raise ValueError(
+            f"ckpt_path={shown(path)} does not load ({reason}): give a .ckpt that training wrote "
+            "(<run>/checkpoints/last.ckpt), or leave ckpt_path out."
+        ) from None
+
+
 def starting_checkpoint(cfg: DictConfig, run: RunFolder) -> str | None:
     """The checkpoint this training starts from, after checking it may: ``ckpt_path`` if given;
     for a named run its newest checkpoint, if its recorded config is compatible (else a
     :class:`~colorization.runs.record.RunError` before anything is touched); none for a fresh
     run, or with ``resume=false``, which first moves the earlier attempt aside."""
     if cfg.get("ckpt_path") is not None:
-        check_resumable(RunFolder.of_checkpoint(cfg.ckpt_path), cfg)
+        check_checkpoint_file(Path(cfg.ckpt_path))
+        check_resumable(RunFolder.of_checkpoint(cfg.ckpt_path), cfg, given_checkpoint=True)
         return str(cfg.ckpt_path)
     if not cfg.get("run_name"):
         return None
