@@ -68,9 +68,10 @@ class GivenPairs(Dataset):
     """A set's own HR / LR pairs: ``{"image": uint8 HR (modcropped), "low": uint8 LR}``."""
 
     def __init__(self, root: Path, scale: int) -> None:
-        from colorization.data.superres.div2k import div2k_pairs  # its DataModule: Lightning
+        from colorization.data.superres.div2k import check_resolution_pairs, div2k_pairs
 
         self.pairs, self.scale = div2k_pairs(root, scale), scale
+        check_resolution_pairs(self.pairs, scale, min_size=0)  # headers, before any score
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -78,7 +79,7 @@ class GivenPairs(Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         pair = self.pairs[index]
         low = load_rgb(pair.low)
-        high = load_rgb(pair.high)[..., : low.shape[-2] * self.scale, : low.shape[-1] * self.scale]
+        high = crop_to_multiple(load_rgb(pair.high), self.scale)
         if tuple(high.shape[-2:]) != (low.shape[-2] * self.scale, low.shape[-1] * self.scale):
             raise ValueError(
                 f"{shown(pair.low)} is not {shown(pair.high)}'s size / {self.scale}: re-make it "

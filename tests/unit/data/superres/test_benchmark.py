@@ -65,3 +65,20 @@ def test_paired_items_keep_their_own_lr_images() -> None:
     low = torch.randint(0, 256, (3, 6, 5), dtype=torch.uint8)
     item = MatlabDownsampled([{"image": high, "low": low, "index": 0}], 2)[0]
     assert item["low"] is low and item["image"] is high
+
+
+def test_lr_images_that_are_not_hr_over_the_scale_are_refused_before_any_score(
+    tmp_path: Path,
+) -> None:
+    """A 40x30 LR for a 96x80 HR at x2 was once scored against HR's top-left 80x60 crop."""
+    save(tmp_path / "HR" / "baby.png", 80, 96)
+    save(tmp_path / "LR_bicubic" / "X2" / "babyx2.png", 30, 40)
+    with pytest.raises(ValueError, match=r"babyx2.png \(40, 30\), for baby.png \(96, 80\)"):
+        benchmark_set(tmp_path, 2)
+
+
+def test_an_odd_hr_image_pairs_with_the_lr_of_its_modcrop(tmp_path: Path) -> None:
+    save(tmp_path / "HR" / "baby.png", 13, 11)
+    save(tmp_path / "LR_bicubic" / "X2" / "babyx2.png", 6, 5)
+    item = benchmark_set(tmp_path, 2)[0]
+    assert item["image"].shape == (3, 12, 10) and item["low"].shape == (3, 6, 5)
