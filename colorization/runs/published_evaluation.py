@@ -43,14 +43,23 @@ def evaluate_published(run: TrainedRun, protocol: PublishedProtocol) -> dict[str
         log.info("%s %s %s: %.4f", protocol.name, row["setting"], row["metric"], row["value"])
     for metric, reason in result.skipped.items():
         log.warning("%s: %s is not measured: %s", protocol.name, metric, reason)
+    comparable = protocol.anchors
+    if result.left_out:
+        names = ", ".join(sorted(result.left_out)[:5])
+        comparable = (
+            f"not comparable: {len(result.left_out)} test images were left out ({names}), so "
+            f"the set is not the one the published numbers ({protocol.anchors}) were measured on"
+        )
+        log.warning("%s: %s.", protocol.name, comparable)
     return {
         "checkpoint": str(run.checkpoint),
         "task": run.plugin.name,
         "test_set": OmegaConf.select(run.config, "data.test_root") or "the run's test images",
         "protocol_note": protocol.note(run.config),
         "papers": protocol.papers,
-        "comparable_with": protocol.anchors,
+        "comparable_with": comparable,
         "skipped": result.skipped,
+        "left_out_images": result.left_out,
         "metrics": result.metrics,
         "images": result.images,
     }

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 from omegaconf import DictConfig
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset, default_collate
 
 from colorization.metrics import image_psnr
 from colorization.tasks.image_scores import target_digest
@@ -37,6 +37,7 @@ class ProtocolResult:
     metrics: list[dict[str, Any]] = field(default_factory=list)
     images: list[dict[str, Any]] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    left_out: dict[str, str] = field(default_factory=dict)  # test image -> why it is not scored
 
 
 class PublishedProtocol(ABC):
@@ -95,8 +96,17 @@ def protocol_device(config: DictConfig) -> torch.device:
     return torch.device("cuda" if cuda else "cpu")
 
 
-def _batches(dataset: Dataset) -> Iterator[dict[str, Any]]:
-    yield from DataLoader(dataset, batch_size=1, shuffle=False, num_workers=0)
+def _batches(dataset: Dataset, left_out: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """The test images one per batch; one that does not load (a file damaged after the header
+    check) is recorded in ``left_out`` and skipped, never replaced by another."""
+    name_of = getattr(dataset, "item_name", None)
+    for index in range(len(dataset)):  # type: ignore[arg-type]
+        try:
+            item = dataset[index]
+        except ValueError as error:
+            left_out[name_of(index) if name_of else f"#{index}"] = str(error)
+            continue
+        yield default_collate([item])
 
 
 def run_protocol(
@@ -114,10 +124,11 @@ def run_protocol(
     task.to(device).eval()
     name_of = getattr(dataset, "item_name", None)
     result = ProtocolResult(skipped=protocol.skipped())
+    result.left_out.update(getattr(dataset, "left_out", None) or {})
     for setting in protocol.settings(config):
         rows = []
         with torch.no_grad(), protocol.applied(task, setting):
-            for position, batch in enumerate(_batches(dataset)):
+            for position, batch in enumerate(_batches(dataset, result.left_out)):
                 batch = _to(batch, device)
                 index = int(batch["index"][0]) if "index" in batch else position
                 target, scores = protocol.score(task, batch, setting)

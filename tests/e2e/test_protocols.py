@@ -98,3 +98,15 @@ def test_the_other_tasks_on_their_run_test_images_and_an_image_list(tmp_path: Pa
     evaluate(runs["denoising"], protocol="awgn-benchmark")
     rows = protocol_rows(runs["denoising"], "awgn-benchmark")
     assert rows[("sigma 15", "psnr_noisy")] > rows[("sigma 50", "psnr_noisy")]
+    account = json.loads((runs["denoising"] / "evaluation.json").read_text())["published"]
+    assert account["awgn-benchmark"]["left_out_images"] == {}
+    assert account["awgn-benchmark"]["comparable_with"].startswith("CBSD68")
+    # a test folder with unusable files: what was left out is recorded, the claim withdrawn
+    good = write_images(tmp_path / "cbsd", 2, (40, 40))
+    truncated = tmp_path / "cbsd" / "truncated.png"
+    truncated.write_bytes(good[0].read_bytes()[:200])
+    Image.new("RGB", (1, 1)).save(tmp_path / "cbsd" / "tiny.png")
+    evaluate(runs["denoising"], [f"data.test_root={tmp_path / 'cbsd'}"], protocol="awgn-benchmark")
+    account = json.loads((runs["denoising"] / "evaluation.json").read_text())["published"]
+    assert set(account["awgn-benchmark"]["left_out_images"]) == {"truncated.png", "tiny.png"}
+    assert account["awgn-benchmark"]["comparable_with"].startswith("not comparable: 2 test")

@@ -152,7 +152,20 @@ class GridViewDataset(_PhotoDataset):
 
 class WholePhotos(_PhotoDataset):
     """Every photo whole, at its own size (a benchmark test set, as papers test): items
-    ``{"image": uint8 (3, H, W), "index": int}`` whose sizes differ, so one per batch."""
+    ``{"image": uint8 (3, H, W), "index": int}`` whose sizes differ, so one per batch.
+
+    A benchmark must not score one photo in another's place: a photo that fails to decode
+    raises (``ValueError`` naming it), and ``left_out`` lists the files the header check
+    already left out (name -> reason), so that an evaluation can say what it did not test."""
+
+    def __init__(
+        self, photos: Sequence[Photo], cache: bool, left_out: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(photos, cache)
+        self.left_out = dict(left_out or {})
+
+    def _decode(self, index: int) -> torch.Tensor:
+        return self.photos[index].load()
 
     def __len__(self) -> int:
         return len(self.photos)

@@ -77,13 +77,20 @@ class PhotoDataModule(ImageDataModule):
         return split_photos(photos, hp.val_fraction, hp.split_seed)
 
     def _checked_photos(
-        self, root: str, option: str = "data.root", whole: bool = False
+        self,
+        root: str,
+        option: str = "data.root",
+        whole: bool = False,
+        left_out: dict[str, str] | None = None,
     ) -> list[Photo]:
         """The usable photos under ``root`` (given as ``option``), checked before any training
-        starts; ``whole``: decoded at full size (else large JPEGs at a reduced scale)."""
+        starts; ``whole``: decoded at full size (else large JPEGs at a reduced scale);
+        ``left_out`` gets the files left out and why."""
         hp = self.hparams
         paths = find_images(root, option)
         report = scan_images(paths, hp.image_size, root, hp.bad_files, hp.max_pixels)
+        if left_out is not None:
+            left_out.update({c.path.name: c.problem for c in report.by_outcome("skipped")})
         min_side = None if whole else DECODE_SIDE_PER_CROP_SIDE * hp.image_size
         return photos_from_paths(report.kept, min_side=min_side)
 
@@ -105,8 +112,9 @@ class PhotoDataModule(ImageDataModule):
         )
         self.val_set = GridViewDataset(val, hp.image_size, grid, cache)
         if hp.test_root is not None and hp.test_whole:
-            test = self._checked_photos(hp.test_root, "data.test_root", whole=True)
-            self.test_set = WholePhotos(test, cache=False)
+            left_out: dict[str, str] = {}
+            test = self._checked_photos(hp.test_root, "data.test_root", True, left_out)
+            self.test_set = WholePhotos(test, cache=False, left_out=left_out)
         elif hp.test_root is not None:
             test = self._checked_photos(hp.test_root)
             self.test_set = GridViewDataset(test, hp.image_size, hp.val_grid or 1, cache=False)
@@ -116,11 +124,12 @@ class PhotoDataModule(ImageDataModule):
         self.setup("test")
         if isinstance(self.test_set, WholePhotos):
             return self.test_set
+        left_out: dict[str, str] = {}
         if self.hparams.test_root is not None:
-            photos = self._checked_photos(self.hparams.test_root, "data.test_root", whole=True)
+            photos = self._checked_photos(self.hparams.test_root, "data.test_root", True, left_out)
         else:
             photos = self.test_set.photos if self.test_set is not None else self.val_set.photos
-        return WholePhotos(photos, cache=False)
+        return WholePhotos(photos, cache=False, left_out=left_out)
 
     def test_dataloader(self) -> DataLoader:
         if self.test_set is None:

@@ -211,3 +211,26 @@ def test_flare_lpips_is_scored_where_alexnet_weights_are(
     values = {row["metric"]: row["value"] for row in result.metrics}
     assert values["lpips"] == 0.25 and result.skipped == {}
     assert "g_psnr" not in values and "score" not in values  # no masks, no region numbers
+
+
+def test_images_left_out_are_recorded_and_none_is_scored_in_anothers_place() -> None:
+    """A benchmark's account says which test images it did not score: those the header check
+    left out (``left_out``) and one that fails to decode later (never replaced by another)."""
+
+    class Images(list):
+        left_out = {"tiny.png": "too small: 1x1 < 64"}
+
+        def __getitem__(self, index: int) -> Any:
+            if index == 1:
+                raise ValueError("b.png: truncated")
+            return super().__getitem__(index)
+
+        def item_name(self, index: int) -> str:
+            return "abc"[index] + ".png"
+
+    grey = torch.full((3, 16, 16), 128, dtype=torch.uint8)
+    images = Images([{"image": grey, "index": i} for i in range(3)])
+    task = DenoisingTask(nn.Conv2d(3, 3, 1), nn.MSELoss(), torch.optim.Adam)
+    result = run_protocol(GaussianDenoisingBenchmark(), task, config(), lambda: images)
+    assert result.left_out == {"tiny.png": "too small: 1x1 < 64", "b.png": "b.png: truncated"}
+    assert {row["image"] for row in result.images} == {"a.png", "c.png"}
