@@ -37,6 +37,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
 from colorization.build import build_datamodule, trainer_config
+from colorization.callbacks.history import read_history
 from colorization.data.images import shown
 from colorization.errors import UserError, exit_on_user_error, exit_with_failures, problem_of
 from colorization.runs.evaluation_files import write_evaluation
@@ -149,7 +150,11 @@ def evaluate(
     if protocol is not None:
         account = evaluate_published(run, published_protocol(plugin, protocol))
         account.update(
-            overrides=applied, provisional=training, date=_now(), seconds=_since(started)
+            overrides=applied,
+            provisional=training,
+            history_rows=len(read_history(run.folder.epoch_history)),
+            date=_now(),
+            seconds=_since(started),
         )
         return write_evaluation(account, account.pop("images"), _folder(run, out), protocol)
     known = {o.dest for p in task_plugins().values() for o in p.evaluation_options}
@@ -189,6 +194,7 @@ def evaluate(
         "metrics": rows,
         "images": len({row["index"] for row in image_rows}),
         "provisional": training,
+        "history_rows": len(read_history(run.folder.epoch_history)),  # report: is it stale?
         "seconds": _since(started),
         "date": _now(),
     }

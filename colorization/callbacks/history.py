@@ -22,12 +22,15 @@ from colorization.writing import replacing
 
 
 def read_history(path: str | Path) -> list[dict[str, str]]:
-    """The rows of a history file (empty if there is none)."""
+    """The rows of a history file (empty if there is none); a ValueError naming a damaged one."""
     path = Path(path)
     if not path.is_file():
         return []
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise ValueError(f"{path}: no UTF-8 CSV text ({error})") from None
 
 
 def batch_images(batch: Any) -> int:

@@ -24,6 +24,7 @@ from colorization.report.collect import collect
 from colorization.report.configurations import (
     compare_configurations,
     group_configurations,
+    leave_out_repeated_seeds,
     verdicts_against_first,
 )
 from colorization.report.figures import curves, side_by_side
@@ -56,6 +57,7 @@ def report(
             f"No runs under {', '.join(shown(f) for f in folders)}: a run folder holds "
             ".hydra/config.yaml (e.g. outputs/colorization/multiruns/<date>/0)."
         )
+    leave_out_repeated_seeds(records)
     ok = [r for r in records if r.ok]
     broken = [r for r in records if not r.ok]
     for record in broken:

@@ -49,6 +49,7 @@ SEED_KEY = "seed"
 # evaluation_images.csv larger than this is not read (about 500,000 rows; parsed, they take
 # about ten times as much memory).
 MAX_IMAGE_SCORES_BYTES = 64 * 2**20
+_EXTRA, _MISSING = "\0extra", "\0missing"  # csv.DictReader's marks of a line's cells
 
 # (protocol, setting) -> (image name, index, digest) -> metric -> value
 ImageScores = dict[tuple[str, str], dict[tuple[str, str, str], dict[str, float]]]
@@ -122,18 +123,25 @@ class RunRecord:
 
 
 def read_image_scores(path: Path) -> ImageScores:
-    """evaluation_images.csv as nested dicts; a ValueError names what is wrong with it."""
+    """evaluation_images.csv as nested dicts; a ValueError names what is wrong with it (a text
+    cell, a cut or overlong line, an image listed twice for one protocol and setting): a
+    damaged file is listed as damaged, never read as runs tested on different images."""
     if path.stat().st_size > MAX_IMAGE_SCORES_BYTES:
         raise ValueError(f"larger than {MAX_IMAGE_SCORES_BYTES // 2**20} MiB")
     scores: ImageScores = {}
     with open(path, newline="", encoding="utf-8", errors="replace") as handle:
-        reader = csv.DictReader(handle)
+        reader = csv.DictReader(handle, restkey=_EXTRA, restval=_MISSING)
         fixed = {"protocol", "setting", "image", "index", "digest"}
         if not fixed <= set(reader.fieldnames or ()):
             raise ValueError(
                 f"its header lacks {', '.join(sorted(fixed - set(reader.fieldnames or ())))}"
             )
-        for number, row in enumerate(reader, start=2):
+        for row in reader:
+            number = reader.line_num
+            if _EXTRA in row or _MISSING in row.values():
+                raise ValueError(f"line {number} has another number of cells than the header")
+            if not row["index"].isdigit():
+                raise ValueError(f"line {number}, index: {row['index'][:20]!r} is no number")
             values = {}
             for metric in set(row) - fixed:
                 text = row[metric]
@@ -144,7 +152,13 @@ def read_image_scores(path: Path) -> ImageScores:
                         f"line {number}, {metric}: {str(text)[:20]!r} is no number"
                     ) from None
             image = (row["image"], row["index"], row["digest"])
-            scores.setdefault((row["protocol"], row["setting"]), {})[image] = values
+            setting = scores.setdefault((row["protocol"], row["setting"]), {})
+            if image in setting:
+                raise ValueError(
+                    f"line {number} lists {row['image']} ({row['protocol']} "
+                    f"{row['setting']}) a second time"
+                )
+            setting[image] = values
     return scores
 
 
@@ -176,7 +190,7 @@ def read_run(folder: Path, name: str) -> RunRecord:
         except ValueError as error:
             record.problem = f"unreadable evaluation.json ({error})"
             return record
-        record.evaluation_state = evaluation_state(record.evaluation, paths)
+        record.evaluation_state = evaluation_state(record.evaluation, paths, record.history)
         if paths.evaluation_images.is_file():
             try:
                 record.image_scores = read_image_scores(paths.evaluation_images)
@@ -190,11 +204,20 @@ def read_run(folder: Path, name: str) -> RunRecord:
     return record
 
 
-def evaluation_state(evaluation: dict[str, Any], paths: RunFolder) -> str:
+def evaluation_state(
+    evaluation: dict[str, Any], paths: RunFolder, history: list[dict[str, str]]
+) -> str:
     """ "provisional" for a test of a run that was training (its checkpoint may be mid-epoch),
-    "stale" for one older than the run's last validation (it trained on since), else ""."""
+    "stale" for one older than the run's last validation (it trained on since), else "".
+
+    Judged by content: the validations history.csv held when the test ran (``history_rows``
+    in evaluation.json), not by file times, which a copy (``cp -r``) changes. A test recorded
+    before 1.5 has no count: its file times are all there is."""
     if evaluation.get("provisional"):
         return "provisional"
+    tested_after = evaluation.get("history_rows")
+    if isinstance(tested_after, int):
+        return "stale" if len(history) > tested_after else ""
     history = paths.epoch_history
     if history.is_file() and history.stat().st_mtime > paths.evaluation.stat().st_mtime:
         return "stale"
@@ -292,7 +315,8 @@ def config_value(record: RunRecord, key: str) -> str:
     flat = record.flat_config
     if key in flat:
         try:
-            return f"{float(flat[key]):.4g}" if "." in flat[key] or "e" in flat[key] else flat[key]
+            # the shortest text that reads back as the same number: 0.001 and 0.0010001 differ
+            return str(float(flat[key])) if "." in flat[key] or "e" in flat[key] else flat[key]
         except ValueError:
             return flat[key]
     target = flat.get(f"{key}._target_")

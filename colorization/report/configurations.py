@@ -47,6 +47,20 @@ class Configuration:
         return [r.seed for r in self.runs]
 
 
+def leave_out_repeated_seeds(records: list[RunRecord]) -> None:
+    """A run of a configuration and seed that another run already has (a copied run folder, or
+    the same run trained twice) is no further sample: it is left out, naming the run kept, so
+    two copies never read as two seeds with a zero-width interval."""
+    kept: dict[tuple[Any, str], RunRecord] = {}
+    for record in sorted((r for r in records if r.ok), key=lambda r: r.name):
+        first = kept.setdefault((record.configuration, record.seed), record)
+        if first is not record:
+            record.problem = (
+                f"the same configuration and seed ({record.seed or 'none'}) as {first.name}, a "
+                "copy or a repeat: counted once"
+            )
+
+
 def group_configurations(records: list[RunRecord]) -> tuple[list[Configuration], list[str]]:
     """The readable runs grouped by configuration, in the order first seen, and the config keys
     that tell the configurations apart (their labels: ``model=UNet, optimizer.lr=0.001``; with

@@ -88,8 +88,8 @@ def leaderboard(
                 "seeds": len(configuration.runs),
                 "params (M)": None if parameters is None else parameters / 1e6,
                 "GFLOPs": gflops,
-                "best epoch": statistics.fmean(
-                    int(r.best_row["epoch"]) for r in configuration.runs
+                "best epoch": whole_if_whole(
+                    statistics.fmean(int(r.best_row["epoch"]) for r in configuration.runs)
                 ),
                 "epochs": max(len(r.history) for r in configuration.runs),
             }
@@ -182,6 +182,8 @@ def cell(value: Any, column: str = "", interval: float | None = None) -> str:
             return f"{value:.2f}"
         if column in ("train time (s)",):
             return f"{value:.0f}"
+        if column == "best epoch" and value.is_integer():
+            return f"{value:.0f}"
         if column in ("GFLOPs", "img/s", "best epoch"):
             return f"{value:.1f}" if column != "GFLOPs" else f"{value:.2f}"
         decimals = decimals_for(interval)
@@ -189,6 +191,11 @@ def cell(value: Any, column: str = "", interval: float | None = None) -> str:
             return f"{value:.{decimals}f} ± {interval:.{decimals}f}"
         return f"{value:.{decimals}f}"
     return str(value)
+
+
+def whole_if_whole(value: float) -> float | int:
+    """An epoch number as an integer when it is one (a mean over seeds may not be)."""
+    return int(value) if value.is_integer() else value
 
 
 def row_cells(row: dict[str, Any], columns: list[str]) -> list[str]:

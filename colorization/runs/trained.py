@@ -101,7 +101,15 @@ def best_checkpoint(run: TrainedRun) -> Path | None:
     from the scores in the checkpoint names), else last.ckpt; None if there is none."""
     folder = run.folder.checkpoints
     scored = [p for p in folder.glob("epoch=*.ckpt")]
-    best = best_row(read_history(run.folder.epoch_history), run.monitor, run.maximize)
+    try:
+        best = best_row(read_history(run.folder.epoch_history), run.monitor, run.maximize)
+    except (ValueError, TypeError) as error:
+        reason = str(error).replace(str(run.folder.epoch_history), "").strip(" :") or "damaged"
+        raise ValueError(
+            f"{shown(run.folder.epoch_history)} cannot be read ({reason}), and it says which "
+            "checkpoint is the best: restore it, or give a checkpoint instead of the run folder "
+            f"({shown(folder)}/<name>.ckpt)."
+        ) from None
     if best is not None:
         match = [p for p in scored if p.name.startswith(f"epoch={int(best['epoch']):03d}-")]
         if match:

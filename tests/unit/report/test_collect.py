@@ -115,3 +115,40 @@ def test_image_scores_are_read_per_protocol_with_empty_scores_as_nan(
     scores = record.image_scores[("run_hints", "as in validation")][("a", "0", "d0")]
     assert scores["psnr"] == 20.5 and scores["ssim"] != scores["ssim"]  # NaN
     assert record.image_scores[("random_pixels", "1%")][("a", "0", "d0")]["ssim"] == 0.9
+
+
+@pytest.mark.parametrize(
+    ("scores", "problem"),
+    [
+        (IMAGES_HEADER + "run_hints,,a,0,d0,20.5\n", "line 2 has another number of cells"),
+        (IMAGES_HEADER + "run_hints,,a,0,d0,20.5,0.9,7\n", "line 2 has another number of cells"),
+        (IMAGES_HEADER + "run_hints,,a,zero,d0,20.5,0.9\n", "line 2, index: 'zero' is no number"),
+        (IMAGES_HEADER + "run_hints,,a,0,d0,20.5,0.9\n" * 3, "line 3 lists a (run_hints ) a"),
+    ],
+    ids=["cut", "extra_cell", "text_index", "duplicated_rows"],
+)
+def test_a_damaged_image_scores_file_is_listed_as_damaged(
+    make_cfg, tmp_path: Path, scores: str, problem: str
+) -> None:
+    """Not read as runs "evaluated on different images"."""
+    folder = run_with(make_cfg, tmp_path, (HEADER + "0,8,1.5,10,0.2,20.0\n").encode())
+    RunFolder(folder).evaluation.write_text('{"metrics": []}')
+    RunFolder(folder).evaluation_images.write_text(scores)
+    record = read_run(folder, "run")
+    assert record.damaged and problem in record.problem
+
+
+def test_a_copied_run_is_not_stale_and_one_trained_on_since_is(make_cfg, tmp_path: Path) -> None:
+    """Judged by the validations the test saw (history_rows), not by file times."""
+    import json
+    import os
+
+    root = run_with(make_cfg, tmp_path, (HEADER + "0,8,1.5,10,0.2,20.0\n").encode())
+    evaluation = RunFolder(root).evaluation
+    evaluation.write_text(json.dumps({"metrics": [], "history_rows": 1}))
+    later = evaluation.stat().st_mtime + 60  # as cp -r may leave them
+    os.utime(RunFolder(root).epoch_history, (later, later))
+    assert read_run(root, "run").evaluation_state == ""
+    history = HEADER + "0,8,1.5,10,0.2,20.0\n1,16,3,10,0.1,21.0\n"
+    RunFolder(root).epoch_history.write_text(history)
+    assert read_run(root, "run").evaluation_state == "stale"

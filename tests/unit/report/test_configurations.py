@@ -123,3 +123,26 @@ def test_only_the_images_every_run_scored_are_paired() -> None:
     # an image without a score (NaN: e.g. Dice with nothing to find) is left out too
     next(iter(partial.image_scores[PROTOCOL].values()))["psnr"] = float("nan")
     assert paired_scores(*configurations, PROTOCOL, "psnr").a.shape == (1, 9)
+
+
+def test_a_copy_of_a_run_is_left_out_not_counted_as_a_second_seed() -> None:
+    from colorization.report.configurations import leave_out_repeated_seeds
+
+    runs = [record("unet/0", "UNet", 0), record("unet/0-copy", "UNet", 0), record("u/1", "UNet", 1)]
+    leave_out_repeated_seeds(runs)
+    assert [r.ok for r in runs] == [True, False, True]
+    assert runs[1].problem.startswith("the same configuration and seed (0) as unet/0")
+    (configuration,), _ = group_configurations([r for r in runs if r.ok])
+    assert configuration.seeds == ["0", "1"]
+
+
+def test_labels_keep_the_digits_that_tell_configurations_apart() -> None:
+    from colorization.report.collect import config_value
+
+    runs = [record("a", "UNet", 0), record("b", "UNet", 0)]
+    OmegaConf.update(runs[0].run.config, "optimizer.lr", 0.001, force_add=True)
+    OmegaConf.update(runs[1].run.config, "optimizer.lr", 0.0010001, force_add=True)
+    configurations, keys = group_configurations(runs)
+    assert keys == ["optimizer.lr"]
+    assert [c.label for c in configurations] == ["optimizer.lr=0.001", "optimizer.lr=0.0010001"]
+    assert config_value(runs[0], "model") == "UNet"

@@ -23,3 +23,8 @@ def test_published_protocol_rows_get_their_own_columns() -> None:
         "interactive-224 psnr @10 hints": 19.5,
         "dataset-iou miou": 0.4,
     }
+
+
+def test_a_best_epoch_shows_as_a_whole_number_unless_seeds_differ() -> None:
+    assert tables.whole_if_whole(0.0) == 0 and isinstance(tables.whole_if_whole(3.0), int)
+    assert tables.cell(0.0, "best epoch") == "0" and tables.cell(2.5, "best epoch") == "2.5"
