@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import statistics
 import zipfile
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from colorization.callbacks.history import read_history
+from colorization.report.image_scores import ImageScores, read_image_scores
 from colorization.runs.folder import RunFolder, find_run_folders
 from colorization.runs.lock import is_training
 from colorization.runs.trained import (
@@ -46,13 +46,6 @@ LOADING_KEYS = {
     )
 }
 SEED_KEY = "seed"
-# evaluation_images.csv larger than this is not read (about 500,000 rows; parsed, they take
-# about ten times as much memory).
-MAX_IMAGE_SCORES_BYTES = 64 * 2**20
-_EXTRA, _MISSING = "\0extra", "\0missing"  # csv.DictReader's marks of a line's cells
-
-# (protocol, setting) -> (image name, index, digest) -> metric -> value
-ImageScores = dict[tuple[str, str], dict[tuple[str, str, str], dict[str, float]]]
 
 
 @dataclass
@@ -120,46 +113,6 @@ class RunRecord:
     def images_per_second(self) -> float | None:
         speeds = [float(r["images_per_second"]) for r in self.history if r["images_per_second"]]
         return round(statistics.median(speeds), 2) if speeds else None
-
-
-def read_image_scores(path: Path) -> ImageScores:
-    """evaluation_images.csv as nested dicts; a ValueError names what is wrong with it (a text
-    cell, a cut or overlong line, an image listed twice for one protocol and setting): a
-    damaged file is listed as damaged, never read as runs tested on different images."""
-    if path.stat().st_size > MAX_IMAGE_SCORES_BYTES:
-        raise ValueError(f"larger than {MAX_IMAGE_SCORES_BYTES // 2**20} MiB")
-    scores: ImageScores = {}
-    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
-        reader = csv.DictReader(handle, restkey=_EXTRA, restval=_MISSING)
-        fixed = {"protocol", "setting", "image", "index", "digest"}
-        if not fixed <= set(reader.fieldnames or ()):
-            raise ValueError(
-                f"its header lacks {', '.join(sorted(fixed - set(reader.fieldnames or ())))}"
-            )
-        for row in reader:
-            number = reader.line_num
-            if _EXTRA in row or _MISSING in row.values():
-                raise ValueError(f"line {number} has another number of cells than the header")
-            if not row["index"].isdigit():
-                raise ValueError(f"line {number}, index: {row['index'][:20]!r} is no number")
-            values = {}
-            for metric in set(row) - fixed:
-                text = row[metric]
-                try:
-                    values[metric] = float(text) if text else math.nan
-                except (TypeError, ValueError):
-                    raise ValueError(
-                        f"line {number}, {metric}: {str(text)[:20]!r} is no number"
-                    ) from None
-            image = (row["image"], row["index"], row["digest"])
-            setting = scores.setdefault((row["protocol"], row["setting"]), {})
-            if image in setting:
-                raise ValueError(
-                    f"line {number} lists {row['image']} ({row['protocol']} "
-                    f"{row['setting']}) a second time"
-                )
-            setting[image] = values
-    return scores
 
 
 def read_run(folder: Path, name: str) -> RunRecord:

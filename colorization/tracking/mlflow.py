@@ -11,6 +11,9 @@ checkpoint's path as a tag (``best_checkpoint``) and, with ``log_model``, the fi
 from __future__ import annotations
 
 import logging
+import os
+import urllib.error
+import urllib.request
 from argparse import Namespace
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +25,8 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.loggers import MLFlowLogger
 from pytorch_lightning.utilities import rank_zero_only
 
-from colorization.tracking.runs import TrackerRun, require
+from colorization.errors import UserError
+from colorization.tracking.runs import TrackerRun, require, unusable_store
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,29 @@ def absolute_store(tracking_uri: str) -> str:
     path = Path(tracking_uri.removeprefix(SQLITE)).expanduser().resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"{SQLITE}{path}"
+
+
+def check_server(tracking_uri: str, timeout: float = 5.0) -> None:
+    """Stop in one line, within ``timeout`` seconds, when no MLflow server answers at an HTTP
+    ``tracking_uri`` (MLflow's client would retry for minutes); and bound the client's own
+    retries for the rest of the run, unless the user set them (``MLFLOW_HTTP_REQUEST_*``)."""
+    if not tracking_uri.startswith(("http://", "https://")):
+        return
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
+    health = tracking_uri.rstrip("/") + "/health"
+    try:
+        with urllib.request.urlopen(health, timeout=timeout):  # noqa: S310 (the user's URI)
+            return
+    except urllib.error.HTTPError:
+        return  # something answers (a server without /health, a proxy asking to log in)
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        raise UserError(
+            f"logger.mlflow.tracking_uri={tracking_uri}: no MLflow server answers there "
+            f"({reason}). Start it (mlflow server --host ... --port ...), fix the address, or "
+            "leave tracking_uri out for the local store."
+        ) from None
 
 
 class MLflowRun(TrackerRun, MLFlowLogger):
@@ -58,12 +85,20 @@ class MLflowRun(TrackerRun, MLFlowLogger):
         experiment_name: str | None = None,
     ) -> None:
         require("mlflow", "mlflow", "mlflow")
-        super().__init__(
-            experiment_name=experiment_name or "colorization",
-            tracking_uri=absolute_store(tracking_uri),
-            artifact_location=str(Path(artifact_location).resolve()) if artifact_location else None,
-            log_model=False,  # the best checkpoint is attached at the end (record_best)
-        )
+        tracking_uri = absolute_store(tracking_uri)
+        check_server(tracking_uri)
+        self.store = tracking_uri
+        try:  # MLflow's client opens its store here: a damaged or locked database fails now
+            super().__init__(
+                experiment_name=experiment_name or "colorization",
+                tracking_uri=tracking_uri,
+                artifact_location=str(Path(artifact_location).resolve())
+                if artifact_location
+                else None,
+                log_model=False,  # the best checkpoint is attached at the end (record_best)
+            )
+        except Exception as error:  # the store's database fails in many ways
+            raise unusable_store(self.tracker, tracking_uri, error) from None
         self.attach_best = log_model
         self.named_experiment = experiment_name is not None
 
@@ -94,6 +129,9 @@ class MLflowRun(TrackerRun, MLFlowLogger):
         """Lightning's, except that a continued run keeps its parameters (MLflow's cannot
         change): new keys are added, and a value that changed on resume (more epochs) becomes
         the tag ``resumed.<key>``."""
+        self.guarded("log parameters", self._log_hyperparams, params)
+
+    def _log_hyperparams(self, params: dict[str, Any] | Namespace) -> None:
         flat = {k: str(v)[:PARAM_LENGTH] for k, v in _flatten_dict(_convert_params(params)).items()}
         logged = self.experiment.get_run(self.run_id).data.params
         changed = {k: v for k, v in flat.items() if k in logged and logged[k] != v}
@@ -107,6 +145,9 @@ class MLflowRun(TrackerRun, MLFlowLogger):
     @rank_zero_only
     def log_image(self, key: str, images: Sequence[torch.Tensor], step: int | None = None) -> None:
         """Float images (3, H, W) in [0, 1] as MLflow images of ``key`` at ``step``."""
+        self.guarded("log images", self._log_images, key, images, step)
+
+    def _log_images(self, key: str, images: Sequence[torch.Tensor], step: int | None) -> None:
         for image in images:
             pixels = (image.detach().float().clamp(0, 1) * 255).round().to(torch.uint8)
             array = pixels.permute(1, 2, 0).cpu().numpy()
@@ -123,5 +164,5 @@ class MLflowRun(TrackerRun, MLFlowLogger):
     @rank_zero_only
     def finalize(self, status: str = "success") -> None:
         if status == "success" and self._initialized:
-            self.record_best()
-        super().finalize(status)
+            self.guarded("record the best checkpoint", self.record_best)
+        self.guarded("end its run", super().finalize, status)

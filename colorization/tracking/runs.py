@@ -13,8 +13,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +41,62 @@ def require(module: str, logger: str, extra: str) -> None:
         )
 
 
+# A tracker call that fails is tried again after these pauses (seconds), then the tracker is
+# dropped for the rest of the run: about 40 s of a locked store or an unreachable server.
+RETRY_PAUSES = (1.0, 4.0, 10.0, 25.0)
+
+
 class TrackerRun(ABC):
     """The part of a tracker logger this framework adds: see the module docstring. Subclasses
-    set ``tracker`` (the key in ``trackers.json``) and implement :meth:`describe`,
-    :meth:`continue_run`, :meth:`tracker_id` and :meth:`record_best_checkpoint`."""
+    set ``tracker`` (the key in ``trackers.json``) and ``store`` (where it writes, for
+    messages), and implement :meth:`describe`, :meth:`continue_run`, :meth:`tracker_id` and
+    :meth:`record_best_checkpoint`.
+
+    A tracker never stops training: once started, a call that fails is retried
+    (:data:`RETRY_PAUSES`), then the tracker is left out for the rest of the run, said once;
+    the metrics stay in TensorBoard and history.csv (:meth:`guarded`)."""
 
     tracker: str
+    store: str = ""
     _monitored: ModelCheckpoint | None = None
+    dropped: bool = False
+    started: bool = False  # set by start_trackers: before, a failure stops the run in one line
+
+    def guarded(self, what: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``call(*args, **kwargs)``, retried after each of :data:`RETRY_PAUSES`; if it still
+        fails, the tracker is dropped (``None`` is returned, now and for every later call).
+        Before the tracker has started, errors go to :func:`starting` as they are."""
+        if not self.started:
+            return call(*args, **kwargs)
+        for pause in (*RETRY_PAUSES, None):
+            if self.dropped:
+                return None
+            try:
+                return call(*args, **kwargs)
+            except Exception as error:  # a tracker's store or server fails in many ways
+                if pause is None:
+                    self.dropped = True
+                    reason = (str(error).strip().splitlines() or [""])[0][:200]
+                    log.warning(
+                        "logger=%s could not %s at %s (%s: %s) after %d tries: training goes on "
+                        "without it; the metrics stay in TensorBoard and history.csv.",
+                        self.tracker,
+                        what,
+                        self.store,
+                        type(error).__name__,
+                        reason,
+                        len(RETRY_PAUSES) + 1,
+                    )
+                    return None
+                log.info(
+                    "logger=%s: %s failed (%s); again in %.0f s.", self.tracker, what, error, pause
+                )
+                time.sleep(pause)
+        return None
+
+    @rank_zero_only
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        self.guarded("log metrics", super().log_metrics, metrics, step)  # type: ignore[misc]
 
     @abstractmethod
     def describe(self, experiment: str, run_name: str, tags: dict[str, str]) -> None:
@@ -131,8 +181,35 @@ def start_trackers(
             tracker.continue_run(recorded[tracker.tracker])
     params = OmegaConf.to_container(cfg, resolve=True)
     for logger in loggers:
-        logger.log_hyperparams(params)
+        if isinstance(logger, TrackerRun):
+            starting(logger, logger.log_hyperparams, params)
+        else:
+            logger.log_hyperparams(params)
     if trackers and rank_zero_only.rank == 0:
-        ids = {**recorded, **{t.tracker: t.tracker_id() for t in trackers}}
+        ids = {**recorded, **{t.tracker: starting(t, t.tracker_id) for t in trackers}}
         ids_file.parent.mkdir(parents=True, exist_ok=True)
         write_text(ids_file, json.dumps({k: v for k, v in ids.items() if v}, indent=2) + "\n")
+    for tracker in trackers:
+        tracker.started = True
+
+
+def starting(tracker: TrackerRun, call: Callable[..., Any], *args: Any) -> Any:
+    """A tracker's first contact with its store, before training: a store it cannot use (a
+    damaged or locked database, a server that does not answer) stops the run in one line naming
+    it, while nothing has been trained yet."""
+    try:
+        return call(*args)
+    except UserError:
+        raise
+    except Exception as error:  # a tracker's store fails in many ways
+        raise unusable_store(tracker.tracker, tracker.store, error) from None
+
+
+def unusable_store(tracker: str, store: str, error: Exception) -> UserError:
+    """One line: the tracker, its store, what went wrong, and the ways out."""
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    return UserError(
+        f"logger={tracker} cannot use {store} ({type(error).__name__}: {reason}). Repair or "
+        "move that store aside (a new one is made), point the logger elsewhere, or train "
+        "without it (logger=tensorboard)."
+    )

@@ -11,8 +11,10 @@ W&B run id.
 
 from __future__ import annotations
 
+import logging
 import netrc
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +26,9 @@ from pytorch_lightning.utilities import rank_zero_only
 from colorization.tracking.runs import TrackerRun, require
 
 WANDB_HOST = "api.wandb.ai"
+# What a W&B run id may be: W&B refuses / \\ # ? % : and ids over 64 characters.
+WANDB_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+log = logging.getLogger(__name__)
 
 
 def wandb_configured() -> bool:
@@ -49,6 +54,7 @@ class WandbRun(TrackerRun, WandbLogger):
         require("wandb", "wandb", "wandb")
         Path(save_dir).mkdir(parents=True, exist_ok=True)
         super().__init__(save_dir=save_dir, project=project, offline=not wandb_configured())
+        self.store = f"W&B ({'online' if wandb_configured() else 'offline'}, {save_dir})"
         self.attach_best = log_model
         self.named_project = project is not None
 
@@ -59,6 +65,13 @@ class WandbRun(TrackerRun, WandbLogger):
         self._wandb_init["tags"] = [f"{key}:{value}"[:64] for key, value in tags.items()]
 
     def continue_run(self, tracker_id: str) -> None:
+        """Continue ``tracker_id``; an id W&B would refuse (a damaged trackers.json) starts a
+        new W&B run instead, with a warning."""
+        if not WANDB_ID.fullmatch(tracker_id):
+            log.warning(
+                "trackers.json: %r is no W&B run id: a new W&B run is started.", tracker_id[:80]
+            )
+            return
         self._wandb_init["id"] = self._id = tracker_id
 
     def tracker_id(self) -> str | None:
@@ -78,7 +91,7 @@ class WandbRun(TrackerRun, WandbLogger):
         self, key: str, images: Sequence[torch.Tensor], step: int | None = None, **kwargs: object
     ) -> None:
         images = [image.detach().float().cpu() for image in images]
-        super().log_image(key=key, images=images, step=step)
+        self.guarded("log images", super().log_image, key=key, images=images, step=step)
 
     def after_save_checkpoint(self, checkpoint_callback: ModelCheckpoint) -> None:
         self.remember_monitored(checkpoint_callback)
@@ -89,6 +102,6 @@ class WandbRun(TrackerRun, WandbLogger):
         if self._experiment is None:
             return
         if status == "success":
-            self.record_best()
-        self._experiment.finish(exit_code=0 if status == "success" else 1)
+            self.guarded("record the best checkpoint", self.record_best)
+        self.guarded("end its run", self._experiment.finish, exit_code=int(status != "success"))
         self._experiment = None

@@ -93,3 +93,85 @@ def test_a_recorded_mlflow_run_missing_from_the_store_starts_a_new_one(tmp_path:
     assert logger.run_id not in (None, "0123456789abcdef")
     run = logger.experiment.get_run(logger.run_id)
     assert run.info.run_name == "exp1" and run.data.tags["task"] == "colorization"
+
+
+def started_mlflow(tmp_path: Path) -> MLflowRun:
+    cfg = config(tmp_path)
+    logger = MLflowRun(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    runs.start_trackers([logger], cfg, tmp_path / "trackers.json")
+    return logger
+
+
+def test_a_tracker_that_fails_mid_training_is_dropped_once_and_training_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An MLflow store locked for 40 s once killed a run at epoch 6 of 30."""
+    monkeypatch.setattr(runs, "RETRY_PAUSES", (0.0, 0.0))
+    logger = started_mlflow(tmp_path)
+    calls = []
+
+    def locked(*args: object, **kwargs: object) -> None:
+        calls.append(args)
+        raise RuntimeError("(sqlite3.OperationalError) database is locked")
+
+    monkeypatch.setattr(logger.experiment, "log_batch", locked)
+    logger.log_metrics({"train/loss": 0.5}, step=1)  # raises nothing
+    assert logger.dropped and len(calls) == 3  # the first try and two retries
+    logger.log_metrics({"train/loss": 0.4}, step=2)
+    logger.log_hyperparams({"late": 1})
+    logger.finalize("success")
+    assert len(calls) == 3
+    dropped = [r for r in caplog.records if "training goes on without it" in r.getMessage()]
+    assert len(dropped) == 1 and "database is locked" in dropped[0].getMessage()
+
+
+def test_a_retry_that_succeeds_keeps_the_tracker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runs, "RETRY_PAUSES", (0.0, 0.0))
+    logger = started_mlflow(tmp_path)
+    real, failures = logger.experiment.log_batch, [RuntimeError("locked")]
+
+    def once_locked(*args: object, **kwargs: object) -> None:
+        if failures:
+            raise failures.pop()
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(logger.experiment, "log_batch", once_locked)
+    logger.log_metrics({"train/loss": 0.5}, step=1)
+    assert not logger.dropped
+    assert logger.experiment.get_run(logger.run_id).data.metrics["train/loss"] == 0.5
+
+
+def test_a_damaged_mlflow_store_stops_at_start_in_one_line(tmp_path: Path) -> None:
+    store = tmp_path / "mlflow.db"
+    store.write_bytes(b"this is no SQLite database" * 100)
+    with pytest.raises(UserError, match=r"logger=mlflow cannot use sqlite:///.*mlflow.db") as e:
+        started_mlflow(tmp_path)
+    assert "\n" not in str(e.value)
+
+
+def test_an_unreachable_mlflow_server_stops_at_start_within_seconds() -> None:
+    import socket
+    import time
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(UserError, match=rf"tracking_uri=http://127.0.0.1:{port}: no MLflow server"):
+        MLflowRun(tracking_uri=f"http://127.0.0.1:{port}")
+    assert time.monotonic() - started < 10
+
+
+def test_an_invalid_wandb_id_in_trackers_json_starts_a_new_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    pytest.importorskip("wandb")
+    from colorization.tracking.wandb import WandbRun
+
+    logger = WandbRun(save_dir=str(tmp_path))
+    logger.continue_run("../../etc/passwd?x")
+    assert logger._wandb_init.get("id") is None and "no W&B run id" in caplog.text
+    logger.continue_run("abc123")
+    assert logger._wandb_init["id"] == "abc123"
