@@ -65,6 +65,16 @@ def input_images(inputs: Path, outputs: Path) -> list[Path]:
     if inputs.resolve() == outputs.resolve():
         raise ValueError("outputs: give another folder than the inputs (images would be mixed).")
     images = find_images(inputs, option="the inputs argument")
+    written_here = outputs.resolve()
+    inside = [path for path in images if path.resolve().is_relative_to(written_here)]
+    if inside:  # the outputs folder inside the inputs: never predict from earlier outputs
+        log.info("Leaving out %d images of the outputs folder %s.", len(inside), shown(outputs))
+        images = [path for path in images if path not in inside]
+        if not images:
+            raise ValueError(
+                f"inputs: every image under {shown(inputs)} is in the outputs folder "
+                f"{shown(outputs)}; give the folder of the photos to predict."
+            )
     by_output: dict[Path, Path] = {}
     for path in images:
         other = by_output.setdefault(path.relative_to(inputs).with_suffix(""), path)

@@ -64,6 +64,17 @@ def test_two_inputs_that_would_write_the_same_output_are_refused(tmp_path: Path)
         input_images(tmp_path / "in", tmp_path / "in")
 
 
+def test_an_outputs_folder_inside_the_inputs_is_left_out_of_them(tmp_path: Path) -> None:
+    """A rerun once colorized its own earlier outputs (results/a.png -> results/results/a.png)."""
+    for name in ("a.png", "trip/b.jpg", "results/a.png", "results/trip/b.png"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    found = input_images(tmp_path, tmp_path / "results")
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in found) == ["a.png", "trip/b.jpg"]
+    with pytest.raises(ValueError, match="every image under .* is in the outputs folder"):
+        input_images(tmp_path / "results" / "trip", tmp_path / "results")
+
+
 def test_hint_files_are_matched_by_relative_path_and_name(tmp_path: Path) -> None:
     from colorization.inference.companions import matched_file
 

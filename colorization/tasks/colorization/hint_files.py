@@ -18,6 +18,7 @@ Only the hint's chromaticity (Lab a and b) reaches the network; its lightness is
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,14 @@ def parse_color(value: Any, where: str) -> tuple[int, int, int]:
 
 
 def _integer(value: Any, name: str, where: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+    """``value`` as a whole number >= ``minimum``; anything else (``NaN`` and ``Infinity``,
+    which JSON readers accept, included) is a ValueError naming ``where``."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, float) and not math.isfinite(value))
+        or value != int(value)
+    ):
         raise ValueError(f"{where}: {name} must be a whole number, got {value!r}.")
     if value < minimum:
         raise ValueError(f"{where}: {name} must be >= {minimum}, got {value!r}.")

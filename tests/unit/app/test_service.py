@@ -93,6 +93,12 @@ def test_the_api_serves_the_page_and_colorizes(service) -> None:
         "/api/colorize", json={"photo": photo_id, "points": [{"x": 99, "y": 4, "hex": "#fff"}]}
     )
     assert bad.status_code == 400 and "outside" in bad.json()["detail"]
+    for number in ("Infinity", "NaN"):  # JSON readers accept them: a 400, never a 500
+        body = f'{{"photo": "{photo_id}", "points": [{{"x": {number}, "y": 4, "hex": "#fff"}}]}}'
+        refused = client.post(
+            "/api/colorize", content=body, headers={"content-type": "application/json"}
+        )
+        assert refused.status_code == 400 and "x must be a whole number" in refused.json()["detail"]
     gone = client.post("/api/colorize", json={"photo": "nope", "points": []})
     assert gone.status_code == 404 and "upload it again" in gone.json()["detail"]
     junk = client.post("/api/photos", json={"image": "data:image/png;base64,AAAA"})

@@ -130,3 +130,16 @@ def test_png_layer_errors_name_the_file_and_the_fix(tmp_path: Path) -> None:
     (tmp_path / "junk.png").write_bytes(b"not a png")
     with pytest.raises(ValueError, match="junk.png is not a readable image"):
         read_hints(tmp_path / "junk.png", 7, 10)
+
+
+@pytest.mark.parametrize("number", ["Infinity", "-Infinity", "NaN", "1e400"])
+@pytest.mark.parametrize("key", ["x", "y", "radius"])
+def test_infinite_or_nan_numbers_name_the_file_and_the_point(
+    tmp_path: Path, number: str, key: str
+) -> None:
+    point = {"x": "1", "y": "2", "radius": "0"} | {key: number}
+    cells = ", ".join(f'"{k}": {v}' for k, v in point.items())
+    path = tmp_path / "hints.json"
+    path.write_text(f'[{{"x": 0, "y": 0, "hex": "#fff"}}, {{{cells}, "hex": "#f80"}}]')
+    with pytest.raises(ValueError, match=rf"hints.json: point 1: {key} must be a whole number"):
+        read_hints(path, 8, 10)
