@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import difflib
 import logging
 import sys
 import time
@@ -33,7 +32,6 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
 from colorization.build import build_datamodule, trainer_config
@@ -43,6 +41,7 @@ from colorization.errors import UserError, exit_on_user_error, exit_with_failure
 from colorization.runs.evaluation_files import write_evaluation
 from colorization.runs.folder import RunFolder, find_run_folders
 from colorization.runs.lock import is_training
+from colorization.runs.overrides import apply_overrides, check_test_root_accepted
 from colorization.runs.published_evaluation import (
     evaluate_published,
     protocols_help,
@@ -54,52 +53,7 @@ from colorization.tasks.registry import add_task_options, task_plugins
 
 log = logging.getLogger(__name__)
 
-# Keys of the data config a run recorded before they existed may still be given.
-NEW_DATA_KEYS = {"data.test_root", "data.test_list"}
-_ABSENT = object()
 WRITTEN = "evaluation.json, evaluation.csv and evaluation_images.csv"
-
-
-def parsed_override(override: str) -> tuple[str, Any]:
-    """``key=value`` as ``train`` reads it (Hydra's grammar: ``0.38`` is a number, ``null``
-    None, ``[1,2]`` a list)."""
-    try:
-        parsed = OverridesParser.create().parse_override(override)
-    except Exception:  # Hydra raises its own error types for what its grammar rejects
-        parsed = None
-    if (
-        parsed is None
-        or not parsed.key_or_group
-        or parsed.is_sweep_override()
-        or parsed.is_delete()
-    ):
-        raise UserError(f"{override!r} is not key=value (e.g. data.test_root=/photos/test).")
-    return parsed.key_or_group, parsed.value()
-
-
-def apply_overrides(run: TrainedRun, overrides: Sequence[str]) -> list[str]:
-    """``key=value`` overrides of the run's config (data settings, tile size, the decoding
-    temperature of ``loss=ab_classification``, ...)."""
-    applied = []
-    for override in overrides:
-        key, value = parsed_override(override)
-        if (
-            key not in NEW_DATA_KEYS
-            and OmegaConf.select(run.config, key, default=_ABSENT) is _ABSENT
-        ):
-            keys = [k for k in _keys(run.config) if k.split(".")[0] in ("data", "task")]
-            close = difflib.get_close_matches(key, keys, n=1)
-            hint = f" Did you mean {close[0]}?" if close else ""
-            raise UserError(f"{key} is not a setting of the run's config.{hint}")
-        OmegaConf.update(run.config, key, value, force_add=True)
-        applied.append(override)
-    return applied
-
-
-def _keys(node: Any, prefix: str = "") -> list[str]:
-    if not OmegaConf.is_dict(node):
-        return [prefix.rstrip(".")]
-    return [k for name in node for k in _keys(node._get_node(name), f"{prefix}{name}.")]
 
 
 def test_metrics(
@@ -147,6 +101,8 @@ def evaluate(
         )
     applied = apply_overrides(run, overrides)
     plugin = run.plugin
+    if protocol is None:
+        check_test_root_accepted(run)
     if protocol is not None:
         account = evaluate_published(run, published_protocol(plugin, protocol))
         account.update(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from colorization.errors import UserError
-from colorization.evaluate import parsed_override
+from colorization.runs.overrides import parsed_override
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,24 @@ def test_task_options_beside_a_protocol_stop_before_anything_loads(
     with pytest.raises(SystemExit):
         main(["no_such_run", "--protocol", "interactive-224", "--hint-points", "5"])
     assert "--hint-points: a published protocol fixes its own settings" in capsys.readouterr().err
+
+
+def test_a_test_root_for_data_without_a_test_set_stops_in_one_line(make_cfg, tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from omegaconf import OmegaConf
+
+    from colorization.errors import UserError
+    from colorization.runs.overrides import apply_overrides, check_test_root_accepted
+    from colorization.tasks.registry import plugin_of_config
+
+    for task, accepted in (("flare", False), ("segmentation", True), ("colorization", True)):
+        config = make_cfg(f"task={task}")
+        OmegaConf.update(config, "data.test_root", None, force_add=True)
+        run = SimpleNamespace(config=config, plugin=plugin_of_config(config))
+        apply_overrides(run, [f"data.test_root={tmp_path}"])
+        if accepted:
+            check_test_root_accepted(run)
+            continue
+        with pytest.raises(UserError, match=r"data.test_root: the flare task's data .* has no"):
+            check_test_root_accepted(run)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+from torch.utils.data import DataLoader, Dataset
 
 from colorization.data.base import ImageDataModule, both_or_neither, checked_crop_scale
 from colorization.data.sample_photos import sample_split
@@ -34,6 +37,8 @@ class SegmentationDataModule(ImageDataModule):
             rotation in degrees, vertical flips; horizontal flips always), image and mask alike.
         val_samples: fixed validation scenes of the synthetic data.
         max_shapes: shapes per synthetic scene (1..max_shapes).
+        test_root: a test set of its own (``evaluate``): ``<test_root>/images`` and
+            ``<test_root>/masks``, paired as ``images``/``masks``; ``None``: the validation set.
         ``common``: image size, batch sizes, workers, hold-out split, samples per epoch,
             cache, pinned memory; see :class:`~colorization.data.base.ImageDataModule`.
     """
@@ -52,6 +57,7 @@ class SegmentationDataModule(ImageDataModule):
         vflip: bool = True,
         val_samples: int = 64,
         max_shapes: int = 3,
+        test_root: str | None = None,
         **common: Any,
     ) -> None:
         both_or_neither(
@@ -64,6 +70,8 @@ class SegmentationDataModule(ImageDataModule):
         both_or_neither("val_images", val_images, "val_masks", val_masks, "")
         crop_scale = checked_crop_scale(crop_scale)
         super().__init__(**common)
+
+    test_set: Dataset | None = None
 
     @property
     def synthetic(self) -> bool:
@@ -89,6 +97,7 @@ class SegmentationDataModule(ImageDataModule):
             )
             self.train_set = SegmentationPairs(train, augment)
             self.val_set = SegmentationPairs(val, None)
+            self.setup_test_set()
             return
         pairs = pair_images_and_masks(hp.images, hp.masks, hp.mask_suffix)
         if hp.val_images is not None:
@@ -105,3 +114,29 @@ class SegmentationDataModule(ImageDataModule):
             MaskPairDataset(val_pairs, hp.num_classes, hp.ignore_index, cache),
             eval_transform(hp.image_size),
         )
+        self.setup_test_set()
+
+    def setup_test_set(self) -> None:
+        """``test_root``'s image/mask pairs, checked as training's are (else no test set)."""
+        hp = self.hparams
+        if hp.test_root is None or self.test_set is not None:
+            return
+        root = Path(hp.test_root).expanduser()
+        for part in ("images", "masks"):
+            if not (root / part).is_dir():
+                raise FileNotFoundError(
+                    f"{root / part} does not exist: data.test_root must hold images/ and "
+                    f"masks/ (masks named <image stem>{hp.mask_suffix}.png)."
+                )
+        pairs = pair_images_and_masks(root / "images", root / "masks", hp.mask_suffix)
+        check_pairs(pairs, hp.num_classes, hp.ignore_index, hp.max_pixels)
+        self.test_set = SegmentationPairs(
+            MaskPairDataset(pairs, hp.num_classes, hp.ignore_index, bool(hp.cache)),
+            eval_transform(hp.image_size),
+        )
+
+    def test_dataloader(self) -> DataLoader:
+        if self.test_set is None:
+            return self.val_dataloader()
+        batch = self.hparams.val_batch_size or self.hparams.batch_size
+        return self._loader(self.test_set, batch, shuffle=False)

@@ -129,3 +129,23 @@ def test_an_exif_rotated_image_pairs_with_a_mask_drawn_on_the_upright_view(tmp_p
     dataset = MaskPairDataset(pairs, num_classes=2, ignore_index=None)
     image, target = dataset[0]
     assert image.shape[-2:] == target.shape[-2:] == (40, 20)
+
+
+def test_a_test_root_of_images_and_masks_is_the_test_set(tmp_path: Path) -> None:
+    """``evaluate <segmentation run> data.test_root=<folder>`` (the README's "another test
+    set") once ended in a traceback: the DataModule had no test_root."""
+    for stem in ("a", "b"):
+        write_pair(tmp_path / "train", stem)
+    for stem in ("t1", "t2", "t3"):
+        write_pair(tmp_path / "test", stem)
+    module = folder_module(tmp_path / "train", val_fraction=0.5, test_root=str(tmp_path / "test"))
+    module.setup("test")
+    assert len(module.test_dataloader().dataset) == 3
+    synthetic = SegmentationDataModule(
+        image_size=24, num_workers=0, test_root=str(tmp_path / "test"), mask_suffix="_mask"
+    )
+    synthetic.setup("test")
+    assert len(synthetic.test_dataloader().dataset) == 3
+    missing = folder_module(tmp_path / "train", val_fraction=0.5, test_root=str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=r"images does not exist: data.test_root must"):
+        missing.setup("test")
