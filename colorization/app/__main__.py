@@ -88,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if (args.checkpoint is None) == (args.onnx is None):
         parser.error("give a checkpoint or --onnx MODEL (one of them)")
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port must be within 0-65535 (0: any free port), got {args.port}")
     try:
         service, model = build_service(args)
     except Exception as error:

@@ -79,6 +79,11 @@ def reference_table() -> None:
         print(f"| {label} | {shown} | {count:,} | {expected:,}{mark} |")
 
 
+# Largest values the table measures at: a 4096 px batch of 16 already needs tens of GB of
+# activations; --size 100000 asked for 160 GB for the input alone.
+LIMITS = {"size": 4096, "in_channels": 64, "out_channels": 512, "batch": 256, "steps": 1000}
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m colorization.models", description=__doc__.splitlines()[0]
@@ -92,8 +97,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--reference", action="store_true", help="reference parity table")
     args = parser.parse_args(argv)
     for option in ("size", "in_channels", "out_channels", "batch", "steps"):
-        if getattr(args, option) < 1:
-            parser.error(f"--{option.replace('_', '-')} must be >= 1, got {getattr(args, option)}")
+        value, most = getattr(args, option), LIMITS[option]
+        if not 1 <= value <= most:
+            parser.error(f"--{option.replace('_', '-')} must be within 1-{most}, got {value}")
     known = zoo.model_names() + sorted(zoo.model_aliases())
     unknown = [name for name in args.models or () if name not in known]
     if unknown:

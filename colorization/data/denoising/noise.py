@@ -15,7 +15,11 @@ import torch
 
 def checked_sigma(sigma: float | Sequence[float], name: str = "task.sigma") -> tuple[float, float]:
     """One level ``s`` as ``(s, s)``, or a ``[low, high]`` range of levels (blind denoising)."""
-    levels = [float(sigma)] * 2 if isinstance(sigma, int | float) else [float(s) for s in sigma]
+    try:
+        one = isinstance(sigma, int | float | str)
+        levels = [float(sigma)] * 2 if one else [float(s) for s in sigma]  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        levels = []
     if len(levels) != 2 or not 0 <= levels[0] <= levels[1] <= 255:
         raise ValueError(
             f"{name} must be one noise level or a [low, high] range within [0, 255] (on the "

@@ -122,3 +122,11 @@ def test_photos_are_kept_by_their_memory_not_their_count() -> None:
     assert len(kept.photos) >= 12 and kept.kept() <= kept.kept_bytes
     assert ids[-1] in kept.photos and ids[0] not in kept.photos
     assert one(photo(40, 50))["width"] == 50
+
+
+def test_a_port_out_of_range_is_a_usage_error(capsys) -> None:
+    from colorization.app.__main__ import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["run", "--port", "99999"])
+    assert stopped.value.code == 2 and "--port must be within 0-65535" in capsys.readouterr().err

@@ -169,8 +169,9 @@ def test_unknown_model_name_lists_the_zoo() -> None:
     ("arguments", "message"),
     [
         (["--models", "unett"], "--models: unknown unett; choose from attention_unet"),
-        (["--size", "0"], "--size must be >= 1, got 0"),
-        (["--steps", "-1"], "--steps must be >= 1, got -1"),
+        (["--size", "0"], "--size must be within 1-4096, got 0"),
+        (["--steps", "-1"], "--steps must be within 1-1000, got -1"),
+        (["--size", "100000"], "--size must be within 1-4096, got 100000"),
     ],
 )
 def test_the_zoo_table_refuses_what_it_cannot_measure(capsys, arguments, message) -> None:

@@ -21,6 +21,9 @@ def test_a_level_or_a_range() -> None:
     assert checked_sigma([0, 55]) == (0.0, 55.0)
     with pytest.raises(ValueError, match=r"e\.g\. 25 or \[0, 55\]"):
         checked_sigma([55, 0])
+    for text in ("abc", ["a", 5], None):  # task.sigma=abc once said "could not convert ..."
+        with pytest.raises(ValueError, match=r"^task.sigma must be one noise level"):
+            checked_sigma(text)
 
 
 def test_seeded_noise_is_the_same_on_any_batch_and_level_zero_adds_none() -> None:
