@@ -165,6 +165,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def precisions_to_run(args: argparse.Namespace, device: torch.device) -> list[str]:
+    """``--precisions``, else every one the device runs (on the CPU: fp32 and bf16)."""
+    if args.precisions:
+        return list(args.precisions)
+    return (
+        ["32-true", "16-mixed", "bf16-mixed"]
+        if device.type == "cuda"
+        else ["32-true", "bf16-mixed"]
+    )
+
+
 def benchmark_model(
     model: str, args: argparse.Namespace, device: torch.device, peaks: dict[str, float]
 ) -> list[dict[str, Any]]:
@@ -178,12 +189,7 @@ def benchmark_model(
     ]
     gflops = training_gflops_per_image(overrides)
     print(f"{model}: {gflops:.2f} GFLOPs per image per training step (forward + backward)")
-    precisions = args.precisions or (
-        ["32-true", "16-mixed", "bf16-mixed"]
-        if device.type == "cuda"
-        else ["32-true", "bf16-mixed"]
-    )
-    settings = compute_settings(device, precisions)
+    settings = compute_settings(device, precisions_to_run(args, device))
     if args.compile:
         settings.append(Setting("lightning", "auto", "auto", compile=True))
     settings.append(Setting("lightning", "auto", "auto", source="loader"))
@@ -266,10 +272,10 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
             sys.exit(2)
         device = bench_device(cfg)
     print(f"# colorization.bench {stamp} on {device_name(device)}, torch {torch.__version__}")
-    peaks = {"32-true": matmul_peak_gflops(device, torch.float32)}
-    for precision, dtype in AUTOCAST_DTYPES.items():
-        if device.type == "cuda" or precision == "bf16-mixed":
-            peaks[precision] = matmul_peak_gflops(device, dtype)
+    peaks = {"32-true": matmul_peak_gflops(device, torch.float32)}  # the rows' fallback
+    for precision in precisions_to_run(args, device):  # only what the rows will run
+        if precision in AUTOCAST_DTYPES:
+            peaks[precision] = matmul_peak_gflops(device, AUTOCAST_DTYPES[precision])
     print("matmul peak: " + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in peaks.items()))
 
     command = " ".join(["python -m colorization.bench", *(sys.argv[1:] if argv is None else argv)])

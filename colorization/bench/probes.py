@@ -26,20 +26,38 @@ def synchronize(device: torch.device) -> None:
 
 
 def matmul_peak_gflops(
-    device: torch.device, dtype: torch.dtype, size: int | None = None, repeats: int = 10
+    device: torch.device,
+    dtype: torch.dtype,
+    size: int | None = None,
+    repeats: int = 10,
+    budget_seconds: float = 10.0,
 ) -> float:
-    """Achieved GFLOP/s of a large square matmul: the practical ceiling of dense compute."""
-    size = size or (8192 if device.type == "cuda" else 2048)
-    a = torch.randn(size, size, device=device).to(dtype)
-    b = torch.randn(size, size, device=device).to(dtype)
-    for _ in range(3):
+    """Achieved GFLOP/s of a large square matmul: the practical ceiling of dense compute.
+
+    Within ``budget_seconds``: the matrix grows from 256 to ``size`` only while a product
+    stays well inside the budget, so a type the processor has no units for (bf16 on many
+    CPUs: minutes per 2048 product) is measured small and fast instead of for minutes."""
+    largest = size or (8192 if device.type == "cuda" else 2048)
+    side, seconds = min(256, largest), 0.0
+    while True:
+        a = torch.randn(side, side, device=device).to(dtype)
+        b = torch.randn(side, side, device=device).to(dtype)
+        a @ b  # warm-up
+        synchronize(device)
+        start = time.perf_counter()
         a @ b
+        synchronize(device)
+        seconds = time.perf_counter() - start
+        if side >= largest or seconds * 8 * (repeats + 1) > budget_seconds:
+            break
+        side = min(side * 2, largest)
+    repeats = max(1, min(repeats, int(budget_seconds / max(seconds, 1e-9)) - 1))
     synchronize(device)
     start = time.perf_counter()
     for _ in range(repeats):
         a @ b
     synchronize(device)
-    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
+    return 2 * side**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
 def train_step_gflops(step: Callable[[], Any]) -> float:

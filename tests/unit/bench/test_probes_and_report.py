@@ -78,6 +78,35 @@ def test_matmul_peak_is_a_positive_rate() -> None:
     assert matmul_peak_gflops(torch.device("cpu"), torch.float32, size=128, repeats=2) > 0
 
 
+def test_a_slow_type_is_measured_small_within_the_budget(monkeypatch) -> None:
+    """bf16 on a CPU without bf16 units once took 13 minutes before the first row: the matrix
+    grows only while a product stays well inside the budget."""
+    sides = []
+    real = torch.randn
+
+    def recording(*shape: int, **kwargs: object) -> torch.Tensor:
+        sides.append(shape[0])
+        return real(*shape, **kwargs)
+
+    monkeypatch.setattr(torch, "randn", recording)
+    assert matmul_peak_gflops(torch.device("cpu"), torch.bfloat16, budget_seconds=1e-6) > 0
+    assert max(sides) == 256  # the first product already spent the budget: no larger one
+    sides.clear()
+    matmul_peak_gflops(torch.device("cpu"), torch.float32, size=512, budget_seconds=60)
+    assert max(sides) == 512
+
+
+def test_the_peaks_measured_are_those_of_the_rows() -> None:
+    from types import SimpleNamespace
+
+    from colorization.bench.__main__ import precisions_to_run
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert precisions_to_run(SimpleNamespace(precisions=["32-true"]), cpu) == ["32-true"]
+    assert precisions_to_run(SimpleNamespace(precisions=None), cpu) == ["32-true", "bf16-mixed"]
+    assert "16-mixed" in precisions_to_run(SimpleNamespace(precisions=None), cuda)
+
+
 def test_report_table_and_csv_appends(tmp_path: Path) -> None:
     rows = [
         {"model": "unet", "loop": "plain", "images_per_s": 6.25, "data_wait": 0.01},
