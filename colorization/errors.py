@@ -70,8 +70,13 @@ def user_error(error: BaseException) -> BaseException | None:
     seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, OSError) and is_no_room(seen):
-            folder = Path(seen.filename).parent if seen.filename else Path.cwd()
-            return UserError(no_room_message(folder, error=seen))
+            if not seen.filename:  # a writer that did not say where: never guess a folder
+                return UserError(
+                    f"A write failed: {seen.strerror or seen} (a full, over-quota or read-only "
+                    "disk). Free some space or write to another disk (a training: "
+                    "paths.log_dir); what was written there before is intact."
+                )
+            return UserError(no_room_message(Path(seen.filename).parent, error=seen))
         if isinstance(seen, (UserError, *USER_ERRORS)):
             return seen
         seen = seen.__cause__ or seen.__context__

@@ -20,3 +20,10 @@ def test_a_full_disk_says_how_much_is_free(tmp_path: Path) -> None:
     message = str(user_error(error))
     assert message.startswith(f"Cannot write to {tmp_path} (") and "MiB free" in message
     assert "Free some space" in message
+
+
+def test_a_full_disk_with_no_file_named_never_names_the_current_folder() -> None:
+    """Once "Cannot write to <the current folder> (73362 MiB free)" for a disk elsewhere."""
+    message = str(user_error(OSError(errno.ENOSPC, "No space left on device")))
+    assert message.startswith("A write failed: No space left on device") and "Cannot" not in message
+    assert str(Path.cwd()) not in message
