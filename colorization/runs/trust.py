@@ -165,21 +165,23 @@ def check_trusted(config: DictConfig, source: Path) -> None:
     resolvers = refused_resolvers(config)
     if resolvers:
         key, why = resolvers[0]
-        more = f" (and {len(resolvers) - 1} more)" if len(resolvers) > 1 else ""
         raise UntrustedRunError(
-            f"{shown(source)}: {key} calls {why}{more}, which this framework's configs never "
+            f"{shown(source)}: {key} calls {why}{_more(resolvers)}, which this framework's configs never "
             "record (it could build any object or read the environment), so the run folder is "
             f"not opened. Resolvers a run config may use: {', '.join(sorted(SAFE_RESOLVERS))}."
         )
     refused = untrusted_targets(config) or _resolved_untrusted_targets(config, source)
     if refused:
         key, target = refused[0]
-        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
         raise UntrustedRunError(
-            f"{shown(source)}: {key}={target}{more} is not a class this framework builds, so "
+            f"{shown(source)}: {key}={target}{_more(refused)} is not a class this framework builds, so "
             "the run folder is not opened (building it could run any code). If you wrote that "
             f"class and trust this run, set {TRUST_VARIABLE}={target.rsplit('.', 1)[0]}."
         )
+
+
+def _more(found: list[tuple[str, str]]) -> str:
+    return f" (and {len(found) - 1} more)" if len(found) > 1 else ""
 
 
 def _resolved_untrusted_targets(config: DictConfig, source: Path) -> list[tuple[str, str]]:
