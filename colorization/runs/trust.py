@@ -166,17 +166,17 @@ def check_trusted(config: DictConfig, source: Path) -> None:
     if resolvers:
         key, why = resolvers[0]
         raise UntrustedRunError(
-            f"{shown(source)}: {key} calls {why}{_more(resolvers)}, which this framework's configs never "
-            "record (it could build any object or read the environment), so the run folder is "
-            f"not opened. Resolvers a run config may use: {', '.join(sorted(SAFE_RESOLVERS))}."
+            f"{shown(source)}: {key} calls {why}{_more(resolvers)}, which this framework's "
+            "configs never record (it could build any object or read the environment), so the "
+            "run folder is not opened. Resolvers a run config may use: {', '.join(sorted(SAFE_RESOLVERS))}."
         )
     refused = untrusted_targets(config) or _resolved_untrusted_targets(config, source)
     if refused:
         key, target = refused[0]
         raise UntrustedRunError(
-            f"{shown(source)}: {key}={target}{_more(refused)} is not a class this framework builds, so "
-            "the run folder is not opened (building it could run any code). If you wrote that "
-            f"class and trust this run, set {TRUST_VARIABLE}={target.rsplit('.', 1)[0]}."
+            f"{shown(source)}: {key}={target}{_more(refused)} is not a class this framework "
+            "builds, so the run folder is not opened (building it could run any code). If you "
+            f"wrote that class and trust this run, set {TRUST_VARIABLE}={target.rsplit('.', 1)[0]}."
         )
 
 
