@@ -168,7 +168,8 @@ def check_trusted(config: DictConfig, source: Path) -> None:
         raise UntrustedRunError(
             f"{shown(source)}: {key} calls {why}{_more(resolvers)}, which this framework's "
             "configs never record (it could build any object or read the environment), so the "
-            "run folder is not opened. Resolvers a run config may use: {', '.join(sorted(SAFE_RESOLVERS))}."
+            "run folder is not opened. Resolvers a run config may use: "
+            f"{', '.join(sorted(SAFE_RESOLVERS))}."
         )
     refused = untrusted_targets(config) or _resolved_untrusted_targets(config, source)
     if refused:
