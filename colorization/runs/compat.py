@@ -12,10 +12,13 @@ run folder trained with 0.x still predicts, evaluates, exports, reports and resu
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
+
+_DOTTED = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+")  # what may name a class
 
 MOVED_MODULES = {
     "colorization.tasks.guard": "colorization.training.guard",  # 1.0
@@ -84,6 +87,8 @@ def same_target(recorded: Any, current: Any) -> bool:
     still names it)."""
     if recorded == current:
         return True
+    if not all(_DOTTED.fullmatch(str(path)) for path in (recorded, current)):
+        return False  # "(absent)", an interpolation: no class (Hydra would log an ERROR)
     try:
         return get_class(moved_target(str(recorded))) is get_class(str(current))
     except Exception:  # a path that no longer imports names another class

@@ -116,13 +116,19 @@ def _without_consequences(differences: list[tuple[str, Any, Any]]) -> list[tuple
     """The differences less the keys a changed ``_target_`` brings or drops with it (another
     model has other arguments): they follow from the class, and listing each one as
     ``(absent)`` hides the change that matters."""
-    changed = [key[: -len("_target_")] for key, _, _ in differences if key.endswith("._target_")]
     missing = "(absent)"
+    changed = [
+        key[: -len("_target_")]
+        for key, old, new in differences
+        if key.endswith("._target_") and missing not in (old, new)
+    ]
     return [
         (key, old, new)
         for key, old, new in differences
-        if key.endswith("._target_")
-        or not (missing in (old, new) and any(key.startswith(group) for group in changed))
+        if not (
+            missing in (old, new)
+            and any(key.startswith(group) and key != f"{group}_target_" for group in changed)
+        )
     ]
 
 

@@ -30,3 +30,23 @@ def test_a_super_resolution_run_of_before_1_4_resumes_only_with_torchs_degradati
     assert config_differences(recorded, default) == [("task.degradation", "torch", "matlab")]
     as_before = OmegaConf.create({"task": {"scale": 2, "degradation": "torch"}})
     assert config_differences(recorded, as_before) == []
+
+
+def test_a_refused_resume_names_the_changes_that_matter_and_logs_no_hydra_error(
+    make_cfg, tmp_path, caplog
+) -> None:
+    """Another task's run: its own nested classes and keys follow from the task, and a
+    missing class once made Hydra log "ERROR ... Error getting class at (absent)"."""
+    import pytest
+
+    from colorization.errors import RunError
+    from colorization.runs.folder import RunFolder
+    from colorization.runs.record import check_resumable, record_start
+
+    run = RunFolder(tmp_path / "run")
+    record_start(run, make_cfg(), [], resumed=False)
+    with pytest.raises(RunError) as refused:
+        check_resumable(run, make_cfg("task=segmentation"))
+    message = str(refused.value)
+    assert "task._target_" in message and "task.hints" not in message and "(absent)" not in message
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
