@@ -178,7 +178,7 @@ def start_trackers(
     for tracker in trackers:
         tracker.describe(tags["task"], name, tags)
         if tracker.tracker in recorded:
-            tracker.continue_run(recorded[tracker.tracker])
+            starting(tracker, tracker.continue_run, recorded[tracker.tracker])
     params = OmegaConf.to_container(cfg, resolve=True)
     for logger in loggers:
         if isinstance(logger, TrackerRun):
