@@ -42,6 +42,11 @@ TRUST_VARIABLE = "COLORIZATION_TRUSTED_TARGETS"
 SAFE_RESOLVERS = frozenset({"slug", "run_dir", "now", "hydra", "oc.select"})
 
 
+# A recorded config is a few kilobytes; larger files are not read (nor YAML aliases expanded:
+# a "billion laughs" file would build an exponentially large tree).
+MAX_CONFIG_BYTES = 4 * 2**20
+
+
 class UntrustedRunError(UserError):
     """A run's config names a target this framework does not build."""
 
@@ -98,7 +103,7 @@ def refused_interpolation(value: str) -> str | None:
     try:
         tree = grammar_parser.parse(value)
     except GrammarParseError:
-        return None  # OmegaConf reads it as plain text
+        return None  # it cannot resolve to anything: resolving the config fails, in one line
     stack: list[Any] = [tree]
     while stack:
         node = stack.pop()
@@ -137,11 +142,18 @@ def read_recorded_config(source: Path) -> DictConfig:
     the file when it is no config this framework wrote: not UTF-8, not YAML, a YAML tag
     (``!!python/...``), empty, or no mapping."""
     try:
+        if source.stat().st_size > MAX_CONFIG_BYTES:
+            raise DamagedRunError(
+                f"{shown(source)} is larger than {MAX_CONFIG_BYTES // 2**20} MiB: no run records "
+                "such a config; the run folder is damaged or was not written by the train command."
+            )
         text = source.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         problem = "is not UTF-8 text"
     else:
         try:
+            if any(isinstance(token, yaml.AliasToken) for token in yaml.scan(text)):
+                raise yaml.YAMLError("it uses YAML aliases (*name), which no run records")
             config = OmegaConf.create(text)
         except yaml.YAMLError as error:
             where = getattr(error, "problem_mark", None)

@@ -177,6 +177,7 @@ def test_trusted_modules_are_matched_by_whole_names(make_cfg, tmp_path: Path, mo
         ("", "is empty"),
         ("- a list\n", "no mapping"),
         ("model: {_target_: colorization.models.unet.UNet}\n", "records no task"),
+        ("a: &a [1, 1]\nb: &b [*a, *a]\nc: [*b, *b]\n", "uses YAML aliases"),  # billion laughs
     ],
 )
 def test_a_damaged_run_config_stops_in_one_line_naming_it(
@@ -186,3 +187,10 @@ def test_a_damaged_run_config_stops_in_one_line_naming_it(
     with pytest.raises(DamagedRunError, match=rf"config.yaml.*{problem}") as raised:
         run_config(folder)
     assert "\n" not in str(raised.value)
+
+
+def test_a_huge_run_config_is_not_read(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("colorization.runs.trust.MAX_CONFIG_BYTES", 100)
+    folder = write_run_config(tmp_path, "task: {_target_: x}\n" + "#" * 200)
+    with pytest.raises(DamagedRunError, match=r"config.yaml is larger than"):
+        run_config(folder)
