@@ -5,7 +5,7 @@ Lightning: prediction from an exported ONNX file runs without Lightning."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
@@ -18,3 +18,35 @@ def lazy_attributes(package: str, exports: dict[str, str]) -> Callable[[str], An
         return getattr(importlib.import_module(exports[name]), name)
 
     return __getattr__
+
+
+def lazy_function(module: str, name: str) -> Callable[..., Any]:
+    """A function that imports ``module`` on its first call and calls ``module.name``: a task
+    plugin names its heavy functions this way, so that reading the plugins (a command's
+    ``--help``) imports no torch."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    call.__module__ = module
+    return call
+
+
+class LazySequence(Sequence[Any]):
+    """``module.name`` (a sequence), imported on first use (as :func:`lazy_function`)."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+
+    def _items(self) -> Sequence[Any]:
+        return getattr(importlib.import_module(self.module), self.name)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._items()[index]
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __repr__(self) -> str:
+        return f"LazySequence({self.module}.{self.name})"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -14,16 +13,13 @@ import torch
 from PIL import Image, ImageOps
 from torchvision.io import ImageReadMode, decode_image, encode_png
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+from colorization.data.formats import DEFAULT_MAX_PIXELS as DEFAULT_MAX_PIXELS
+from colorization.data.formats import IMAGE_EXTENSIONS as IMAGE_EXTENSIONS
+from colorization.data.formats import shown as shown
+
 # torchvision decodes these natively; PIL handles the rest (bmp, tiff).
 _TORCHVISION_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 LISTED_IN_ERRORS = 10  # files named in an error message; the rest are counted
-
-
-def shown(path: str | Path) -> str:
-    """A path as text that can always be printed and logged: bytes of a file name that are not
-    valid UTF-8 appear as ``\\xff`` escapes instead of breaking the log handler."""
-    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
 
 
 def file_listing(items: Sequence[str]) -> str:
@@ -91,9 +87,6 @@ def oriented_size(image: Image.Image) -> tuple[int, int]:
 def upright(image: Image.Image) -> Image.Image:
     """The image as it is shown: its EXIF orientation applied (phone photos store it apart)."""
     return ImageOps.exif_transpose(image)
-
-
-DEFAULT_MAX_PIXELS = 50_000_000
 
 
 def too_large(width: int, height: int, max_pixels: int) -> str | None:

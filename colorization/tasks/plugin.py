@@ -6,9 +6,12 @@ A task is one sub-package of :mod:`colorization.tasks` whose ``__init__`` define
 commands (``predict``, ``evaluate``, ``export``, the page) know tasks only through this
 contract, so none of them has a branch or a table for a particular task.
 
-The plugin is light on purpose: importing it imports neither Lightning nor the task's
+The plugin is light on purpose: importing it imports neither torch, Lightning nor the task's
 LightningModule (:attr:`TaskPlugin.task_class` names it; :meth:`TaskPlugin.load_task_class`
-imports it), so a model exported to ONNX predicts without Lightning.
+imports it), so a model exported to ONNX predicts without Lightning and a command answers
+``--help`` and argument errors before torch is imported: the plugin names its heavy functions
+and protocols with :func:`colorization.lazy.lazy_function` and
+:class:`colorization.lazy.LazySequence` (tested).
 """
 
 from __future__ import annotations
@@ -19,17 +22,19 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import torch
 from omegaconf import DictConfig
 
-from colorization.tasks.published import PublishedProtocol
+if TYPE_CHECKING:
+    import torch
+
+    from colorization.tasks.published import PublishedProtocol
 
 # file-name suffix ("" for the main output) -> uint8 image (C, H, W)
-Outputs = dict[str, torch.Tensor]
+Outputs = dict[str, "torch.Tensor"]
 # (path of an input image, the image as uint8 RGB (3, H, W)) -> what predict writes for it
-Predictor = Callable[[Path, torch.Tensor], Outputs]
+Predictor = Callable[[Path, "torch.Tensor"], Outputs]
 # how a command stops on a bad option (``parser.error``)
 Failure = Callable[[str], NoReturn]
 
@@ -101,7 +106,7 @@ class TaskPlugin:
     configure_evaluation: Callable[[DictConfig, Mapping[str, Any]], None] | None = None
     evaluation_note: Callable[[DictConfig], str] | None = None
     page: Callable[[Any, argparse.Namespace], Any] | None = None
-    published_protocols: tuple[PublishedProtocol, ...] = ()
+    published_protocols: Sequence[PublishedProtocol] = ()
 
     @property
     def class_name(self) -> str:
@@ -150,7 +155,7 @@ def tiled_task_plugin(
     task_class: str,
     tensors: str,
     inference_settings: Callable[[DictConfig], dict[str, Any]] = tiled_inference_settings,
-    published_protocols: tuple[PublishedProtocol, ...] = (),
+    published_protocols: Sequence[PublishedProtocol] = (),
 ) -> TaskPlugin:
     """The plugin of a task whose network maps a photo to a photo: predicted whole, in tiles,
     with the tile options."""

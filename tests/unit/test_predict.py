@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from colorization.predict import input_images, parse_arguments
+from colorization.predict import parse_arguments
+from colorization.prediction import input_images
 
 
 def run_predict(*arguments: str) -> subprocess.CompletedProcess:
@@ -87,3 +88,19 @@ def test_hint_files_are_matched_by_relative_path_and_name(tmp_path: Path) -> Non
     (tmp_path / "trip" / "a[1].png").write_bytes(b"")
     with pytest.raises(ValueError, match=r"a\[1\].json, a\[1\].png all match"):
         matched_file(tmp_path, Path("trip/a[1].jpg"), (".png", ".json"), "--hints")
+
+
+@pytest.mark.parametrize(
+    "arguments", [["--help"], ["ckpt", "in"], ["c", "i", "o", "--hint-ratio", "2"]]
+)
+def test_help_and_argument_mistakes_answer_before_torch_is_imported(arguments) -> None:
+    """``predict --help`` took 16-21 s on a loaded machine: it imported torch, torchvision's
+    models and torch._dynamo through the task plugins (docs/predict.md has the times)."""
+    code = (
+        "import sys\nfrom colorization.predict import main\n"
+        f"try:\n    main({arguments!r})\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('torch', 'torchvision', 'numpy', 'PIL') if m in sys.modules]\n"
+        "print('imported:', heavy, file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stderr.strip().splitlines()[-1] == "imported: []"

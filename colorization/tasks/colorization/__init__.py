@@ -12,8 +12,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from colorization.lazy import lazy_attributes
-from colorization.tasks.colorization import evaluation, page, predict, protocols
+from colorization.lazy import LazySequence, lazy_attributes, lazy_function
+from colorization.tasks.colorization import evaluation, predict_options
 from colorization.tasks.plugin import TaskPlugin
 
 
@@ -45,15 +45,15 @@ PLUGIN = TaskPlugin(
         "a/110, b/110 (combine with the photo's L, then Lab -> sRGB, D65)"
     ),
     inference_settings=inference_settings,
-    predictor=predict.colorization_predictor,
-    predict_options=predict.PREDICT_OPTIONS,
-    check_predict_options=predict.check_predict_options,
+    predictor=lazy_function(f"{__name__}.predict", "colorization_predictor"),
+    predict_options=predict_options.PREDICT_OPTIONS,
+    check_predict_options=predict_options.check_predict_options,
     evaluation_options=evaluation.EVALUATION_OPTIONS,
     evaluation_protocols=evaluation.hint_protocols,
     configure_evaluation=evaluation.configure_evaluation,
     evaluation_note=evaluation.evaluation_note,
-    page=page.colorization_page,
-    published_protocols=protocols.PROTOCOLS,
+    page=lazy_function(f"{__name__}.page", "colorization_page"),
+    published_protocols=LazySequence(f"{__name__}.protocols", "PROTOCOLS"),
 )
 
 __getattr__ = lazy_attributes(

@@ -15,7 +15,6 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from colorization.data.colorization.hints import GeometricPatchHints, RandomPixelHints
 from colorization.tasks.plugin import EvaluationProtocol, Option
 
 DEFAULT_RATIOS = (0.0, 0.01, 0.03, 0.05)
@@ -61,6 +60,8 @@ def _with_hints(sampler: Any) -> Any:
 
 def hint_protocols(options: Mapping[str, Any]) -> list[EvaluationProtocol]:
     """The run's own hints, then each random-pixel density and each number of patch hints."""
+    from colorization.data.colorization.hints import GeometricPatchHints, RandomPixelHints
+
     ratios = options.get("hint_ratios", DEFAULT_RATIOS)
     points = options.get("hint_points", DEFAULT_POINTS)
     protocols = [EvaluationProtocol("run_hints", "as in validation")]

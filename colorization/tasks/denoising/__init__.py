@@ -10,8 +10,8 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from colorization.lazy import lazy_attributes
-from colorization.tasks.denoising import evaluation, protocols
+from colorization.lazy import LazySequence, lazy_attributes
+from colorization.tasks.denoising import evaluation
 from colorization.tasks.plugin import TILE_OPTIONS, TaskPlugin, tiled_predictor
 
 
@@ -41,7 +41,7 @@ PLUGIN = TaskPlugin(
     evaluation_protocols=evaluation.sigma_protocols,
     configure_evaluation=evaluation.configure_evaluation,
     evaluation_note=evaluation.evaluation_note,
-    published_protocols=protocols.PROTOCOLS,
+    published_protocols=LazySequence(f"{__name__}.protocols", "PROTOCOLS"),
 )
 
 __getattr__ = lazy_attributes(__name__, {"DenoisingTask": "colorization.tasks.denoising.task"})

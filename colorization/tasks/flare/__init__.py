@@ -5,8 +5,7 @@ The task (:mod:`.task`), predicted in tiles, measured as the Flare7K++ tables ar
 
 from __future__ import annotations
 
-from colorization.lazy import lazy_attributes
-from colorization.tasks.flare import protocols
+from colorization.lazy import LazySequence, lazy_attributes
 from colorization.tasks.plugin import tiled_task_plugin
 
 PLUGIN = tiled_task_plugin(
@@ -16,7 +15,7 @@ PLUGIN = tiled_task_plugin(
         "inputs (N, 3, H, W) float32: flared sRGB in [0, 1]; outputs (N, 3, H, W): the clean "
         "sRGB (clip to [0, 1]); any H and W, larger photos in overlapping tiles"
     ),
-    published_protocols=protocols.PROTOCOLS,
+    published_protocols=LazySequence(f"{__name__}.protocols", "PROTOCOLS"),
 )
 
 __getattr__ = lazy_attributes(__name__, {"FlareTask": "colorization.tasks.flare.task"})

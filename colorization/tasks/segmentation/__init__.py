@@ -10,10 +10,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from colorization.lazy import lazy_attributes
+from colorization.lazy import LazySequence, lazy_attributes, lazy_function
 from colorization.tasks.plugin import WORKING_SIZE_OPTION, TaskPlugin
-from colorization.tasks.segmentation import protocols
-from colorization.tasks.segmentation.inference import segmentation_predictor
 
 
 def inference_settings(config: DictConfig) -> dict[str, Any]:
@@ -37,9 +35,9 @@ PLUGIN = TaskPlugin(
         "per class (argmax)"
     ),
     inference_settings=inference_settings,
-    predictor=segmentation_predictor,
+    predictor=lazy_function(f"{__name__}.inference", "segmentation_predictor"),
     predict_options=(WORKING_SIZE_OPTION,),
-    published_protocols=protocols.PROTOCOLS,
+    published_protocols=LazySequence(f"{__name__}.protocols", "PROTOCOLS"),
 )
 
 __getattr__ = lazy_attributes(

@@ -10,9 +10,8 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from colorization.lazy import lazy_attributes
+from colorization.lazy import LazySequence, lazy_attributes
 from colorization.tasks.plugin import tiled_inference_settings, tiled_task_plugin
-from colorization.tasks.superres import protocols
 
 
 def inference_settings(config: DictConfig) -> dict[str, Any]:
@@ -27,7 +26,7 @@ PLUGIN = tiled_task_plugin(
         "the image at scale s (clip to [0, 1]); any H and W, larger photos in overlapping tiles"
     ),
     inference_settings=inference_settings,
-    published_protocols=protocols.PROTOCOLS,
+    published_protocols=LazySequence(f"{__name__}.protocols", "PROTOCOLS"),
 )
 
 __getattr__ = lazy_attributes(__name__, {"SuperResTask": "colorization.tasks.superres.task"})
