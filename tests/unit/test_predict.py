@@ -8,16 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from colorization.predict import parse_arguments
+from colorization.predict import main, parse_arguments
 from colorization.prediction import input_images
 
 
-def run_predict(*arguments: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "colorization.predict", *arguments]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
-
-
-def test_bad_paths_are_named_in_one_line_before_the_model_loads(tmp_path: Path) -> None:
+def test_bad_paths_are_named_in_one_line_before_the_model_loads(tmp_path: Path, capsys) -> None:
     checkpoint = tmp_path / "run" / "checkpoints" / "last.ckpt"
     checkpoint.parent.mkdir(parents=True)
     checkpoint.write_bytes(b"not even a checkpoint: loading it would fail differently")
@@ -31,11 +26,13 @@ def test_bad_paths_are_named_in_one_line_before_the_model_loads(tmp_path: Path) 
         ((str(checkpoint), str(tmp_path / "notes.txt"), "out"), "is not an image"),
         (("--onnx", str(tmp_path / "m.onnx"), str(tmp_path / "a_file.png"), "out"), "--onnx: "),
     ]
-    for arguments, expected in cases:
-        result = run_predict(*arguments)
-        assert result.returncode == 2, result.stderr
-        assert result.stderr.startswith("error: ") and expected in result.stderr, result.stderr
-        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    for arguments, expected in cases:  # in this process: the command's own exit and output
+        with pytest.raises(SystemExit) as stopped:
+            main(list(arguments))
+        stderr = capsys.readouterr().err
+        assert stopped.value.code == 2, stderr
+        assert stderr.startswith("error: ") and expected in stderr, stderr
+        assert stderr.count("\n") == 1 and "Traceback" not in stderr
 
 
 @pytest.mark.parametrize(
