@@ -8,7 +8,6 @@ trial. A run that cannot be read is kept with the reason, for the report to list
 from __future__ import annotations
 
 import csv
-import json
 import statistics
 import zipfile
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from omegaconf import OmegaConf
 
 from colorization.callbacks.history import read_history
 from colorization.report.image_scores import ImageScores, read_image_scores
+from colorization.runs.evaluation_files import read_evaluation
 from colorization.runs.folder import RunFolder, find_run_folders
 from colorization.runs.lock import is_training
 from colorization.runs.trained import (
@@ -139,8 +139,8 @@ def read_run(folder: Path, name: str) -> RunRecord:
         return record
     if paths.evaluation.is_file():
         try:
-            record.evaluation = json.loads(paths.evaluation.read_text())
-        except ValueError as error:
+            record.evaluation = read_evaluation(paths.evaluation)
+        except (OSError, ValueError) as error:
             record.problem = f"unreadable evaluation.json ({error})"
             return record
         record.evaluation_state = evaluation_state(record.evaluation, paths, record.history)

@@ -8,9 +8,10 @@ import csv
 import math
 from pathlib import Path
 
-# evaluation_images.csv larger than this is not read (about 500,000 rows; parsed, they take
-# about ten times as much memory).
-MAX_IMAGE_SCORES_BYTES = 64 * 2**20
+from colorization.runs.evaluation_files import MAX_EVALUATION_BYTES
+
+# evaluation_images.csv larger than this is not read (as evaluate's own reading of it).
+MAX_IMAGE_SCORES_BYTES = MAX_EVALUATION_BYTES
 _EXTRA, _MISSING = "\0extra", "\0missing"  # csv.DictReader's marks of a line's cells
 
 # (protocol, setting) -> (image name, index, digest) -> metric -> value

@@ -23,14 +23,28 @@ from colorization.writing import replacing, write_text
 log = logging.getLogger(__name__)
 
 FIXED_COLUMNS = ["protocol", "setting", "image", "index", "digest"]
+# Evaluation files larger than this are not read (a run's hold a few MiB at most; about 500,000
+# image rows; parsed, they take about ten times as much memory).
+MAX_EVALUATION_BYTES = 64 * 2**20
+
+
+def read_evaluation(path: Path) -> dict[str, Any]:
+    """evaluation.json as a dict; a ValueError says why it cannot be (too large, not JSON, not
+    an object)."""
+    if path.stat().st_size > MAX_EVALUATION_BYTES:
+        raise ValueError(f"larger than {MAX_EVALUATION_BYTES // 2**20} MiB")
+    result = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(result, dict):
+        raise ValueError("not a JSON object")
+    return result
 
 
 def _previous(paths: RunFolder) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The results already there (nothing if they are unreadable: they are replaced)."""
     try:
-        result = json.loads(paths.evaluation.read_text())
-        if not isinstance(result, dict):
-            raise ValueError("not a JSON object")
+        result = read_evaluation(paths.evaluation)
+        if paths.evaluation_images.stat().st_size > MAX_EVALUATION_BYTES:
+            raise ValueError(f"{paths.evaluation_images.name} is too large")
         with open(paths.evaluation_images, newline="", encoding="utf-8") as handle:
             images = list(csv.DictReader(handle))
     except FileNotFoundError:

@@ -152,3 +152,15 @@ def test_a_copied_run_is_not_stale_and_one_trained_on_since_is(make_cfg, tmp_pat
     history = HEADER + "0,8,1.5,10,0.2,20.0\n1,16,3,10,0.1,21.0\n"
     RunFolder(root).epoch_history.write_text(history)
     assert read_run(root, "run").evaluation_state == "stale"
+
+
+def test_a_huge_or_foreign_evaluation_json_is_a_problem_of_that_run(
+    make_cfg, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr("colorization.runs.evaluation_files.MAX_EVALUATION_BYTES", 100)
+    folder = run_with(make_cfg, tmp_path, (HEADER + "0,8,1.5,10,0.2,20.0\n").encode())
+    RunFolder(folder).evaluation.write_text('{"metrics": [' + "1," * 100 + "1]}")
+    record = read_run(folder, "run")
+    assert record.damaged and "evaluation.json (larger than 0 MiB)" in record.problem
+    RunFolder(folder).evaluation.write_text("[1, 2]")
+    assert "not a JSON object" in read_run(folder, "run").problem
