@@ -62,6 +62,12 @@ def no_room_message(
     )
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (its type's name when it has none): what a one-line
+    message quotes of a library's multi-line error."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 def user_error(error: BaseException) -> BaseException | None:
     """The user-fixable error behind ``error`` (Hydra wraps an error raised while instantiating
     a config; a full disk met by a log writer becomes one naming the folder), or ``None``."""

@@ -101,18 +101,18 @@ def evaluate(
         )
     applied = apply_overrides(run, overrides)
     plugin = run.plugin
-    if protocol is None:
-        check_test_root_accepted(run)
+    history_rows = len(read_history(run.folder.epoch_history))  # report: is the test stale?
     if protocol is not None:
         account = evaluate_published(run, published_protocol(plugin, protocol))
         account.update(
             overrides=applied,
             provisional=training,
-            history_rows=len(read_history(run.folder.epoch_history)),
+            history_rows=history_rows,
             date=_now(),
             seconds=_since(started),
         )
         return write_evaluation(account, account.pop("images"), _folder(run, out), protocol)
+    check_test_root_accepted(run)
     known = {o.dest for p in task_plugins().values() for o in p.evaluation_options}
     unknown = sorted(set(options) - known)
     if unknown:
@@ -150,7 +150,7 @@ def evaluate(
         "metrics": rows,
         "images": len({row["index"] for row in image_rows}),
         "provisional": training,
-        "history_rows": len(read_history(run.folder.epoch_history)),  # report: is it stale?
+        "history_rows": history_rows,
         "seconds": _since(started),
         "date": _now(),
     }

@@ -15,9 +15,13 @@ def lazy_attributes(package: str, exports: dict[str, str]) -> Callable[[str], An
     def __getattr__(name: str) -> Any:
         if name not in exports:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(exports[name]), name)
+        return _imported(exports[name], name)
 
     return __getattr__
+
+
+def _imported(module: str, name: str) -> Any:
+    return getattr(importlib.import_module(module), name)
 
 
 def lazy_function(module: str, name: str) -> Callable[..., Any]:
@@ -26,7 +30,7 @@ def lazy_function(module: str, name: str) -> Callable[..., Any]:
     ``--help``) imports no torch."""
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+        return _imported(module, name)(*args, **kwargs)
 
     call.__name__ = call.__qualname__ = name
     call.__module__ = module
@@ -40,7 +44,7 @@ class LazySequence(Sequence[Any]):
         self.module, self.name = module, name
 
     def _items(self) -> Sequence[Any]:
-        return getattr(importlib.import_module(self.module), self.name)
+        return _imported(self.module, self.name)
 
     def __getitem__(self, index: Any) -> Any:
         return self._items()[index]

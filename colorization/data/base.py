@@ -90,6 +90,7 @@ class ImageDataModule(pl.LightningDataModule):
 
     train_set: Dataset | None = None
     val_set: Dataset | None = None
+    test_set: Dataset | None = None
 
     def __init__(
         self,
@@ -186,7 +187,12 @@ class ImageDataModule(pl.LightningDataModule):
         return self._loader(self.val_set, batch, shuffle=False)
 
     def test_dataloader(self) -> DataLoader:
-        return self.val_dataloader()
+        """``test_set`` (a test set of its own, e.g. from ``data.test_root``) as validation
+        loads it, else the validation set."""
+        if self.test_set is None:
+            return self.val_dataloader()
+        batch = self.hparams.val_batch_size or self.hparams.batch_size
+        return self._loader(self.test_set, batch, shuffle=False)
 
     def whole_test_images(self) -> Dataset:
         """The test images whole, at their own sizes (what a published evaluation protocol

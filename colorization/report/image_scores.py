@@ -8,10 +8,8 @@ import csv
 import math
 from pathlib import Path
 
-from colorization.runs.evaluation_files import MAX_EVALUATION_BYTES
+from colorization.runs import evaluation_files
 
-# evaluation_images.csv larger than this is not read (as evaluate's own reading of it).
-MAX_IMAGE_SCORES_BYTES = MAX_EVALUATION_BYTES
 _EXTRA, _MISSING = "\0extra", "\0missing"  # csv.DictReader's marks of a line's cells
 
 # (protocol, setting) -> (image name, index, digest) -> metric -> value
@@ -22,8 +20,8 @@ def read_image_scores(path: Path) -> ImageScores:
     """evaluation_images.csv as nested dicts; a ValueError names what is wrong with it (a text
     cell, a cut or overlong line, an image listed twice for one protocol and setting): a
     damaged file is listed as damaged, never read as runs tested on different images."""
-    if path.stat().st_size > MAX_IMAGE_SCORES_BYTES:
-        raise ValueError(f"larger than {MAX_IMAGE_SCORES_BYTES // 2**20} MiB")
+    if path.stat().st_size > evaluation_files.MAX_EVALUATION_BYTES:
+        raise ValueError(f"larger than {evaluation_files.MAX_EVALUATION_BYTES // 2**20} MiB")
     scores: ImageScores = {}
     with open(path, newline="", encoding="utf-8", errors="replace") as handle:
         reader = csv.DictReader(handle, restkey=_EXTRA, restval=_MISSING)

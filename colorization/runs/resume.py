@@ -13,6 +13,7 @@ from omegaconf import DictConfig
 
 from colorization.callbacks.checkpoint import PARTIAL_SUFFIX, load_checkpoint, newest_checkpoint
 from colorization.data.images import shown
+from colorization.errors import first_line
 from colorization.runs.folder import RunFolder
 from colorization.runs.lock import follows_a_job, pid_is_running
 from colorization.runs.record import archive, check_resumable
@@ -64,7 +65,7 @@ def check_checkpoint_file(path: Path) -> None:
     except pickle.UnpicklingError:
         reason = "it holds objects torch's safe loader does not read: no training checkpoint"
     except Exception as error:  # a truncated zip, another file: many types
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0].split(". ")[0]
+        reason = first_line(error).split(". ")[0]
         raise ValueError(
             f"ckpt_path={shown(path)} does not load ({reason}): give a .ckpt that training wrote "
             "(<run>/checkpoints/last.ckpt), or leave ckpt_path out."

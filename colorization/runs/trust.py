@@ -28,7 +28,7 @@ from omegaconf.errors import GrammarParseError, OmegaConfBaseException
 
 from colorization import config_dir
 from colorization.data.images import shown
-from colorization.errors import UserError
+from colorization.errors import UserError, first_line
 from colorization.runs.compat import config_targets, moved_target
 from colorization.runs.folder import register_run_resolvers
 
@@ -160,7 +160,7 @@ def read_recorded_config(source: Path) -> DictConfig:
             line = f" (line {where.line + 1})" if where is not None else ""
             problem = f"is no YAML a run records{line}: {getattr(error, 'problem', None) or error}"
         except (OmegaConfBaseException, ValueError) as error:
-            problem = f"is no config: {str(error).splitlines()[0]}"
+            problem = f"is no config: {first_line(error)}"
         else:
             if isinstance(config, DictConfig) and len(config):
                 return config
@@ -204,9 +204,8 @@ def _resolved_untrusted_targets(config: DictConfig, source: Path) -> list[tuple[
     try:
         resolved = OmegaConf.create(OmegaConf.to_container(config, resolve=True))
     except OmegaConfBaseException as error:
-        message = str(error).splitlines()[0]
         raise UntrustedRunError(
-            f"{shown(source)}: its interpolations do not resolve ({message}); a run folder's "
-            "config.yaml is written by the train command, give one it wrote."
+            f"{shown(source)}: its interpolations do not resolve ({first_line(error)}); a run "
+            "folder's config.yaml is written by the train command, give one it wrote."
         ) from None
     return untrusted_targets(resolved)

@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.utilities import rank_zero_only
 
-from colorization.errors import UserError
+from colorization.errors import UserError, first_line
 from colorization.writing import write_text
 
 log = logging.getLogger(__name__)
@@ -68,15 +68,15 @@ class TrackerRun(ABC):
         Before the tracker has started, errors go to :func:`starting` as they are."""
         if not self.started:
             return call(*args, **kwargs)
+        if self.dropped:
+            return None
         for pause in (*RETRY_PAUSES, None):
-            if self.dropped:
-                return None
             try:
                 return call(*args, **kwargs)
             except Exception as error:  # a tracker's store or server fails in many ways
                 if pause is None:
                     self.dropped = True
-                    reason = (str(error).strip().splitlines() or [""])[0][:200]
+                    reason = first_line(error)[:200]
                     log.warning(
                         "logger=%s could not %s at %s (%s: %s) after %d tries: training goes on "
                         "without it; the metrics stay in TensorBoard and history.csv.",
@@ -207,9 +207,8 @@ def starting(tracker: TrackerRun, call: Callable[..., Any], *args: Any) -> Any:
 
 def unusable_store(tracker: str, store: str, error: Exception) -> UserError:
     """One line: the tracker, its store, what went wrong, and the ways out."""
-    reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
     return UserError(
-        f"logger={tracker} cannot use {store} ({type(error).__name__}: {reason}). Repair or "
-        "move that store aside (a new one is made), point the logger elsewhere, or train "
-        "without it (logger=tensorboard)."
+        f"logger={tracker} cannot use {store} ({type(error).__name__}: "
+        f"{first_line(error)[:200]}). Repair or move that store aside (a new one is made), point "
+        "the logger elsewhere, or train without it (logger=tensorboard)."
     )

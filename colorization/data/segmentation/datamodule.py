@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from torch.utils.data import DataLoader, Dataset
-
 from colorization.data.base import ImageDataModule, both_or_neither, checked_crop_scale
 from colorization.data.sample_photos import sample_split
 from colorization.data.segmentation.masks import (
@@ -71,8 +69,6 @@ class SegmentationDataModule(ImageDataModule):
         crop_scale = checked_crop_scale(crop_scale)
         super().__init__(**common)
 
-    test_set: Dataset | None = None
-
     @property
     def synthetic(self) -> bool:
         return self.hparams.images is None
@@ -134,9 +130,3 @@ class SegmentationDataModule(ImageDataModule):
             MaskPairDataset(pairs, hp.num_classes, hp.ignore_index, bool(hp.cache)),
             eval_transform(hp.image_size),
         )
-
-    def test_dataloader(self) -> DataLoader:
-        if self.test_set is None:
-            return self.val_dataloader()
-        batch = self.hparams.val_batch_size or self.hparams.batch_size
-        return self._loader(self.test_set, batch, shuffle=False)

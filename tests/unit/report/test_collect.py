@@ -93,7 +93,7 @@ IMAGES_HEADER = "protocol,setting,image,index,digest,psnr,ssim\n"
 def test_damaged_or_huge_image_scores_are_a_problem_of_that_run(
     make_cfg, tmp_path: Path, monkeypatch, scores: str, problem: str
 ) -> None:
-    monkeypatch.setattr("colorization.report.image_scores.MAX_IMAGE_SCORES_BYTES", 1000)
+    monkeypatch.setattr("colorization.runs.evaluation_files.MAX_EVALUATION_BYTES", 1000)
     folder = run_with(make_cfg, tmp_path, (HEADER + "0,8,1.5,10,0.2,20.0\n").encode())
     RunFolder(folder).evaluation.write_text('{"metrics": []}')
     RunFolder(folder).evaluation_images.write_text(scores)
