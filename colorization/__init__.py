@@ -8,7 +8,7 @@ directory, installed or from a clone.
 
 from pathlib import Path
 
-__version__ = "1.4.1"
+__version__ = "1.5.0"
 
 CONFIG_NAME = "train"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import importlib
 import inspect
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -39,16 +38,12 @@ def task_choice(task: str, group: str) -> str | None:
 
 
 def register_resolvers() -> None:
-    """The OmegaConf resolvers the configs use, and the config of the Optuna sweeper
-    (``hydra/sweeper=colorization_optuna``). Called where a config is composed or read (the
+    """The OmegaConf resolvers the configs use. Called where a config is composed or read (the
     train command, :func:`compose`, opening a trained run), never as a side effect of an import.
-
-    Hydra finds plugins by scanning the ``hydra_plugins`` namespace; an editable install hides
-    that namespace from the scan (setuptools' import hook lists no modules), so the sweeper's
-    config is stored here; its class is registered by the train command, which sweeps.
-    """
+    The Optuna sweeper's settings are a config of their own
+    (``conf/hydra/sweeper/colorization_optuna.yaml``); its class is registered by the train
+    command, which sweeps."""
     register_run_resolvers()
-    importlib.import_module("hydra_plugins.colorization_optuna.config")
 
 
 def _positive(value: Any) -> bool:

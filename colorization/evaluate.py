@@ -38,18 +38,18 @@ from colorization.build import build_datamodule, trainer_config
 from colorization.callbacks.history import read_history
 from colorization.data.images import shown
 from colorization.errors import UserError, exit_on_user_error, exit_with_failures, problem_of
-from colorization.runs.evaluation_files import write_evaluation
 from colorization.runs.folder import RunFolder, find_run_folders
 from colorization.runs.lock import is_training
-from colorization.runs.overrides import apply_overrides, check_test_root_accepted
-from colorization.runs.published_evaluation import (
+from colorization.tasks.image_scores import recording_image_scores
+from colorization.tasks.registry import add_task_options, task_plugins
+from colorization.trained.evaluation_files import write_evaluation
+from colorization.trained.overrides import apply_overrides, check_test_root_accepted
+from colorization.trained.published import (
     evaluate_published,
     protocols_help,
     published_protocol,
 )
-from colorization.runs.trained import TrainedRun, load_trained_task, open_run
-from colorization.tasks.image_scores import recording_image_scores
-from colorization.tasks.registry import add_task_options, task_plugins
+from colorization.trained.run import TrainedRun, load_trained_task, open_run
 
 log = logging.getLogger(__name__)
 
@@ -113,28 +113,27 @@ def evaluate(
         )
         return write_evaluation(account, account.pop("images"), _folder(run, out), protocol)
     check_test_root_accepted(run)
-    known = {o.dest for p in task_plugins().values() for o in p.evaluation_options}
+    known = {o.dest for p in task_plugins().values() for o in p.evaluate.options}
     unknown = sorted(set(options) - known)
     if unknown:
         raise TypeError(f"evaluate() got options no task has: {', '.join(unknown)}.")
-    defaults = {o.dest: o.settings.get("default") for o in plugin.evaluation_options}
+    evaluation = plugin.evaluate
+    defaults = evaluation.defaults()
     options = {**defaults, **{k: v for k, v in options.items() if k in defaults}}
-    if plugin.configure_evaluation is not None:
-        plugin.configure_evaluation(run.config, options)
+    task_class = plugin.load_task_class()
+    protocols = evaluation.protocols_for(options, task_class.predicts_images)  # checks options
+    if evaluation.configure is not None:
+        evaluation.configure(run.config, options)
     task = load_trained_task(run)
     datamodule = build_datamodule(run.config)
     rows, image_rows = [], []
-    for protocol in plugin.protocols(options, task.predicts_images):
+    for protocol in protocols:
         with protocol.applied_to(task):
             metrics, images = test_metrics(task, datamodule, run)
-        rows += [
-            {"protocol": protocol.name, "setting": protocol.setting, "metric": name, "value": value}
-            for name, value in sorted(metrics.items())
-        ]
-        image_rows += [
-            {"protocol": protocol.name, "setting": protocol.setting, **image} for image in images
-        ]
-        log.info("%s %s: %s", protocol.name, protocol.setting, _brief(metrics, run.monitor))
+        rows += protocol.rows(metrics)
+        setting = protocol.setting.text
+        image_rows += [{"protocol": protocol.name, "setting": setting, **image} for image in images]
+        log.info("%s %s: %s", protocol.name, setting, _brief(metrics, run.monitor))
     test_root = OmegaConf.select(run.config, "data.test_root")
     store = OmegaConf.select(run.config, "data.store", default=None)
     if test_root is None and store is not None:
@@ -146,7 +145,7 @@ def evaluate(
         "test_set": test_root or "the run's validation set",
         "overrides": applied,
         "data": OmegaConf.to_container(run.config.data, resolve=True),
-        "protocol_note": plugin.evaluation_note(run.config) if plugin.evaluation_note else None,
+        "protocol_note": evaluation.note(run.config) if evaluation.note else None,
         "metrics": rows,
         "images": len({row["index"] for row in image_rows}),
         "provisional": training,
@@ -187,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "run", help="a run folder (its best checkpoint), a .ckpt file in one, or a folder of runs"
     )
     parser.add_argument("overrides", nargs="*", help="key=value, e.g. data.test_root=/photos")
-    add_task_options(parser, "evaluation_options")
+    add_task_options(parser, "evaluate")
     parser.add_argument(
         "--protocol",
         metavar="NAME",

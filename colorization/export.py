@@ -54,7 +54,7 @@ def metadata(spec: InferenceSpec, source: str) -> dict[str, str]:
         SPEC_KEY: spec.to_json(),
         "colorization.version": __version__,
         "source": source,
-        "tensors": task_plugin(spec.task).tensors,
+        "tensors": task_plugin(spec.task).export.tensors,
     }
 
 
@@ -81,7 +81,7 @@ def write_onnx(network: TorchNetwork, path: Path, source: str, opset: int | None
         )
     model = onnx.load(str(path))
     onnx.helper.set_model_props(model, metadata(spec, source))
-    tensors = task_plugin(spec.task).tensors
+    tensors = task_plugin(spec.task).export.tensors
     model.doc_string = f"colorization {spec.task} model ({spec.model}). {tensors}"
     onnx.save(model, str(path))
     network.module.to(network.device)
@@ -106,7 +106,7 @@ def export(
     opset: int | None = None,
 ) -> list[tuple[tuple, float]]:
     """Write ``output`` from a checkpoint or run folder; returns the parity results."""
-    from colorization.runs.trained import trained_network
+    from colorization.trained.run import trained_network
 
     output = Path(output)
     if output.suffix != ".onnx":

@@ -220,3 +220,61 @@ def ddp_launch_scope() -> Iterator[None]:
             and torch.distributed.is_initialized()
         ):
             torch.distributed.destroy_process_group()
+
+
+# --- the trackers: Lightning's MLflow and W&B loggers named, continued and closed ------------
+# Their constructors take no run name for MLflow's experiment after the fact, no run to
+# continue once built, and no way to forget a finished W&B run: the attributes below are the
+# ones their own code reads when it starts the run.
+
+
+def flat_parameters(params: Any) -> dict[str, Any]:
+    """Hyper-parameters flattened as Lightning's loggers log them (``group/key``)."""
+    from lightning_fabric.utilities.logger import _convert_params, _flatten_dict
+
+    return _flatten_dict(_convert_params(params))
+
+
+def name_mlflow_run(logger: Any, run_name: str, experiment: str | None = None) -> None:
+    """Name the MLflow run (and its experiment) before the logger starts it."""
+    if experiment is not None:
+        logger._experiment_name = experiment
+    logger._run_name = run_name
+
+
+def mlflow_client(logger: Any) -> Any:
+    """The MLflow client the logger opened (its store is open once the logger is built)."""
+    return logger._mlflow_client
+
+
+def continue_mlflow_run(logger: Any, run_id: str) -> None:
+    """Make the logger log into the existing MLflow run ``run_id`` instead of a new one."""
+    logger._run_id = run_id
+
+
+def mlflow_run_started(logger: Any) -> bool:
+    return bool(logger._initialized)
+
+
+def name_wandb_run(logger: Any, run_name: str, tags: list[str], project: str | None = None) -> None:
+    """Name and tag the W&B run (and its project) before the logger starts it."""
+    if project is not None:
+        logger._wandb_init["project"] = logger._project = project
+    logger._wandb_init["name"] = logger._name = run_name
+    logger._wandb_init["tags"] = tags
+
+
+def continue_wandb_run(logger: Any, run_id: str) -> None:
+    """Make the logger resume the W&B run ``run_id`` when it starts."""
+    logger._wandb_init["id"] = logger._id = run_id
+
+
+def wandb_run(logger: Any) -> Any | None:
+    """The W&B run the logger started, or None (without starting one, as ``experiment``
+    would)."""
+    return logger._experiment
+
+
+def forget_wandb_run(logger: Any) -> None:
+    """After the run is finished: the logger holds no run (a later use starts none)."""
+    logger._experiment = None

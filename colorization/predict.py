@@ -1,5 +1,5 @@
 """Apply a trained model to your own images: colorize with your hints, segment, remove flare,
-super-resolve.
+super-resolve, denoise.
 
     python -m colorization.predict outputs/my_run/checkpoints/last.ckpt photos/ results/ \
         [--hints hints/ | --hints-from originals/ [--hint-ratio 0.01 | --hint-points 10]]
@@ -17,6 +17,8 @@ mirrors the inputs' relative paths, as PNG at each input's full resolution:
 - segmentation: ``<name>.png`` with the class index of each pixel, ``<name>_overlay.png``.
 - flare: ``<name>.png``, the restored photo.
 - superres: ``<name>.png``, the photo at the model's scale (in low-resolution tiles).
+- denoising: ``<name>.png``, the denoised photo (in tiles).
+- a task of your own: what its plugin's predictor writes (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         default=DEFAULT_MAX_PIXELS,
         help=f"larger inputs are not read (default {DEFAULT_MAX_PIXELS:,}, as data.max_pixels)",
     )
-    add_task_options(parser, "predict_options")
+    add_task_options(parser, "predict")
     args = parser.parse_args(argv)
     expected = 2 if args.onnx is not None else 3
     if len(args.paths) != expected:
@@ -56,8 +58,8 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     args.checkpoint = None if args.onnx else args.paths[0]
     args.inputs, args.outputs = args.paths[-2:]
     for plugin in task_plugins().values():
-        if plugin.check_predict_options is not None:
-            plugin.check_predict_options(args, parser.error)
+        if plugin.predict.check_options is not None:
+            plugin.predict.check_options(args, parser.error)
     return args
 
 

@@ -17,8 +17,8 @@ from colorization.data.file_checks import check_file
 from colorization.data.images import IMAGE_EXTENSIONS, find_images, load_rgb, shown
 from colorization.errors import problem_of
 from colorization.inference.companions import relative
-from colorization.runs.network import open_network
 from colorization.tasks.registry import options_of_other_tasks, task_plugin
+from colorization.trained.network import open_network
 
 log = logging.getLogger("colorization.predict")
 
@@ -90,11 +90,11 @@ def predict(args: argparse.Namespace) -> Outcome:
         path, problem = unusable[0]
         raise ValueError(f"inputs: no usable image ({shown(path)}: {problem}).")
     plugin = task_plugin(network.spec.task)
-    wrong = options_of_other_tasks(plugin, "predict_options", args)
+    wrong = options_of_other_tasks(plugin, "predict", args)
     if wrong:
         source = shown(args.onnx or args.checkpoint)
         raise ValueError(f"{', '.join(wrong)}: not for {source}, which is a {plugin.name} model.")
-    predictor = plugin.predictor(network, args, usable)
+    predictor = plugin.predict.predictor(network, args, usable)
     outcome = Outcome(failed=list(unusable))
     for path in usable:
         name = relative(path, inputs).with_suffix("")

@@ -7,6 +7,7 @@ import struct
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
@@ -168,7 +169,13 @@ def write_pair(root: Path, stem: str, size=(40, 30), values=(0, 255), suffix="_m
 
 
 def make_task(net: nn.Module) -> ColorizationTask:
-    return ColorizationTask(net, nn.L1Loss(), torch.optim.Adam, hints=RandomPixelHints())
+    return ColorizationTask(
+        net,
+        nn.L1Loss(),
+        torch.optim.Adam,
+        hints=RandomPixelHints(),
+        **task_settings("colorization"),
+    )
 
 
 def batch(size: int = 24, count: int = 3) -> dict[str, torch.Tensor]:
@@ -273,3 +280,17 @@ def renamed_state(state: dict[str, torch.Tensor], rules) -> dict[str, torch.Tens
                 break
         out[key] = value
     return out
+
+
+def task_settings(name: str, **changes: Any) -> dict[str, Any]:
+    """Task ``name``'s settings as its YAML states them (their one home: the task classes
+    declare no defaults), resolved, with ``changes``; settings that are objects' configs (a
+    discriminator) left out: a test passes its own objects."""
+    from colorization.config import config_dir
+
+    node = OmegaConf.load(config_dir() / "task" / f"{name}.yaml").task
+    for key in set(changes) & set(node):  # before resolving: in_channels: ${.channels}
+        node[key] = changes[key]
+    settings = OmegaConf.to_container(node, resolve=True)
+    settings = {k: v for k, v in settings.items() if k != "_target_" and not isinstance(v, dict)}
+    return {**settings, **changes}

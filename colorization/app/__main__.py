@@ -23,8 +23,8 @@ import torch
 
 from colorization.data.images import shown
 from colorization.errors import exit_on_user_error
-from colorization.runs.network import open_network
 from colorization.tasks.registry import task_plugin, task_plugins
+from colorization.trained.network import open_network
 
 MEASURED_SIDE = 512  # --measure: a photo of this size...
 MEASURED_POINTS = 20  # ...with this many hint points

@@ -18,6 +18,7 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 
+from colorization.compat import trained_seconds_before
 from colorization.writing import replacing
 
 
@@ -70,8 +71,7 @@ class EpochHistory(pl.Callback):
         kept = [r for r in read_history(self.path) if int(r["epoch"]) < trainer.current_epoch]
         self.rows = kept
         earlier = float(kept[-1]["train_seconds"]) if kept else 0.0
-        restored = self._restored_seconds
-        self._trained_before = restored if restored is not None else earlier
+        self._trained_before = trained_seconds_before(self._restored_seconds, earlier)
         self._epoch_start, self._epoch_seconds = time.perf_counter(), 0.0
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:

@@ -17,11 +17,13 @@ from colorization.hardware import resolve_num_workers
 from colorization.lightning_compat import UnrepeatedDistributedSampler, pl_worker_init_function
 
 # DataModule settings that change how the data is loaded, not what it holds: a run may resume
-# with others (colorization.runs.record), and measurements of the data ignore them.
+# with others (colorization.runs.record), the report counts runs that differ only in them as
+# one configuration, and measurements of the data ignore them. (persistent_workers: 0.x's.)
 LOADING_SETTINGS = (
     "num_workers",
     "multiprocessing_context",
     "pin_memory",
+    "persistent_workers",
     "cache",
     "val_batch_size",
 )

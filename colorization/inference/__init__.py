@@ -1,4 +1,6 @@
-"""Using a trained network on a user's images, outside training and without Lightning: what a
-network needs around it (:mod:`.spec`), the network from a checkpoint or an ONNX file
-(:mod:`.network`), user colour hints (:mod:`.user_hints`), and one module per task that turns a
-photo into the task's output (:mod:`.colorize`, :mod:`.segment`, :mod:`.restore`)."""
+"""Using a trained network on a user's images, outside training and without Lightning, for any
+task: what a network needs around it (:mod:`.spec`), the network from a checkpoint or an ONNX
+file as one function (:mod:`.network`), photos at the working size the network was validated at
+(:mod:`.working_size`), whole photos in overlapping tiles (:mod:`.tiling`, :mod:`.restore`) and
+files matched to inputs (:mod:`.companions`). What turns a photo into a task's output is the
+task's own (``colorization/tasks/<name>/``, named by its plugin)."""

@@ -9,6 +9,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from colorization.compat import exported_settings
+
 SPEC_KEY = "colorization.spec"  # ONNX metadata key holding the spec as JSON
 _COMMON = ("task", "in_channels", "out_channels", "model")
 
@@ -46,7 +48,6 @@ class InferenceSpec:
                 "The model's metadata does not describe a network (task, channels): export it "
                 "again with python -m colorization.export."
             )
-        settings = dict(data.pop("settings", None) or {})
-        settings.update({k: v for k, v in data.items() if k not in _COMMON and v is not None})
+        settings = exported_settings(data, _COMMON)
         common = {k: data[k] for k in _COMMON if k in data}
         return cls(**common, settings=settings)

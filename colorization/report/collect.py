@@ -18,11 +18,12 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from colorization.callbacks.history import read_history
+from colorization.data.base import LOADING_SETTINGS
 from colorization.report.image_scores import ImageScores, read_image_scores
-from colorization.runs.evaluation_files import read_evaluation
 from colorization.runs.folder import RunFolder, find_run_folders
 from colorization.runs.lock import is_training
-from colorization.runs.trained import (
+from colorization.trained.evaluation_files import read_evaluation
+from colorization.trained.run import (
     TrainedRun,
     best_checkpoint,
     best_row,
@@ -33,18 +34,8 @@ from colorization.runs.trained import (
 # ``seed``, runs that differ only in them are seeds of one configuration.
 NOT_COMPARED = ("paths.", "search.", "callbacks.", "logger.", "hydra.", "trainer.default_root_dir")
 NOT_COMPARED_KEYS = {"print_config", "run_name", "ckpt_path", "resume", "train", "run.dir"}
-LOADING_KEYS = {
-    f"data.{key}"
-    for key in (
-        "num_workers",
-        "multiprocessing_context",
-        "pin_memory",
-        "persistent_workers",
-        "cache",
-        "val_batch_size",
-        "test_root",
-    )
-}
+# How the data was loaded, and where the run was tested (evaluate's data.test_root).
+LOADING_KEYS = {f"data.{key}" for key in (*LOADING_SETTINGS, "test_root")}
 SEED_KEY = "seed"
 
 

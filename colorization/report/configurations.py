@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from colorization.compat import protocol_note
 from colorization.report.collect import RunRecord, config_value, differing_keys
 from colorization.report.statistics import compare_paired, holm
 
@@ -151,7 +152,7 @@ def paired_scores(
 
 def _protocol_note(record: RunRecord) -> Any:
     evaluation = record.evaluation or {}
-    return evaluation.get("protocol_note", evaluation.get("hint_protocol"))  # 1.1 named it so
+    return protocol_note(evaluation)
 
 
 def protocols_of(configurations: list[Configuration]) -> list[tuple[str, str]]:

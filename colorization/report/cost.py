@@ -8,7 +8,7 @@ from omegaconf import OmegaConf
 from torch.utils.flop_counter import FlopCounterMode
 
 from colorization.build import build_task
-from colorization.runs.trained import TrainedRun
+from colorization.trained.run import TrainedRun
 
 
 def parameters_and_gflops(run: TrainedRun) -> tuple[int, float]:

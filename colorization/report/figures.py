@@ -18,7 +18,7 @@ from colorization.build import build_datamodule  # noqa: E402
 from colorization.report.collect import RunRecord  # noqa: E402
 from colorization.report.configurations import Configuration  # noqa: E402
 from colorization.report.statistics import t_interval  # noqa: E402
-from colorization.runs.trained import load_trained_task  # noqa: E402
+from colorization.trained.run import load_trained_task  # noqa: E402
 from colorization.writing import replacing
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import csv
 import math
 from pathlib import Path
 
-from colorization.runs import evaluation_files
+from colorization.trained import evaluation_files
 
 _EXTRA, _MISSING = "\0extra", "\0missing"  # csv.DictReader's marks of a line's cells
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from colorization.report.collect import RunRecord, config_value
+from colorization.report.columns import hidden_columns, result_columns
 from colorization.report.configurations import Configuration
 from colorization.report.cost import parameters_and_gflops
 from colorization.report.statistics import decimals_for, t_interval
@@ -22,41 +23,12 @@ log = logging.getLogger(__name__)
 CI_SUFFIX = "_ci95"
 
 
-def test_label(metric: str, protocol: str, setting: str) -> str:
-    """``test psnr`` (the run's own hints, or the task's only protocol), ``test psnr @1%``,
-    ``test psnr @5pt``."""
-    if protocol == "random_pixels":
-        return f"test {metric} @{setting}"
-    if protocol == "geometric_points":
-        return f"test {metric} @{setting.split()[0]}pt"
-    return f"test {metric}"
-
-
-def published_label(metric: str, protocol: str, setting: str) -> str:
-    """``flare7k g_psnr``, ``sr-benchmark psnr @x2``: a published protocol's number."""
-    return f"{protocol} {metric}" + (f" @{setting}" if setting else "")
-
-
-def test_columns(record: RunRecord) -> dict[str, float]:
-    """Test metrics from the run's evaluation.json, one column per metric and hint setting
-    (and per published protocol it was measured with)."""
-    if not record.evaluation:
-        return {}
-    published = record.evaluation.get("published") or {}
-    return {
-        (published_label if row["protocol"] in published else test_label)(
-            row["metric"], row["protocol"], row["setting"]
-        ): float(row["value"])
-        for row in record.evaluation.get("metrics", [])
-    }
-
-
 def run_metrics(record: RunRecord) -> dict[str, float]:
     """A run's metrics: the best validation epoch's and its test results."""
     best = record.best_row
     metrics = {f"best {record.run.monitor}": float(best[record.run.monitor])}
     metrics.update({k: float(v) for k, v in best.items() if k.startswith("val/") and v})
-    metrics.update(test_columns(record))
+    metrics.update(result_columns(record))
     return metrics
 
 
@@ -124,11 +96,12 @@ def leaderboard(
             if k.startswith("best ") and not k.endswith(CI_SUFFIX) and k != "best epoch"
         }
     )
-    # Markdown: the monitored metric's test values without hints, at each random-pixel density,
-    # and with the run's own hints (the CSV has every metric and protocol).
+    # Markdown: the monitored metric's test values under each protocol and setting that asks to
+    # be summarised (the CSV has every metric and protocol).
     main = {c.main_metric for c in configurations}
+    hidden = {k for c in configurations for r in c.runs for k in hidden_columns(r)}
     tests = {k for r in rows for k in r if k.startswith("test ") and not k.endswith(CI_SUFFIX)}
-    shown += sorted(k for k in tests if k.split()[1] in main and not k.endswith("pt"))
+    shown += sorted(k for k in tests if k.split()[1] in main and k not in hidden)
     shown += ["train time (s)", "img/s", "status"]
     return rows, shown
 

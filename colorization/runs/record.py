@@ -19,9 +19,9 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from colorization.compat import ADDED_KEYS, same_target
 from colorization.data.base import LOADING_SETTINGS
 from colorization.errors import RunError
-from colorization.runs.compat import ADDED_KEYS, same_target
 from colorization.runs.folder import RunFolder
 from colorization.runs.trust import read_recorded_config
 

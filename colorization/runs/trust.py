@@ -27,9 +27,9 @@ from omegaconf import DictConfig, OmegaConf, grammar_parser
 from omegaconf.errors import GrammarParseError, OmegaConfBaseException
 
 from colorization import config_dir
+from colorization.compat import config_targets, moved_target
 from colorization.data.images import shown
 from colorization.errors import UserError, first_line
-from colorization.runs.compat import config_targets, moved_target
 from colorization.runs.folder import register_run_resolvers
 
 TRUST_VARIABLE = "COLORIZATION_TRUSTED_TARGETS"

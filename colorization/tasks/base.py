@@ -5,7 +5,8 @@ A task subclass says how a raw batch becomes network inputs and targets
 (:meth:`~ImageToImageTask.prepare_batch`), which metrics it keeps and what its preview grid
 shows. The network, the loss and the optimizer come in from the config (the network as a
 ``_partial_`` that the task completes with its channel counts). The training step itself,
-with out-of-memory re-splitting and the loss guard, is :class:`.optimization.ManualOptimization`.
+with out-of-memory re-splitting and the loss guard, is
+:class:`colorization.training.optimization.ManualOptimization`.
 """
 
 from __future__ import annotations
@@ -27,10 +28,9 @@ from colorization.training.clipping import ClipAlgorithm
 from colorization.training.guard import LossGuard
 from colorization.training.oom import OutOfMemoryRecovery
 from colorization.training.optimization import Batch, ManualOptimization
+from colorization.training.step_settings import OptimizerFactory, SchedulerFactory, StepSettings
 from colorization.training.training_state import load_training_state, save_training_state
 
-OptimizerFactory = Callable[..., torch.optim.Optimizer]
-SchedulerFactory = Callable[..., Any]
 # A network's output: one tensor, or one per head under deep supervision (nested models).
 NetworkOutput = torch.Tensor | list[torch.Tensor]
 
@@ -107,10 +107,11 @@ class ImageToImageTask(ManualOptimization, ABC):
         loss: nn.Module,
         optimizer: OptimizerFactory,
         scheduler: SchedulerFactory | None = None,
-        monitor: str = "val/loss",
-        monitor_mode: str = "min",
-        in_channels: int | None = None,
-        out_channels: int | None = None,
+        *,
+        in_channels: int,
+        out_channels: int,
+        monitor: str,
+        monitor_mode: str,
         accumulate_grad_batches: int = 1,
         gradient_clip_val: float | None = None,
         gradient_clip_algorithm: ClipAlgorithm = "norm",
@@ -119,7 +120,15 @@ class ImageToImageTask(ManualOptimization, ABC):
         channels_last: bool = False,
         compile: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(
+            StepSettings(
+                accumulate_grad_batches, gradient_clip_val, gradient_clip_algorithm, monitor
+            ),
+            memory=OutOfMemoryRecovery(enabled=oom_recovery),
+            loss_guard=loss_guard,
+            optimizer_factory=optimizer,
+            scheduler_factory=scheduler,
+        )
         ignored = [*self.base_object_arguments, *self.object_arguments]
         self.save_hyperparameters(logger=False, ignore=ignored)
         if loss_kind(loss) not in self.loss_kinds:
@@ -135,24 +144,11 @@ class ImageToImageTask(ManualOptimization, ABC):
         net = complete_network(
             net, in_channels, network_outputs, type(self).__name__, self.rgb_input_range
         )
-        if accumulate_grad_batches < 1:
-            raise ValueError(
-                f"optimization.accumulate_grad_batches must be >= 1, got {accumulate_grad_batches}."
-            )
-        if gradient_clip_val is not None and gradient_clip_val <= 0:
-            raise ValueError(
-                f"optimization.gradient_clip_val must be > 0, got {gradient_clip_val}."
-            )
-        self.automatic_optimization = False
         self.net = net.to(memory_format=torch.channels_last) if channels_last else net
         if compile:
             self.net.compile()
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.loss = loss
-        self.optimizer_factory = optimizer
-        self.scheduler_factory = scheduler
-        self.memory = OutOfMemoryRecovery(enabled=oom_recovery)
-        self.loss_guard = loss_guard
         self.metrics = nn.ModuleDict(
             {stage: nn.ModuleDict(self.make_metrics()) for stage in ("val", "test")}
         )
@@ -190,6 +186,9 @@ class ImageToImageTask(ManualOptimization, ABC):
         """Images to show side by side, each (B, 3, H, W) RGB in [0, 1]."""
 
     # --- network and loss ----------------------------------------------------------------
+    def optimized_network(self) -> nn.Module:
+        return self.net
+
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.net(inputs.contiguous(memory_format=self.memory_format))
 

@@ -5,7 +5,7 @@ test set the way the run was validated. A :class:`PublishedProtocol` instead fix
 published number depends on (the test images and their resizing, the degraded inputs, the
 metrics, their colour space, border and rounding) so that ``python -m colorization.evaluate
 <run> --protocol NAME`` writes numbers a user may set beside the paper's. Each task's plugin
-lists its protocols (``TaskPlugin.published_protocols``); :func:`run_protocol` runs one, image
+lists its protocols (``TaskPlugin.evaluate.published``); :func:`run_protocol` runs one, image
 by image, in float32 (whatever precision the run trained in).
 """
 
@@ -24,6 +24,7 @@ from torch.utils.data import Dataset, default_collate
 
 from colorization.metrics import image_psnr
 from colorization.tasks.image_scores import target_digest
+from colorization.tasks.settings import AS_TRAINED, Setting, metric_rows
 
 # () -> the run's own test images, whole, one per batch (what a protocol tests without a folder)
 RunTestImages = Callable[[], Dataset]
@@ -56,11 +57,12 @@ class PublishedProtocol(ABC):
     papers: str
     anchors: str = ""
 
-    def settings(self, config: DictConfig) -> list[str]:
-        """The settings the protocol is run at (noise levels, numbers of hints, the scale)."""
-        return [""]
+    def settings(self, config: DictConfig) -> list[Setting]:
+        """The settings the protocol is run at (noise levels, numbers of hints, the scale),
+        typed; their labels name the report's columns (``awgn-benchmark psnr @sigma 15``)."""
+        return [AS_TRAINED]
 
-    def applied(self, task: Any, setting: str) -> AbstractContextManager[None]:
+    def applied(self, task: Any, setting: Setting) -> AbstractContextManager[None]:
         """A context the task is scored in at ``setting`` (other hints, another noise level)."""
         return nullcontext()
 
@@ -71,11 +73,11 @@ class PublishedProtocol(ABC):
 
     @abstractmethod
     def score(
-        self, task: Any, batch: dict[str, Any], setting: str
+        self, task: Any, batch: dict[str, Any], setting: Setting
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """One test image (a batch of one): (its target, for the digest; its scores)."""
 
-    def summarise(self, setting: str, images: list[dict[str, Any]]) -> dict[str, float]:
+    def summarise(self, setting: Setting, images: list[dict[str, Any]]) -> dict[str, float]:
         """The set's numbers at ``setting`` from its images' rows: each score's mean over the
         images that have it (NaN: not defined for that image, such as an empty glare mask)."""
         names = sorted({k for row in images for k in row} - {"image", "index", "digest"})
@@ -137,11 +139,8 @@ def run_protocol(
                     {"image": name, "index": index, "digest": target_digest(target), **scores}
                 )
         summary = protocol.summarise(setting, rows)
-        result.metrics += [
-            {"protocol": protocol.name, "setting": setting, "metric": k, "value": v}
-            for k, v in summary.items()
-        ]
-        result.images += [{"protocol": protocol.name, "setting": setting, **r} for r in rows]
+        result.metrics += metric_rows(protocol.name, setting, summary)
+        result.images += [{"protocol": protocol.name, "setting": setting.text, **r} for r in rows]
     return result
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from colorization.compat import task_class_name
 from colorization.tasks.plugin import Option, TaskPlugin
 
 _PACKAGE = "colorization.tasks"
@@ -43,7 +44,7 @@ def plugin_of_config(config: DictConfig) -> TaskPlugin:
     """The plugin of a run's config, by its task's class (``task._target_``; older runs name
     the class by another module path, so the class name decides)."""
     target = str(OmegaConf.select(config, "task._target_", default=""))
-    name = target.rsplit(".", 1)[-1]
+    name = task_class_name(target)
     for plugin in task_plugins().values():
         if plugin.class_name == name:
             return plugin
@@ -53,13 +54,18 @@ def plugin_of_config(config: DictConfig) -> TaskPlugin:
     )
 
 
-def add_task_options(parser: argparse.ArgumentParser, options_of: str) -> None:
-    """Add every task's options of kind ``options_of`` (``predict_options`` or
-    ``evaluation_options``) to ``parser``, one group per set of tasks sharing an option."""
+def _options(plugin: TaskPlugin, command: str) -> tuple[Option, ...]:
+    """The options a task adds to ``command`` (``predict`` or ``evaluate``)."""
+    return getattr(plugin, command).options
+
+
+def add_task_options(parser: argparse.ArgumentParser, command: str) -> None:
+    """Add every task's options of ``command`` (``predict`` or ``evaluate``) to ``parser``,
+    one group per set of tasks sharing an option."""
     owners: dict[tuple[str, ...], list[str]] = {}
     first: dict[tuple[str, ...], Option] = {}
     for plugin in task_plugins().values():
-        for option in getattr(plugin, options_of):
+        for option in _options(plugin, command):
             owners.setdefault(option.flags, []).append(plugin.name)
             first.setdefault(option.flags, option)
     groups: dict[str, Any] = {}  # title -> argparse's argument group
@@ -70,14 +76,12 @@ def add_task_options(parser: argparse.ArgumentParser, options_of: str) -> None:
         groups[title].add_argument(*flags, **first[flags].settings)
 
 
-def options_of_other_tasks(
-    plugin: TaskPlugin, options_of: str, args: argparse.Namespace
-) -> list[str]:
+def options_of_other_tasks(plugin: TaskPlugin, command: str, args: argparse.Namespace) -> list[str]:
     """The flags given in ``args`` that only other tasks than ``plugin``'s accept."""
-    own = {option.dest for option in getattr(plugin, options_of)}
+    own = {option.dest for option in _options(plugin, command)}
     given = []
     for other in task_plugins().values():
-        for option in getattr(other, options_of):
+        for option in _options(other, command):
             value = getattr(args, option.dest, None)
             if (
                 option.dest not in own

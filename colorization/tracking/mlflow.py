@@ -20,12 +20,18 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from lightning_fabric.utilities.logger import _convert_params, _flatten_dict
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.loggers import MLFlowLogger
 from pytorch_lightning.utilities import rank_zero_only
 
 from colorization.errors import UserError
+from colorization.lightning_compat import (
+    continue_mlflow_run,
+    flat_parameters,
+    mlflow_client,
+    mlflow_run_started,
+    name_mlflow_run,
+)
 from colorization.tracking.runs import TrackerRun, require, unusable_store
 
 log = logging.getLogger(__name__)
@@ -103,9 +109,7 @@ class MLflowRun(TrackerRun, MLFlowLogger):
         self.named_experiment = experiment_name is not None
 
     def describe(self, experiment: str, run_name: str, tags: dict[str, str]) -> None:
-        if not self.named_experiment:
-            self._experiment_name = experiment
-        self._run_name = run_name
+        name_mlflow_run(self, run_name, None if self.named_experiment else experiment)
         self.tags = {**(self.tags or {}), **tags}
 
     def continue_run(self, tracker_id: str) -> None:
@@ -114,25 +118,25 @@ class MLflowRun(TrackerRun, MLFlowLogger):
         from mlflow.exceptions import MlflowException
 
         try:
-            self._mlflow_client.get_run(tracker_id)
+            mlflow_client(self).get_run(tracker_id)
         except MlflowException:
             log.warning(
                 "MLflow run %s is not in %s: a new MLflow run is started.",
                 tracker_id,
-                self._tracking_uri,
+                self.store,
             )
             return
-        self._run_id = tracker_id
+        continue_mlflow_run(self, tracker_id)
 
     @rank_zero_only
     def log_hyperparams(self, params: dict[str, Any] | Namespace) -> None:
         """Lightning's, except that a continued run keeps its parameters (MLflow's cannot
         change): new keys are added, and a value that changed on resume (more epochs) becomes
         the tag ``resumed.<key>``."""
-        self.guarded("log parameters", self._log_hyperparams, params)
+        self.guarded("log parameters", self.log_new_hyperparams, params)
 
-    def _log_hyperparams(self, params: dict[str, Any] | Namespace) -> None:
-        flat = {k: str(v)[:PARAM_LENGTH] for k, v in _flatten_dict(_convert_params(params)).items()}
+    def log_new_hyperparams(self, params: dict[str, Any] | Namespace) -> None:
+        flat = {k: str(v)[:PARAM_LENGTH] for k, v in flat_parameters(params).items()}
         logged = self.experiment.get_run(self.run_id).data.params
         changed = {k: v for k, v in flat.items() if k in logged and logged[k] != v}
         super().log_hyperparams({k: v for k, v in flat.items() if k not in logged})
@@ -163,6 +167,6 @@ class MLflowRun(TrackerRun, MLFlowLogger):
 
     @rank_zero_only
     def finalize(self, status: str = "success") -> None:
-        if status == "success" and self._initialized:
+        if status == "success" and mlflow_run_started(self):
             self.guarded("record the best checkpoint", self.record_best)
         self.guarded("end its run", super().finalize, status)

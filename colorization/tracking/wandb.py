@@ -23,6 +23,12 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.loggers import WandbLogger
 from pytorch_lightning.utilities import rank_zero_only
 
+from colorization.lightning_compat import (
+    continue_wandb_run,
+    forget_wandb_run,
+    name_wandb_run,
+    wandb_run,
+)
 from colorization.tracking.runs import TrackerRun, require
 
 WANDB_HOST = "api.wandb.ai"
@@ -59,10 +65,8 @@ class WandbRun(TrackerRun, WandbLogger):
         self.named_project = project is not None
 
     def describe(self, experiment: str, run_name: str, tags: dict[str, str]) -> None:
-        if not self.named_project:
-            self._wandb_init["project"] = self._project = experiment
-        self._wandb_init["name"] = self._name = run_name
-        self._wandb_init["tags"] = [f"{key}:{value}"[:64] for key, value in tags.items()]
+        labels = [f"{key}:{value}"[:64] for key, value in tags.items()]
+        name_wandb_run(self, run_name, labels, None if self.named_project else experiment)
 
     def continue_run(self, tracker_id: str) -> None:
         """Continue ``tracker_id``; an id W&B would refuse (a damaged trackers.json) starts a
@@ -72,7 +76,7 @@ class WandbRun(TrackerRun, WandbLogger):
                 "trackers.json: %r is no W&B run id: a new W&B run is started.", tracker_id[:80]
             )
             return
-        self._wandb_init["id"] = self._id = tracker_id
+        continue_wandb_run(self, tracker_id)
 
     def tracker_id(self) -> str | None:
         return self.experiment.id
@@ -99,9 +103,10 @@ class WandbRun(TrackerRun, WandbLogger):
     @rank_zero_only
     def finalize(self, status: str) -> None:
         """The best checkpoint, then the run finished (its files complete on disk)."""
-        if self._experiment is None:
+        run = wandb_run(self)
+        if run is None:
             return
         if status == "success":
             self.guarded("record the best checkpoint", self.record_best)
-        self.guarded("end its run", self._experiment.finish, exit_code=int(status != "success"))
-        self._experiment = None
+        self.guarded("end its run", run.finish, exit_code=int(status != "success"))
+        forget_wandb_run(self)

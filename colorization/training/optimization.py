@@ -22,7 +22,7 @@ On top it adds what the Trainer has no notion of: a loss guard (:mod:`.guard`) w
 are reached and carried out on the device (:mod:`.verdicts`, :mod:`.veto`: a flagged step changes
 nothing) and read on the host only at logging steps, where a persistent problem then reloads the
 last checkpoint or stops; and backward passes outside autocast. Outside logging steps, a training
-step reads nothing on the host (``tests/unit/tasks/test_host_sync.py`` pins it), so a GPU never
+step reads nothing on the host (``tests/unit/training/test_host_sync.py`` pins it), so a GPU never
 waits for the Python side between steps.
 """
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable
+from abc import ABC, abstractmethod
 from typing import Any
 
 import pytorch_lightning as pl
@@ -43,7 +43,6 @@ from colorization.lightning_compat import (
     loss_scaler,
     step_without_counting,
 )
-from colorization.training.clipping import clip_gradients_
 from colorization.training.distributed import (
     average_gradients,
     broadcast_buffers,
@@ -58,11 +57,11 @@ from colorization.training.loss_window import LossWindow
 from colorization.training.oom import OutOfMemoryRecovery
 from colorization.training.parameter_groups import build_optimizer
 from colorization.training.recovery import reload_last_good_checkpoint
+from colorization.training.step_settings import OptimizerFactory, SchedulerFactory, StepSettings
 from colorization.training.verdicts import DeviceVerdicts
 from colorization.training.veto import (
     clear_veto,
     parameters_of,
-    supports_found_inf,
     veto_if_flagged,
 )
 
@@ -76,16 +75,43 @@ def batch_length(batch: Batch) -> int:
     return len(next(iter(batch.values())))
 
 
-class ManualOptimization(pl.LightningModule):
-    """The protected training step. A subclass provides ``prepare_batch(batch, stage)`` and
-    ``backward_losses(prepared, weight)``, and sets ``memory`` (:class:`OutOfMemoryRecovery`),
-    ``loss_guard`` (or ``None``), ``optimizer_factory``, ``scheduler_factory`` and the
-    hyper-parameters ``accumulate_grad_batches``, ``gradient_clip_val``,
-    ``gradient_clip_algorithm`` and ``monitor``.
+class ManualOptimization(pl.LightningModule, ABC):
+    """The protected training step, joined to the task by this interface: the task passes its
+    :class:`StepSettings`, out-of-memory recovery, loss guard (or None) and optimizer and
+    scheduler factories to ``__init__``, and implements :meth:`prepare_batch` and
+    :meth:`backward_losses`; the optimizer is built over :meth:`optimized_network`'s
+    parameter groups.
     """
 
-    memory: OutOfMemoryRecovery
-    loss_guard: LossGuard | None
+    def __init__(
+        self,
+        step: StepSettings,
+        memory: OutOfMemoryRecovery,
+        loss_guard: LossGuard | None,
+        optimizer_factory: OptimizerFactory,
+        scheduler_factory: SchedulerFactory | None = None,
+    ) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.step_settings = step
+        self.memory = memory
+        self.loss_guard = loss_guard
+        self.optimizer_factory = optimizer_factory
+        self.scheduler_factory = scheduler_factory
+
+    @abstractmethod
+    def prepare_batch(self, batch: Batch, stage: str) -> Any:
+        """A raw batch (on the device) as the network's inputs and targets."""
+
+    @abstractmethod
+    def backward_losses(self, prepared: Any, weight: float) -> torch.Tensor:
+        """Forward ``prepared``, backpropagate its loss times ``weight`` (through
+        :meth:`backward_outside_autocast`); return the loss, detached."""
+
+    def optimized_network(self) -> torch.nn.Module | None:
+        """The network whose ``parameter_groups()`` the optimizer follows (None: one group)."""
+        return None
+
     # Test hook: micro-batches larger than this raise a (simulated) CUDA out-of-memory error,
     # so the recovery path runs on CPU exactly as it does on a GPU.
     simulate_oom_above: int | None = None
@@ -110,7 +136,7 @@ class ManualOptimization(pl.LightningModule):
         return list(schedulers) if isinstance(schedulers, list) else [schedulers]
 
     def configure_optimizers(self) -> Any:
-        optimizer = build_optimizer(self.optimizer_factory, self, getattr(self, "net", None))
+        optimizer = build_optimizer(self.optimizer_factory, self, self.optimized_network())
         if self.scheduler_factory is None:
             return optimizer
         # Stepped once per epoch by on_train_epoch_end.
@@ -150,7 +176,7 @@ class ManualOptimization(pl.LightningModule):
             earlier = self._flagged_in_cycle
             self._flagged_in_cycle = flagged if earlier is None else earlier | flagged
         self._batches_in_cycle += 1
-        cycle_done = self._batches_in_cycle >= self.hparams.accumulate_grad_batches
+        cycle_done = self._batches_in_cycle >= self.step_settings.accumulate_grad_batches
         if cycle_done or last_batch_of_epoch(self.trainer):
             self._step(optimizers, self._flagged_in_cycle)
             self._batches_in_cycle = 0
@@ -190,16 +216,7 @@ class ManualOptimization(pl.LightningModule):
         each flagged step; return the action a persistent problem calls for."""
         if self.verdicts is None:
             return "ok"
-        skipped, action = self.verdicts.read()
-        total = self.loss_guard.skipped
-        for number, step in enumerate(skipped, start=total - len(skipped) + 1):
-            log.warning(
-                "Skipped the optimizer step at global step %d: %s (%d skipped so far).",
-                step.step,
-                step.reason,
-                number,
-            )
-        return action
+        return self.verdicts.read_and_warn()
 
     def _step(self, optimizers: list[Any], flagged: torch.Tensor | None) -> None:
         """Step every optimizer, then clear the gradients; a ``flagged`` step changes nothing
@@ -239,7 +256,7 @@ class ManualOptimization(pl.LightningModule):
             if self.simulate_oom_above is not None and chunk_size > self.simulate_oom_above:
                 raise torch.cuda.OutOfMemoryError("simulated out of memory (test hook)")
             prepared = self.prepare_batch(chunk, "train")
-            weight = share / self.hparams.accumulate_grad_batches
+            weight = share / self.step_settings.accumulate_grad_batches
             total = total + self.backward_losses(prepared, weight).float() * share
         return total
 
@@ -285,16 +302,7 @@ class ManualOptimization(pl.LightningModule):
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         """Clip here: under AMP the gradients are already unscaled at this point. Each optimizer
         clips its own parameters (adversarial training steps two)."""
-        if self.hparams.gradient_clip_val is not None:
-            scaler = loss_scaler(self.trainer)
-            if scaler is not None and supports_found_inf(optimizer):
-                # Lightning leaves unscaling to fused kernels, which is too late for clipping.
-                scaler.unscale_(optimizer)
-            clip_gradients_(
-                parameters_of(optimizer),
-                self.hparams.gradient_clip_algorithm,
-                self.hparams.gradient_clip_val,
-            )
+        self.step_settings.clip(optimizer, loss_scaler(self.trainer))
 
     def on_train_end(self) -> None:
         self.free_gradients()  # a trained network holds no gradients, on every device
@@ -303,12 +311,8 @@ class ManualOptimization(pl.LightningModule):
         self._act_on_persistent_losses(self.read_verdicts())
         for scheduler in self.scheduler_list():
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                value = self.trainer.callback_metrics.get(self.hparams.monitor)
+                value = self.trainer.callback_metrics.get(self.step_settings.monitor)
                 if value is not None:
                     scheduler.step(value)
             else:
                 scheduler.step()
-
-    # Provided by the task (see ImageToImageTask).
-    prepare_batch: Callable[..., Any]
-    backward_losses: Callable[..., torch.Tensor]

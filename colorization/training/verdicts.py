@@ -11,11 +11,14 @@ then says whether the run must go back to a checkpoint or stop.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import torch
 
 from colorization.training.guard import GuardAction, LossGuard
+
+log = logging.getLogger(__name__)
 
 # Read at the latest after this many steps, whatever the logging interval.
 MAX_PENDING = 256
@@ -78,6 +81,19 @@ class DeviceVerdicts:
                 action = verdict
         self._threshold = torch.full((), self.guard.threshold(), device=pairs.device)
         return skipped, action
+
+    def read_and_warn(self) -> GuardAction:
+        """:meth:`read`, with a warning for each flagged step; the action it calls for."""
+        skipped, action = self.read()
+        total = self.guard.skipped
+        for number, step in enumerate(skipped, start=total - len(skipped) + 1):
+            log.warning(
+                "Skipped the optimizer step at global step %d: %s (%d skipped so far).",
+                step.step,
+                step.reason,
+                number,
+            )
+        return action
 
     def discard(self) -> None:
         """Forget pending verdicts (after going back to a checkpoint)."""

@@ -19,8 +19,6 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
-from hydra_plugins.colorization_optuna.config import OptunaStudySweeperConf  # noqa: F401
-
 log = logging.getLogger(__name__)
 
 

@@ -34,7 +34,7 @@ def test_the_photo_recipe_trains_a_refiner_that_predicts_and_exports(
 
     from colorization.export import export
     from colorization.predict import main as predict
-    from colorization.runs.trained import trained_network
+    from colorization.trained.run import trained_network
 
     run = train_run(tmp_path / "run", "experiment=colorization_photos", f"data.store={photo_store}")
     network = trained_network(run)

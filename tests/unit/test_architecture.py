@@ -27,12 +27,22 @@ def modules(folder: Path) -> list[Path]:
     return sorted(folder.rglob("*.py"))
 
 
+ROOT = PACKAGE.parent
+# The project's import roots: the package and the Hydra plugin Hydra finds by its namespace.
+PROJECT = ("colorization", "hydra_plugins")
+# Calls that import the module their first argument names (a string, or an f-string of
+# ``__name__``): importlib, and the lazy imports of the task plugins.
+DYNAMIC_IMPORTS = {"import_module", "lazy_function", "LazySequence"}
+
+
 def module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    parts = path.relative_to(ROOT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-MODULES = {module_name(path): path for path in modules(PACKAGE)}
+MODULES = {
+    module_name(path): path for path in [*modules(PACKAGE), *modules(ROOT / "hydra_plugins")]
+}
 
 
 def resolved(name: str) -> str | None:
@@ -42,18 +52,54 @@ def resolved(name: str) -> str | None:
     return name or None
 
 
-def project_imports(path: Path) -> set[str]:
-    """The ``colorization.*`` modules ``path`` imports, at any depth of the file (a function's
-    import counts), the root package left out: it holds the version and the config folder."""
+def named_module(node: ast.expr, module: str) -> str | None:
+    """The module a dynamic import names: a string, or an f-string of ``__name__`` and text
+    (``f"{__name__}.protocols"``); None for anything computed otherwise."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                parts.append(str(part.value))
+            elif isinstance(part.value, ast.Name) and part.value.id == "__name__":
+                parts.append(module)
+            else:
+                return None
+        return "".join(parts)
+    return None
+
+
+def dynamic_imports(tree: ast.AST, module: str) -> set[str]:
+    """Modules imported by name at run time: ``importlib.import_module("...")``,
+    ``lazy_function("...", name)``, ``LazySequence("...", name)`` and the modules of
+    ``lazy_attributes(__name__, {name: "..."})``."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        callee = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if callee in DYNAMIC_IMPORTS:
+            found.add(named_module(node.args[0], module))
+        elif callee == "lazy_attributes" and isinstance(node.args[-1], ast.Dict):
+            found.update(named_module(value, module) for value in node.args[-1].values)
+    return {name for name in found if name}
+
+
+def project_imports(path: Path) -> set[str]:
+    """The project's modules ``path`` imports, at any depth of the file (a function's import
+    counts) and by name at run time (:func:`dynamic_imports`), the root package left out: it
+    holds the version and the config folder."""
+    tree = ast.parse(path.read_text())
+    found = dynamic_imports(tree, module_name(path))
+    for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module:
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-    project = {resolved(n) for n in found if n.split(".")[0] == "colorization"}
-    return project - {None, "colorization", module_name(path)}
+    project = {resolved(n) for n in found if n.split(".")[0] in PROJECT}
+    return project - {None, *PROJECT, module_name(path)}
 
 
 @cache
@@ -113,14 +159,57 @@ def test_no_import_cycle_between_modules() -> None:
     assert cycles(import_graph()) == []
 
 
-def test_no_import_cycle_between_folders() -> None:
+def test_the_graph_sees_imports_by_name_and_the_hydra_plugin() -> None:
+    graph = import_graph()
+    assert "colorization.tasks.denoising.protocols" in graph["colorization.tasks.denoising"]
+    assert "colorization.tasks.flare.task" in graph["colorization.tasks.flare"]
+    assert "hydra_plugins.colorization_optuna.sweeper" in graph["colorization.train"]
+    assert "colorization.search.study" in graph["hydra_plugins.colorization_optuna.sweeper"]
+    tree = ast.parse("import importlib\nimportlib.import_module('colorization.build')")
+    assert dynamic_imports(tree, "x") == {"colorization.build"}
+
+
+def folder_graph() -> dict[str, frozenset[str]]:
     folders: dict[str, set[str]] = {}
     for module, imported in import_graph().items():
         edges = folders.setdefault(folder_of(module), set())
         edges.update(
             folder_of(other) for other in imported if folder_of(other) != folder_of(module)
         )
-    assert cycles({k: frozenset(v) for k, v in folders.items()}) == []
+    return {folder: frozenset(edges) for folder, edges in folders.items()}
+
+
+def floors(graph: dict[str, frozenset[str]]) -> dict[str, int]:
+    """Each folder's floor: 1 + the highest floor among those it imports (1: imports none)."""
+    found: dict[str, int] = {}
+
+    def floor(folder: str) -> int:
+        if folder not in found:
+            found[folder] = 1 + max((floor(other) for other in graph[folder]), default=0)
+        return found[folder]
+
+    for folder in graph:
+        floor(folder)
+    return found
+
+
+def test_at_most_seven_floors_and_nothing_stands_on_a_command() -> None:
+    """The folders stack in at most 7 floors (docs/architecture.md draws them), and no folder
+    imports a command: the commands are the roof."""
+    graph = folder_graph()
+    assert max(floors(graph).values()) <= 7, floors(graph)
+    for folder, imported in graph.items():
+        commands = sorted(other for other in imported if is_command(other))
+        assert not commands or is_command(folder), f"{folder} imports {commands}"
+
+
+def test_the_floor_count_sees_a_tall_stack() -> None:
+    stack = {f"f{i}": frozenset({f"f{i - 1}"} if i else ()) for i in range(8)}
+    assert max(floors(stack).values()) == 8
+
+
+def test_no_import_cycle_between_folders() -> None:
+    assert cycles(folder_graph()) == []
 
 
 def test_the_cycle_check_finds_a_cycle() -> None:
@@ -206,6 +295,7 @@ def test_nothing_happens_at_import() -> None:
     warnings filter of its own: that is done where a process starts (the train command,
     ``compose``, a training's start)."""
     names = sorted(name for name in MODULES if not name.endswith("__main__"))
+    assert "hydra_plugins.colorization_optuna.sweeper" in names
     script = f"""
 import importlib, sys, warnings
 from hydra.core.config_store import ConfigStore
@@ -223,7 +313,7 @@ for name in {names!r}:
 ours = [module for module in added if module.split(".")[0] == "colorization"]
 assert not ours, ours
 assert not OmegaConf.has_resolver("slug") and not OmegaConf.has_resolver("run_dir")
-assert "colorization_optuna.yaml" not in ConfigStore.instance().repo["hydra"].get("sweeper", ())
+assert "sweeper" not in ConfigStore.instance().repo["hydra"]
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -366,3 +456,116 @@ def test_the_package_and_its_metadata_have_one_version() -> None:
 
     pyproject = (PACKAGE.parent / "pyproject.toml").read_text()
     assert re.search(r'^version = "([^"]+)"', pyproject, re.M).group(1) == __version__
+
+
+@cache
+def lightning_private_names() -> frozenset[str]:
+    """Every private name Lightning's packages define (functions, classes, attributes they
+    assign), read from their source."""
+    import importlib.util
+
+    names = set()
+    for package in ("pytorch_lightning", "lightning_fabric"):
+        root = Path(importlib.util.find_spec(package).origin).parent
+        for path in root.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    names.add(node.name)
+                elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                    names.add(node.attr)
+                elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    names.add(node.id)
+    return frozenset(n for n in names if n.startswith("_") and not n.startswith("__"))
+
+
+@cache
+def project_defined_names() -> frozenset[str]:
+    """The functions, methods and classes the project defines itself (``_step`` is ours)."""
+    return frozenset(
+        node.name
+        for path in MODULES.values()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    )
+
+
+def lightning_internals_used(path: Path) -> list[str]:
+    """Lightning's private modules and names that ``path`` imports, and Lightning's private
+    attributes it reads or writes (``logger._run_id``)."""
+    lightning = ("pytorch_lightning", "lightning_fabric", "lightning")
+    private, ours = lightning_private_names(), project_defined_names()
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(lightning):
+            names = [a.name for a in node.names]
+            if "._" in f".{node.module}" or any(n.startswith("_") for n in names):
+                found.append(f"line {node.lineno}: from {node.module} import {names}")
+        elif isinstance(node, ast.Attribute) and node.attr in private and node.attr not in ours:
+            found.append(f"line {node.lineno}: .{node.attr}")
+    return found
+
+
+@pytest.mark.parametrize("path", MODULES.values(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_lightning_internals_are_used_only_in_lightning_compat(path: Path) -> None:
+    if path.name != "lightning_compat.py":
+        assert not lightning_internals_used(path)
+
+
+def test_the_lightning_internals_check_sees_them(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        "from lightning_fabric.utilities.logger import _flatten_dict\n"
+        "from pytorch_lightning.utilities._pytree import x\n"
+        "def f(logger):\n    logger._run_id = 1\n    return logger._mlflow_client\n"
+    )
+    assert len(lightning_internals_used(module)) == 4
+    assert lightning_internals_used(PACKAGE / "lightning_compat.py")
+
+
+def defines(module: str, name: str) -> bool:
+    """Whether the project module ``module`` defines or imports ``name``."""
+    import re
+
+    text = MODULES[module].read_text()
+    pattern = "|".join(
+        (rf"^\s*(def|class)\s+{name}\b", rf"^{name}\s*[:=]", rf"^\s*self\.{name}\s*[:=]")
+    )
+    pattern += rf"|import.*\b{name}\b"
+    lazy = f'"{name}":'  # a package's lazy attribute (colorization.lazy.lazy_attributes)
+    return re.search(pattern, text, re.M) is not None or f"    {name}:" in text or lazy in text
+
+
+def stale_references(text: str, own: str, is_package: bool) -> list[str]:
+    """Files (``tests/unit/x.py``, ``docs/y.md``) and modules or their names (``:mod:`.spec```,
+    ``:class:`colorization.a.B```) that the text of module ``own`` names but that do not
+    exist."""
+    import re
+
+    found = []
+    for match in re.finditer(
+        r"\b((?:tests|colorization|docs|conf)/[\w/.-]+\.(?:py|md|yaml))", text
+    ):
+        if not (ROOT / match.group(1)).exists():
+            found.append(match.group(1))
+    package = own if is_package else own.rpartition(".")[0]
+    for match in re.finditer(r":(?:mod|class|func|data|meth|attr):`~?([\w.]+)`", text):
+        name = match.group(1)
+        name = package + name if name.startswith(".") else name
+        if not name.startswith("colorization."):
+            continue
+        module = resolved(name)
+        rest = name[len(module) + 1 :].split(".")[0] if module and module != name else ""
+        if module is None or (rest and not defines(module, rest)):
+            found.append(match.group(1))
+    return found
+
+
+@pytest.mark.parametrize("path", MODULES.values(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_docstrings_name_files_and_modules_that_exist(path: Path) -> None:
+    assert not stale_references(path.read_text(), module_name(path), path.name == "__init__.py")
+
+
+def test_the_stale_reference_check_sees_one() -> None:
+    text = '"""See :mod:`.colorize`, :class:`.spec.Gone`, :mod:`.spec` and tests/unit/gone.py."""'
+    stale = stale_references(text, "colorization.inference", is_package=True)
+    assert stale == ["tests/unit/gone.py", ".colorize", ".spec.Gone"]

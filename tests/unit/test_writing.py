@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from colorization.errors import user_error
-from colorization.runs.evaluation_files import write_evaluation
+from colorization.trained.evaluation_files import write_evaluation
 from colorization.writing import replacing, write_bytes, write_text
 
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import torch
 
+from colorization.data.denoising.levels import HIGHEST, is_noise_level
+
 
 def checked_sigma(sigma: float | Sequence[float], name: str = "task.sigma") -> tuple[float, float]:
     """One level ``s`` as ``(s, s)``, or a ``[low, high]`` range of levels (blind denoising)."""
@@ -20,7 +22,7 @@ def checked_sigma(sigma: float | Sequence[float], name: str = "task.sigma") -> t
         levels = [float(sigma)] * 2 if one else [float(s) for s in sigma]  # type: ignore[arg-type]
     except (TypeError, ValueError):
         levels = []
-    if len(levels) != 2 or not 0 <= levels[0] <= levels[1] <= 255:
+    if len(levels) != 2 or not (is_noise_level(levels[0]) and levels[0] <= levels[1] <= HIGHEST):
         raise ValueError(
             f"{name} must be one noise level or a [low, high] range within [0, 255] (on the "
             f"0-255 scale, e.g. 25 or [0, 55]), got {sigma!r}."

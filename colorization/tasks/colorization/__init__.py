@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from colorization.lazy import LazySequence, lazy_attributes, lazy_function
 from colorization.tasks.colorization import evaluation, predict_options
-from colorization.tasks.plugin import TaskPlugin
+from colorization.tasks.plugin import Evaluation, Export, Prediction, TaskPlugin
 
 
 def working_size(config: DictConfig) -> int:
@@ -37,23 +37,29 @@ def inference_settings(config: DictConfig) -> dict[str, Any]:
 PLUGIN = TaskPlugin(
     name="colorization",
     task_class="colorization.tasks.colorization.task.ColorizationTask",
-    tensors=(
-        "inputs (N, 4, H, W) float32: L/50 - 1 (CIE Lab L in [0, 100]), hint a/110, hint b/110 "
-        "(0 where no hint), hint mask (1 at hinted pixels, else 0), and with a propagation 2 more: "
-        "the hints spread by that method (a/110, b/110), or (N, 1, H, W), L alone, for an "
-        "automatic model (in_channels 1); outputs (N, 2, H, W): "
-        "a/110, b/110 (combine with the photo's L, then Lab -> sRGB, D65)"
+    export=Export(
+        tensors=(
+            "inputs (N, 4, H, W) float32: L/50 - 1 (CIE Lab L in [0, 100]), hint a/110, hint "
+            "b/110 (0 where no hint), hint mask (1 at hinted pixels, else 0), and with a "
+            "propagation 2 more: the hints spread by that method (a/110, b/110), or (N, 1, H, W), "
+            "L alone, for an automatic model (in_channels 1); outputs (N, 2, H, W): a/110, b/110 "
+            "(combine with the photo's L, then Lab -> sRGB, D65)"
+        ),
+        inference_settings=inference_settings,
     ),
-    inference_settings=inference_settings,
-    predictor=lazy_function(f"{__name__}.predict", "colorization_predictor"),
-    predict_options=predict_options.PREDICT_OPTIONS,
-    check_predict_options=predict_options.check_predict_options,
-    evaluation_options=evaluation.EVALUATION_OPTIONS,
-    evaluation_protocols=evaluation.hint_protocols,
-    configure_evaluation=evaluation.configure_evaluation,
-    evaluation_note=evaluation.evaluation_note,
+    predict=Prediction(
+        predictor=lazy_function(f"{__name__}.predict", "colorization_predictor"),
+        options=predict_options.PREDICT_OPTIONS,
+        check_options=predict_options.check_predict_options,
+    ),
+    evaluate=Evaluation(
+        published=LazySequence(f"{__name__}.protocols", "PROTOCOLS"),
+        options=evaluation.EVALUATION_OPTIONS,
+        protocols=evaluation.hint_protocols,
+        configure=evaluation.configure_evaluation,
+        note=evaluation.evaluation_note,
+    ),
     page=lazy_function(f"{__name__}.page", "colorization_page"),
-    published_protocols=LazySequence(f"{__name__}.protocols", "PROTOCOLS"),
 )
 
 __getattr__ = lazy_attributes(

@@ -16,16 +16,26 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from colorization.tasks.plugin import EvaluationProtocol, Option
+from colorization.tasks.settings import OptionValue, Setting
 
 DEFAULT_RATIOS = (0.0, 0.01, 0.03, 0.05)
 DEFAULT_POINTS = (0, 1, 5, 10, 50)
 DEFAULT_BASELINES = ("hint_mean", "levin")
+# Patch hints beyond this many cover a test image several times over (iColoriT stops at 200).
+MAX_POINTS = 10_000
+
+HINT_RATIO = OptionValue(
+    "--hint-ratios", float, lambda r: 0 <= r <= 1, "a fraction of the pixels in [0, 1] (0.01: 1 %)"
+)
+HINT_POINTS = OptionValue(
+    "--hint-points", int, lambda n: 0 <= n <= MAX_POINTS, f"a number of hints in [0, {MAX_POINTS}]"
+)
 
 EVALUATION_OPTIONS = (
     Option(
         ("--hint-ratios",),
         {
-            "type": float,
+            "type": HINT_RATIO,
             "nargs": "+",
             "default": list(DEFAULT_RATIOS),
             "metavar": "R",
@@ -35,7 +45,7 @@ EVALUATION_OPTIONS = (
     Option(
         ("--hint-points",),
         {
-            "type": int,
+            "type": HINT_POINTS,
             "nargs": "+",
             "default": list(DEFAULT_POINTS),
             "metavar": "N",
@@ -62,21 +72,20 @@ def hint_protocols(options: Mapping[str, Any]) -> list[EvaluationProtocol]:
     """The run's own hints, then each random-pixel density and each number of patch hints."""
     from colorization.data.colorization.hints import GeometricPatchHints, RandomPixelHints
 
-    ratios = options.get("hint_ratios", DEFAULT_RATIOS)
-    points = options.get("hint_points", DEFAULT_POINTS)
-    protocols = [EvaluationProtocol("run_hints", "as in validation")]
-    protocols += [
-        EvaluationProtocol("random_pixels", f"{r:.0%}", _with_hints(RandomPixelHints(ratios=(r,))))
-        for r in ratios
-    ]
-    protocols += [
-        EvaluationProtocol(
-            "geometric_points",
-            f"{n} points",
-            _with_hints(GeometricPatchHints(points=n, max_points=max(64, n))),
+    ratios = HINT_RATIO.checked(options.get("hint_ratios", DEFAULT_RATIOS))
+    points = HINT_POINTS.checked(options.get("hint_points", DEFAULT_POINTS))
+    protocols = [EvaluationProtocol("run_hints", Setting(None, "as in validation"))]
+    for ratio in ratios:
+        percent = f"{ratio * 100:.6g}%"
+        sampler = RandomPixelHints(ratios=(ratio,))
+        setting = Setting(ratio, percent, f"@{percent}")
+        protocols.append(EvaluationProtocol("random_pixels", setting, _with_hints(sampler)))
+    for count in points:
+        sampler = GeometricPatchHints(points=count, max_points=max(64, count))
+        setting = Setting(count, f"{count} points", f"@{count}pt")
+        protocols.append(
+            EvaluationProtocol("geometric_points", setting, _with_hints(sampler), summary=False)
         )
-        for n in points
-    ]
     return protocols
 
 

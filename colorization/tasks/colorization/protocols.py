@@ -21,6 +21,7 @@ from colorization.tasks.published import (
     psnr_255,
     quantized,
 )
+from colorization.tasks.settings import Setting
 
 POINTS = (0, 1, 2, 5, 10, 20, 50, 100, 200)
 PATCH = 2
@@ -56,12 +57,12 @@ class InteractiveColorization(PublishedProtocol):
             else "iColoriT (224 px, 2 x 2 patches): PSNR at 1, 2, 5, 10, 20, 50, 100, 200 hints"
         )
 
-    def settings(self, config: DictConfig) -> list[str]:
-        return [f"{n} hints" for n in POINTS]
+    def settings(self, config: DictConfig) -> list[Setting]:
+        return [Setting(n, f"{n} hints", f"@{n} hints") for n in POINTS]
 
     @contextlib.contextmanager
-    def applied(self, task: Any, setting: str) -> Iterator[None]:
-        with task.using_hints(patch_hints(int(setting.split()[0]))):
+    def applied(self, task: Any, setting: Setting) -> Iterator[None]:
+        with task.using_hints(patch_hints(setting.value)):
             yield
 
     def test_set(self, config: DictConfig, run_test_images: RunTestImages) -> Dataset:
@@ -73,7 +74,7 @@ class InteractiveColorization(PublishedProtocol):
         return SquareResized(images, self.size)
 
     def score(
-        self, task: Any, batch: dict[str, Any], setting: str
+        self, task: Any, batch: dict[str, Any], setting: Setting
     ) -> tuple[torch.Tensor, dict[str, float]]:
         prepared, pred = prediction(task, batch)
         lightness = prepared.extras["lightness"]

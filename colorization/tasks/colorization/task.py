@@ -81,15 +81,12 @@ class ColorizationTask(ImageToImageTask):
         self,
         *args: Any,
         hints: HintSampler | None = None,
-        hint_seed: int = 0,
-        no_hint_rate: float = 0.0,
-        hue_rotation_rate: float = 0.0,
-        propagation: str | None = None,
-        baselines: Sequence[str] = (),
-        in_channels: int = 4,
-        out_channels: int = 2,
-        monitor: str = "val/psnr",
-        monitor_mode: str = "max",
+        hint_seed: int,
+        no_hint_rate: float,
+        hue_rotation_rate: float,
+        propagation: str | None,
+        baselines: Sequence[str],
+        in_channels: int,
         **base: Any,
     ) -> None:
         for name, rate in (
@@ -128,14 +125,7 @@ class ColorizationTask(ImageToImageTask):
             )
         # The grey image is always scored beside the model (the dashboard's do-nothing baseline).
         self.baselines = ["no_color", *(name for name in baselines if name != "no_color")]
-        super().__init__(
-            *args,
-            in_channels=in_channels,
-            out_channels=out_channels,
-            monitor=monitor,
-            monitor_mode=monitor_mode,
-            **base,
-        )
+        super().__init__(*args, in_channels=in_channels, **base)
         self.hints = hints if hints is not None else RandomPixelHints()
         ab_scale = getattr(self.output_decoder, "ab_scale", AB_SCALE)
         if ab_scale != AB_SCALE:

@@ -12,7 +12,7 @@ from omegaconf import DictConfig
 
 from colorization.lazy import LazySequence, lazy_attributes
 from colorization.tasks.denoising import evaluation
-from colorization.tasks.plugin import TILE_OPTIONS, TaskPlugin, tiled_predictor
+from colorization.tasks.plugin import Evaluation, tiled_task_plugin
 
 
 def inference_settings(config: DictConfig) -> dict[str, Any]:
@@ -26,7 +26,9 @@ def inference_settings(config: DictConfig) -> dict[str, Any]:
     }
 
 
-PLUGIN = TaskPlugin(
+PUBLISHED = LazySequence(f"{__name__}.protocols", "PROTOCOLS")
+
+PLUGIN = tiled_task_plugin(
     name="denoising",
     task_class="colorization.tasks.denoising.task.DenoisingTask",
     tensors=(
@@ -34,14 +36,15 @@ PLUGIN = TaskPlugin(
         "sRGB (clip to [0, 1]; a grey model's luma on all three channels); any H and W, larger "
         "photos in overlapping tiles"
     ),
+    published=PUBLISHED,
     inference_settings=inference_settings,
-    predictor=tiled_predictor,
-    predict_options=TILE_OPTIONS,
-    evaluation_options=evaluation.EVALUATION_OPTIONS,
-    evaluation_protocols=evaluation.sigma_protocols,
-    configure_evaluation=evaluation.configure_evaluation,
-    evaluation_note=evaluation.evaluation_note,
-    published_protocols=LazySequence(f"{__name__}.protocols", "PROTOCOLS"),
+    evaluation=Evaluation(
+        published=PUBLISHED,
+        options=evaluation.EVALUATION_OPTIONS,
+        protocols=evaluation.sigma_protocols,
+        configure=evaluation.configure_evaluation,
+        note=evaluation.evaluation_note,
+    ),
 )
 
 __getattr__ = lazy_attributes(__name__, {"DenoisingTask": "colorization.tasks.denoising.task"})

@@ -10,16 +10,19 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from colorization.data.denoising.levels import EXPECTED, is_noise_level
 from colorization.tasks.plugin import EvaluationProtocol, Option
+from colorization.tasks.settings import OptionValue, Setting
 
 DEFAULT_SIGMAS = (15.0, 25.0, 50.0)
 DEFAULT_DENOISERS = ("nlm",)
+SIGMA = OptionValue("--sigmas", float, is_noise_level, EXPECTED)
 
 EVALUATION_OPTIONS = (
     Option(
         ("--sigmas",),
         {
-            "type": float,
+            "type": SIGMA,
             "nargs": "+",
             "default": list(DEFAULT_SIGMAS),
             "metavar": "S",
@@ -54,8 +57,11 @@ def _at_sigma(sigma: float) -> Any:
 
 def sigma_protocols(options: Mapping[str, Any]) -> list[EvaluationProtocol]:
     """One protocol per noise level."""
-    sigmas = options.get("sigmas", DEFAULT_SIGMAS)
-    return [EvaluationProtocol("noise", f"sigma {s:g}", _at_sigma(float(s))) for s in sigmas]
+    sigmas = SIGMA.checked(options.get("sigmas", DEFAULT_SIGMAS))
+    return [
+        EvaluationProtocol("noise", Setting(s, f"sigma {s:g}", f"@sigma{s:g}"), _at_sigma(s))
+        for s in sigmas
+    ]
 
 
 def configure_evaluation(config: DictConfig, options: Mapping[str, Any]) -> None:

@@ -17,6 +17,7 @@ from colorization.tasks.published import (
     psnr_ssim_255,
     quantized,
 )
+from colorization.tasks.settings import Setting
 
 SIGMAS = (15, 25, 50)
 
@@ -32,13 +33,13 @@ class GaussianDenoisingBenchmark(PublishedProtocol):
     papers = "DnCNN (Zhang et al. 2017), FFDNet, DRUNet; KAIR's test scripts"
     anchors = "CBSD68: CBM3D 33.52 / 30.71 / 27.38 dB, CDnCNN-B 33.89 / 31.23 / 27.92 dB"
 
-    def settings(self, config: DictConfig) -> list[str]:
-        return [f"sigma {s}" for s in SIGMAS]
+    def settings(self, config: DictConfig) -> list[Setting]:
+        return [Setting(s, f"sigma {s}", f"@sigma {s}") for s in SIGMAS]
 
     @contextlib.contextmanager
-    def applied(self, task: Any, setting: str) -> Iterator[None]:
+    def applied(self, task: Any, setting: Setting) -> Iterator[None]:
         trained_with = task.eval_sigma, task.hparams.clip
-        task.eval_sigma, task.hparams.clip = float(setting.split()[1]), False
+        task.eval_sigma, task.hparams.clip = float(setting.value), False
         try:
             yield
         finally:
@@ -48,7 +49,7 @@ class GaussianDenoisingBenchmark(PublishedProtocol):
         return run_test_images()  # data.test_root's images whole, else the validation photos
 
     def score(
-        self, task: Any, batch: dict[str, Any], setting: str
+        self, task: Any, batch: dict[str, Any], setting: Setting
     ) -> tuple[torch.Tensor, dict[str, float]]:
         prepared, pred = prediction(task, batch)
         images = {"": quantized(pred), "_noisy": quantized(prepared.inputs)}

@@ -80,19 +80,17 @@ class DenoisingTask(ImageToImageTask):
     def __init__(
         self,
         *args: Any,
-        sigma: float | Sequence[float] = 25.0,
-        eval_sigma: float | None = None,
-        clip: bool = False,
-        residual: bool = True,
-        channels: int = 3,
-        noise_seed: int = 0,
+        sigma: float | Sequence[float],
+        eval_sigma: float | None,
+        clip: bool,
+        residual: bool,
+        channels: int,
+        noise_seed: int,
+        tile_size: int,
+        tile_overlap: int,
+        in_channels: int,
+        out_channels: int,
         baselines: Sequence[str] = (),
-        tile_size: int = 256,
-        tile_overlap: int = 32,
-        in_channels: int | None = None,
-        out_channels: int | None = None,
-        monitor: str = "val/psnr",
-        monitor_mode: str = "max",
         **base: Any,
     ) -> None:
         low, high = checked_sigma(sigma)
@@ -103,7 +101,7 @@ class DenoisingTask(ImageToImageTask):
         eval_sigma = checked_sigma(eval_sigma, "task.eval_sigma")[0]
         if channels not in (1, 3):
             raise ValueError(f"task.channels must be 3 (colour) or 1 (grey), got {channels}.")
-        if {in_channels, out_channels} - {None, channels}:
+        if {in_channels, out_channels} != {channels}:
             raise ValueError(
                 f"task.in_channels and task.out_channels follow task.channels ({channels}); "
                 "set task.channels instead."
@@ -114,14 +112,7 @@ class DenoisingTask(ImageToImageTask):
             raise ValueError(f"task.baselines: unknown {unknown}; choose from {sorted(BASELINES)}.")
         check_tiles(tile_size, tile_overlap, "task.")
         self.baselines = baselines  # make_metrics, called by the base, scores them
-        super().__init__(
-            *args,
-            in_channels=channels,
-            out_channels=channels,
-            monitor=monitor,
-            monitor_mode=monitor_mode,
-            **base,
-        )
+        super().__init__(*args, in_channels=channels, out_channels=channels, **base)
         self.training_sigma = (low, high)
         self.eval_sigma = eval_sigma
 

@@ -15,7 +15,7 @@ PLUGIN = tiled_task_plugin(
         "inputs (N, 3, H, W) float32: flared sRGB in [0, 1]; outputs (N, 3, H, W): the clean "
         "sRGB (clip to [0, 1]); any H and W, larger photos in overlapping tiles"
     ),
-    published_protocols=LazySequence(f"{__name__}.protocols", "PROTOCOLS"),
+    published=LazySequence(f"{__name__}.protocols", "PROTOCOLS"),
 )
 
 __getattr__ = lazy_attributes(__name__, {"FlareTask": "colorization.tasks.flare.task"})

@@ -22,6 +22,7 @@ from colorization.tasks.published import (
     psnr_255,
     quantized,
 )
+from colorization.tasks.settings import Setting
 
 REGIONS = {"glare": "g_psnr", "streak": "s_psnr", "global": "global_psnr"}
 
@@ -62,7 +63,7 @@ class Flare7kProtocol(PublishedProtocol):
         self._measure_lpips = False
 
     @contextlib.contextmanager
-    def applied(self, task: Any, setting: str) -> Iterator[None]:
+    def applied(self, task: Any, setting: Setting) -> Iterator[None]:
         """Whether LPIPS is measured, looked up once for the run (its weights on disk)."""
         self._measure_lpips = not self.skipped()
         yield
@@ -89,7 +90,7 @@ class Flare7kProtocol(PublishedProtocol):
         return float(self._lpips(image / 255, truth / 255))
 
     def score(
-        self, task: Any, batch: dict[str, Any], setting: str
+        self, task: Any, batch: dict[str, Any], setting: Setting
     ) -> tuple[torch.Tensor, dict[str, float]]:
         from skimage.metrics import structural_similarity
 
@@ -108,7 +109,7 @@ class Flare7kProtocol(PublishedProtocol):
         scores["psnr_input"] = psnr_255(quantized(prepared.inputs), truth)
         return prepared.target, scores
 
-    def summarise(self, setting: str, images: list[dict[str, Any]]) -> dict[str, float]:
+    def summarise(self, setting: Setting, images: list[dict[str, Any]]) -> dict[str, float]:
         """Means over the images (a region's over the images that have it); ``score``: the mean
         of G-PSNR, S-PSNR and global PSNR (the MIPI 2023 challenge's)."""
         means = super().summarise(setting, images)

@@ -5,8 +5,8 @@ see how bright the light really is). With ``residual=True`` (default) the networ
 correction added to its input, so training starts near the "do nothing" baseline (only the
 random initial output stands between) instead of having to learn to copy the photo first.
 Validation, test and previews run whole images of any size through overlapping tiles blended
-together (:mod:`.tiling`). Metrics: PSNR and SSIM on RGB, and the same for the flared input
-itself (``*_input``: the do-nothing baseline the model has to beat).
+together (:mod:`colorization.inference.tiling`). Metrics: PSNR and SSIM on RGB, and the same
+for the flared input itself (``*_input``: the do-nothing baseline the model has to beat).
 
 ``adversarial=True`` trains pix2pix-style: the PatchGAN discriminator judges (flared, output)
 pairs and the generator's loss is ``GAN + lambda_reconstruction * loss``. Both networks take
@@ -63,17 +63,15 @@ class FlareTask(ImageToImageTask):
     def __init__(
         self,
         *args: Any,
-        residual: bool = True,
-        tile_size: int = 256,
-        tile_overlap: int = 32,
-        adversarial: bool = False,
+        residual: bool,
+        tile_size: int,
+        tile_overlap: int,
+        adversarial: bool,
+        lambda_reconstruction: float,
+        in_channels: int,
+        out_channels: int,
         discriminator: Callable[..., nn.Module] | None = None,
         discriminator_optimizer: OptimizerFactory | None = None,
-        lambda_reconstruction: float = 100.0,
-        in_channels: int = 3,
-        out_channels: int = 3,
-        monitor: str = "val/psnr",
-        monitor_mode: str = "max",
         **base: Any,
     ) -> None:
         check_tiles(tile_size, tile_overlap, "task.")
@@ -82,14 +80,7 @@ class FlareTask(ImageToImageTask):
                 "task.adversarial=true needs task.discriminator and "
                 "task.discriminator_optimizer (see conf/task/flare.yaml)."
             )
-        super().__init__(
-            *args,
-            in_channels=in_channels,
-            out_channels=out_channels,
-            monitor=monitor,
-            monitor_mode=monitor_mode,
-            **base,
-        )
+        super().__init__(*args, in_channels=in_channels, out_channels=out_channels, **base)
         self.gan: ConditionalGAN | None = None
         self.discriminator_optimizer = discriminator_optimizer
         if adversarial:

@@ -11,7 +11,13 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from colorization.lazy import LazySequence, lazy_attributes, lazy_function
-from colorization.tasks.plugin import WORKING_SIZE_OPTION, TaskPlugin
+from colorization.tasks.plugin import (
+    WORKING_SIZE_OPTION,
+    Evaluation,
+    Export,
+    Prediction,
+    TaskPlugin,
+)
 
 
 def inference_settings(config: DictConfig) -> dict[str, Any]:
@@ -29,15 +35,19 @@ def inference_settings(config: DictConfig) -> dict[str, Any]:
 PLUGIN = TaskPlugin(
     name="segmentation",
     task_class="colorization.tasks.segmentation.task.SegmentationTask",
-    tensors=(
-        "inputs (N, 3, H, W) float32: sRGB * 2 - 1 (RGB in [0, 1] mapped to [-1, 1]); "
-        "outputs (N, C, H, W) logits: C = 1 for a binary task (foreground where > 0), else one "
-        "per class (argmax)"
+    export=Export(
+        tensors=(
+            "inputs (N, 3, H, W) float32: sRGB * 2 - 1 (RGB in [0, 1] mapped to [-1, 1]); "
+            "outputs (N, C, H, W) logits: C = 1 for a binary task (foreground where > 0), else "
+            "one per class (argmax)"
+        ),
+        inference_settings=inference_settings,
     ),
-    inference_settings=inference_settings,
-    predictor=lazy_function(f"{__name__}.inference", "segmentation_predictor"),
-    predict_options=(WORKING_SIZE_OPTION,),
-    published_protocols=LazySequence(f"{__name__}.protocols", "PROTOCOLS"),
+    predict=Prediction(
+        predictor=lazy_function(f"{__name__}.inference", "segmentation_predictor"),
+        options=(WORKING_SIZE_OPTION,),
+    ),
+    evaluate=Evaluation(published=LazySequence(f"{__name__}.protocols", "PROTOCOLS")),
 )
 
 __getattr__ = lazy_attributes(

@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import Dataset
 
 from colorization.tasks.published import PublishedProtocol, RunTestImages, nan_mean, prediction
+from colorization.tasks.settings import Setting
 
 
 def confusion_matrix(
@@ -59,7 +60,7 @@ class DatasetIoU(PublishedProtocol):
         self._class_names: list[str] | None = None
 
     @contextlib.contextmanager
-    def applied(self, task: Any, setting: str) -> Iterator[None]:
+    def applied(self, task: Any, setting: Setting) -> Iterator[None]:
         """The task's class names, and a new confusion matrix per image."""
         self._confusions, self._class_names = [], task.hparams.get("class_names")
         yield
@@ -68,7 +69,7 @@ class DatasetIoU(PublishedProtocol):
         return run_test_images()
 
     def score(
-        self, task: Any, batch: dict[str, Any], setting: str
+        self, task: Any, batch: dict[str, Any], setting: Setting
     ) -> tuple[torch.Tensor, dict[str, float]]:
         prepared, pred = prediction(task, batch)
         classes, ignore = task.hparams.num_classes, task.hparams.ignore_index
@@ -78,7 +79,7 @@ class DatasetIoU(PublishedProtocol):
         iou, dice = class_scores(confusion)
         return prepared.target, {"miou_per_image": nan_mean(iou), "mdice_per_image": nan_mean(dice)}
 
-    def summarise(self, setting: str, images: list[dict[str, Any]]) -> dict[str, float]:
+    def summarise(self, setting: Setting, images: list[dict[str, Any]]) -> dict[str, float]:
         means = super().summarise(setting, images)
         total = torch.stack(self._confusions).sum(dim=0)
         iou, dice = class_scores(total)

@@ -70,13 +70,10 @@ class SegmentationTask(ImageToImageTask):
     def __init__(
         self,
         *args: Any,
-        num_classes: int = 2,
-        ignore_index: int | None = None,
-        class_names: list[str] | None = None,
-        in_channels: int = 3,
+        num_classes: int,
+        ignore_index: int | None,
+        class_names: list[str] | None,
         out_channels: int | None = None,
-        monitor: str = "val/dice",
-        monitor_mode: str = "max",
         **base: Any,
     ) -> None:
         if num_classes < 2:
@@ -93,14 +90,7 @@ class SegmentationTask(ImageToImageTask):
                 f"task.out_channels={out_channels} does not fit num_classes={num_classes} "
                 f"(needs {expected}); leave task.out_channels to its default."
             )
-        super().__init__(
-            *args,
-            in_channels=in_channels,
-            out_channels=expected,
-            monitor=monitor,
-            monitor_mode=monitor_mode,
-            **base,
-        )
+        super().__init__(*args, out_channels=expected, **base)
         self.loss.check_task(expected)
 
     @property

@@ -26,7 +26,7 @@ PLUGIN = tiled_task_plugin(
         "the image at scale s (clip to [0, 1]); any H and W, larger photos in overlapping tiles"
     ),
     inference_settings=inference_settings,
-    published_protocols=LazySequence(f"{__name__}.protocols", "PROTOCOLS"),
+    published=LazySequence(f"{__name__}.protocols", "PROTOCOLS"),
 )
 
 __getattr__ = lazy_attributes(__name__, {"SuperResTask": "colorization.tasks.superres.task"})

@@ -18,6 +18,7 @@ from colorization.tasks.published import (
     psnr_ssim_255,
     quantized,
 )
+from colorization.tasks.settings import Setting
 
 
 def shaved_y(image: torch.Tensor, border: int) -> torch.Tensor:
@@ -44,8 +45,9 @@ class SuperResolutionBenchmark(PublishedProtocol):
     papers = "SRCNN, EDSR, RDN, SwinIR; BasicSR's test scripts"
     anchors = "Set5 x2: bicubic 33.66 dB, RDN 38.24 dB (Y, shaved)"
 
-    def settings(self, config: DictConfig) -> list[str]:
-        return [f"x{int(config.task.scale)}"]
+    def settings(self, config: DictConfig) -> list[Setting]:
+        scale = int(config.task.scale)
+        return [Setting(scale, f"x{scale}", f"@x{scale}")]
 
     def test_set(self, config: DictConfig, run_test_images: RunTestImages) -> Dataset:
         scale = int(config.task.scale)
@@ -55,7 +57,7 @@ class SuperResolutionBenchmark(PublishedProtocol):
         return MatlabDownsampled(run_test_images(), scale)  # paired data keeps its own LR
 
     def score(
-        self, task: Any, batch: dict[str, Any], setting: str
+        self, task: Any, batch: dict[str, Any], setting: Setting
     ) -> tuple[torch.Tensor, dict[str, float]]:
         scale = int(task.hparams.scale)
         prepared, pred = prediction(task, batch)

@@ -78,8 +78,8 @@ class SuperResTask(ImageToImageTask):
         predicts the image itself, as the RDN paper does. Other models always refine the
         bicubic image.
     degradation: how LR inputs are made from HR crops: ``matlab`` (MATLAB's ``imresize``, as
-        DIV2K's and the benchmarks' LR images were) or ``torch`` (its antialiased bicubic; the
-        default of runs from before 1.4, whose configs do not name one).
+        DIV2K's and the benchmarks' LR images were) or ``torch`` (its antialiased bicubic; what
+        runs from before 1.4 used, whose configs do not name one: see colorization.compat).
     tile_size / tile_overlap: LR tiles for whole-image inference (validation, test, predict);
         the overlap should cover the network's receptive field (about 25 LR pixels for the
         light RDN) so that tiles meet without seams.
@@ -93,15 +93,11 @@ class SuperResTask(ImageToImageTask):
         self,
         net: nn.Module | NetworkFactory,
         *args: Any,
-        scale: int = 2,
-        residual: bool = True,
-        degradation: Degradation = "torch",
-        tile_size: int = 128,
-        tile_overlap: int = 32,
-        in_channels: int = 3,
-        out_channels: int = 3,
-        monitor: str = "val/psnr",
-        monitor_mode: str = "max",
+        scale: int,
+        residual: bool,
+        degradation: Degradation,
+        tile_size: int,
+        tile_overlap: int,
         **base: Any,
     ) -> None:
         if scale not in SCALES:
@@ -116,15 +112,7 @@ class SuperResTask(ImageToImageTask):
             raise ValueError(f"The network up-samples {net.scale}x, the task needs {scale}x.")
         if self_upsampling and not isinstance(net, nn.Module):
             net = functools.partial(net, scale=scale)
-        super().__init__(
-            net,
-            *args,
-            in_channels=in_channels,
-            out_channels=out_channels,
-            monitor=monitor,
-            monitor_mode=monitor_mode,
-            **base,
-        )
+        super().__init__(net, *args, **base)
         self.upsamples_itself = self_upsampling
 
     # --- network -------------------------------------------------------------------------

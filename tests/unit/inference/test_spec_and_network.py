@@ -12,8 +12,8 @@ from onnx import TensorProto, helper
 from colorization.config import compose
 from colorization.inference.network import OnnxNetwork, TaskNetwork
 from colorization.inference.spec import SPEC_KEY, InferenceSpec
-from colorization.runs.network import open_network
-from colorization.runs.trained import spec_from_config
+from colorization.trained.network import open_network
+from colorization.trained.run import spec_from_config
 
 
 def test_the_spec_of_each_task_comes_from_the_run_config() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from helpers import task_settings
 from torch import nn
 
 from colorization.losses import BCEDiceLoss, BCELoss, CrossEntropyLoss, DiceLoss, FocalLoss
@@ -15,7 +16,9 @@ def make_task(loss: nn.Module, num_classes: int = 2) -> SegmentationTask:
 
     channels = 1 if num_classes == 2 else num_classes
     net = UNet(in_channels=3, out_channels=channels, base_width=4, depth=2)
-    return SegmentationTask(net, loss, torch.optim.Adam, num_classes=num_classes)
+    return SegmentationTask(
+        net, loss, torch.optim.Adam, **task_settings("segmentation", num_classes=num_classes)
+    )
 
 
 def sample_of(target: torch.Tensor):

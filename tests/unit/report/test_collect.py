@@ -93,7 +93,7 @@ IMAGES_HEADER = "protocol,setting,image,index,digest,psnr,ssim\n"
 def test_damaged_or_huge_image_scores_are_a_problem_of_that_run(
     make_cfg, tmp_path: Path, monkeypatch, scores: str, problem: str
 ) -> None:
-    monkeypatch.setattr("colorization.runs.evaluation_files.MAX_EVALUATION_BYTES", 1000)
+    monkeypatch.setattr("colorization.trained.evaluation_files.MAX_EVALUATION_BYTES", 1000)
     folder = run_with(make_cfg, tmp_path, (HEADER + "0,8,1.5,10,0.2,20.0\n").encode())
     RunFolder(folder).evaluation.write_text('{"metrics": []}')
     RunFolder(folder).evaluation_images.write_text(scores)
@@ -157,7 +157,7 @@ def test_a_copied_run_is_not_stale_and_one_trained_on_since_is(make_cfg, tmp_pat
 def test_a_huge_or_foreign_evaluation_json_is_a_problem_of_that_run(
     make_cfg, tmp_path: Path, monkeypatch
 ) -> None:
-    monkeypatch.setattr("colorization.runs.evaluation_files.MAX_EVALUATION_BYTES", 100)
+    monkeypatch.setattr("colorization.trained.evaluation_files.MAX_EVALUATION_BYTES", 100)
     folder = run_with(make_cfg, tmp_path, (HEADER + "0,8,1.5,10,0.2,20.0\n").encode())
     RunFolder(folder).evaluation.write_text('{"metrics": [' + "1," * 100 + "1]}")
     record = read_run(folder, "run")

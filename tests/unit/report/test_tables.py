@@ -17,7 +17,7 @@ def test_published_protocol_rows_get_their_own_columns() -> None:
     ]
     published = {"interactive-224": {}, "dataset-iou": {}}
     record = RunRecord("r", Path("r"), evaluation={"metrics": rows, "published": published})
-    assert tables.test_columns(record) == {
+    assert tables.result_columns(record) == {
         "test psnr": 26.0,
         "test psnr @1%": 24.0,
         "interactive-224 psnr @10 hints": 19.5,

@@ -10,7 +10,6 @@ import pytest
 from omegaconf import OmegaConf
 
 from colorization.runs.folder import RunFolder
-from colorization.runs.trained import run_config
 from colorization.runs.trust import (
     TRUST_VARIABLE,
     DamagedRunError,
@@ -18,6 +17,7 @@ from colorization.runs.trust import (
     is_trusted,
     shipped_targets,
 )
+from colorization.trained.run import run_config
 
 
 def recorded(make_cfg, tmp_path: Path, **targets: str) -> RunFolder:

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from helpers import batch, make_task
+from helpers import batch, make_task, task_settings
 from hydra.errors import InstantiationException
 from torch import nn
 
@@ -89,7 +89,7 @@ def test_training_images_get_no_hints_at_the_configured_rate_validation_never() 
         nn.L1Loss(),
         torch.optim.Adam,
         hints=RandomPixelHints(),
-        no_hint_rate=0.25,
+        **task_settings("colorization", no_hint_rate=0.25),
     )
     torch.manual_seed(0)
     images = {
@@ -100,9 +100,19 @@ def test_training_images_get_no_hints_at_the_configured_rate_validation_never() 
     assert abs((hinted == 0).float().mean().item() - 0.25) < 0.06
     assert task.prepare_batch(images, "val").extras["mask"].flatten(1).amax(1).min() == 1
     with pytest.raises(ValueError, match="no_hint_rate must be in"):
-        ColorizationTask(nn.Conv2d(4, 2, 1), nn.L1Loss(), torch.optim.Adam, no_hint_rate=2.0)
+        ColorizationTask(
+            nn.Conv2d(4, 2, 1),
+            nn.L1Loss(),
+            torch.optim.Adam,
+            **task_settings("colorization", no_hint_rate=2.0),
+        )
     with pytest.raises(ValueError, match="task.baselines: unknown"):
-        ColorizationTask(nn.Conv2d(4, 2, 1), nn.L1Loss(), torch.optim.Adam, baselines=["magic"])
+        ColorizationTask(
+            nn.Conv2d(4, 2, 1),
+            nn.L1Loss(),
+            torch.optim.Adam,
+            **task_settings("colorization", baselines=["magic"]),
+        )
 
 
 def test_hue_rotation_keeps_chroma_and_turns_the_configured_share_of_images() -> None:
@@ -122,7 +132,13 @@ def refining_task(**options: object) -> nn.Module:
     from colorization.tasks import ColorizationTask
 
     net = UNet(6, 2, base_width=4, depth=2)
-    return ColorizationTask(net, nn.L1Loss(), torch.optim.Adam, hints=RandomPixelHints(), **options)
+    return ColorizationTask(
+        net,
+        nn.L1Loss(),
+        torch.optim.Adam,
+        hints=RandomPixelHints(),
+        **task_settings("colorization", **options),
+    )
 
 
 def test_a_refining_task_feeds_levins_propagation_and_starts_at_its_score() -> None:
@@ -170,7 +186,7 @@ def test_automatic_colorization_feeds_lightness_alone() -> None:
         nn.L1Loss(),
         torch.optim.Adam,
         hints=NoHints(),
-        in_channels=1,
+        **task_settings("colorization", in_channels=1),
     )
     prepared = task.prepare_batch(batch(size=16, count=2), "train")
     assert prepared.inputs.shape == (2, 1, 16, 16)
@@ -192,14 +208,19 @@ def test_channel_counts_the_task_cannot_feed_stop_with_the_fix(in_channels, hint
             nn.L1Loss(),
             torch.optim.Adam,
             hints=hints,
-            in_channels=in_channels,
+            **task_settings("colorization", in_channels=in_channels),
         )
 
 
 # --- loss=ab_classification (Zhang et al. 2016) ------------------------------------------------
 def classifying_task(**options) -> ColorizationTask:
     network = functools.partial(UNet, base_width=4, depth=1)
-    return ColorizationTask(network, ABClassificationLoss(), torch.optim.Adam, **options)
+    return ColorizationTask(
+        network,
+        ABClassificationLoss(),
+        torch.optim.Adam,
+        **task_settings("colorization", **options),
+    )
 
 
 def test_the_classification_loss_gives_the_network_one_output_per_bin() -> None:
@@ -227,13 +248,20 @@ def test_the_classification_loss_refuses_what_cannot_use_bins() -> None:
         classifying_task(propagation="levin", in_channels=6)
     two_outputs = functools.partial(UNet, base_width=4, depth=1, out_channels=2)
     with pytest.raises(ValueError, match="model.out_channels=2 but task .* needs 313"):
-        ColorizationTask(two_outputs, ABClassificationLoss(), torch.optim.Adam)
+        ColorizationTask(
+            two_outputs, ABClassificationLoss(), torch.optim.Adam, **task_settings("colorization")
+        )
 
 
 def test_the_classification_loss_must_use_the_task_s_ab_unit() -> None:
     network = functools.partial(UNet, base_width=4, depth=1)
     with pytest.raises(ValueError, match="set loss.ab_scale=110.0"):
-        ColorizationTask(network, ABClassificationLoss(ab_scale=128.0), torch.optim.Adam)
+        ColorizationTask(
+            network,
+            ABClassificationLoss(ab_scale=128.0),
+            torch.optim.Adam,
+            **task_settings("colorization"),
+        )
 
 
 class Broadcast:

@@ -7,6 +7,7 @@ import functools
 
 import pytest
 import torch
+from helpers import task_settings
 from torch import nn
 
 from colorization.models import UNet
@@ -18,7 +19,9 @@ from colorization.tasks.denoising.task import DenoisingTask
 def task_for(net=None, **options) -> DenoisingTask:
     torch.manual_seed(0)
     net = net or functools.partial(DnCNN, base_width=4, depth=3)
-    return DenoisingTask(net, nn.MSELoss(), torch.optim.Adam, **options)
+    return DenoisingTask(
+        net, nn.MSELoss(), torch.optim.Adam, **task_settings("denoising", **options)
+    )
 
 
 def photos(
@@ -112,7 +115,8 @@ def test_metrics_score_the_model_beside_the_noisy_input_and_non_local_means() ->
 def test_evaluation_tests_at_each_sigma_and_restores_the_runs_level() -> None:
     task = task_for(sigma=25)
     protocols = sigma_protocols({"sigmas": [15, 50]})
-    assert [p.setting for p in protocols] == ["sigma 15", "sigma 50"]
+    assert [p.setting.text for p in protocols] == ["sigma 15", "sigma 50"]
+    assert [p.setting.value for p in protocols] == [15.0, 50.0]
     batch = photos(count=8, size=48, grey_level=128)
     with protocols[1].applied_to(task):
         noise = task.prepare_batch(batch, "test").inputs - 128 / 255

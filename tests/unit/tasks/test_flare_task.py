@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from helpers import FLARE, photo
+from helpers import FLARE, photo, task_settings
 from hydra.errors import InstantiationException
 from torch import nn
 
@@ -28,7 +28,12 @@ class Zero(nn.Module):
 
 
 def flare_task(**kwargs) -> FlareTask:
-    return FlareTask(Zero(), nn.L1Loss(), torch.optim.Adam, tile_size=16, tile_overlap=4, **kwargs)
+    return FlareTask(
+        Zero(),
+        nn.L1Loss(),
+        torch.optim.Adam,
+        **task_settings("flare", tile_size=16, tile_overlap=4, **kwargs),
+    )
 
 
 def test_residual_task_starts_at_the_do_nothing_baseline() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from helpers import task_settings
 from omegaconf import OmegaConf
 from PIL import Image
 from pytorch_lightning.utilities import AttributeDict
@@ -98,7 +99,7 @@ def test_interactive_hints_are_n_seeded_2x2_patches_of_the_mean_colour() -> None
 def test_a_model_that_predicts_grey_scores_as_the_grey_image(tmp_path: Path) -> None:
     net = nn.Conv2d(4, 2, 1)
     nn.init.zeros_(net.weight), nn.init.zeros_(net.bias)
-    task = ColorizationTask(net, nn.L1Loss(), torch.optim.Adam)
+    task = ColorizationTask(net, nn.L1Loss(), torch.optim.Adam, **task_settings("colorization"))
     save_images(
         tmp_path / "val",
         {"a.png": np.random.default_rng(1).integers(0, 256, (30, 50, 3), dtype=np.uint8)},
@@ -115,7 +116,9 @@ def test_a_model_that_predicts_grey_scores_as_the_grey_image(tmp_path: Path) -> 
 
 
 def test_denoising_adds_unclipped_noise_at_each_sigma_and_restores_the_task() -> None:
-    task = DenoisingTask(nn.Conv2d(3, 3, 1), nn.MSELoss(), torch.optim.Adam, clip=True)
+    task = DenoisingTask(
+        nn.Conv2d(3, 3, 1), nn.MSELoss(), torch.optim.Adam, **task_settings("denoising", clip=True)
+    )
     nn.init.zeros_(task.net.weight), nn.init.zeros_(task.net.bias)  # output = the noisy input
     grey = torch.full((3, 64, 64), 128, dtype=torch.uint8)
     images = [{"image": grey, "index": 0}]
@@ -230,7 +233,9 @@ def test_images_left_out_are_recorded_and_none_is_scored_in_anothers_place() -> 
 
     grey = torch.full((3, 16, 16), 128, dtype=torch.uint8)
     images = Images([{"image": grey, "index": i} for i in range(3)])
-    task = DenoisingTask(nn.Conv2d(3, 3, 1), nn.MSELoss(), torch.optim.Adam)
+    task = DenoisingTask(
+        nn.Conv2d(3, 3, 1), nn.MSELoss(), torch.optim.Adam, **task_settings("denoising")
+    )
     result = run_protocol(GaussianDenoisingBenchmark(), task, config(), lambda: images)
     assert result.left_out == {"tiny.png": "too small: 1x1 < 64", "b.png": "b.png: truncated"}
     assert {row["image"] for row in result.images} == {"a.png", "c.png"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from helpers import task_settings
 from torch import nn
 
 from colorization.losses import DiceLoss
@@ -16,7 +17,9 @@ def make_task(loss: nn.Module, num_classes: int = 2) -> SegmentationTask:
 
     channels = 1 if num_classes == 2 else num_classes
     net = UNet(in_channels=3, out_channels=channels, base_width=4, depth=2)
-    return SegmentationTask(net, loss, torch.optim.Adam, num_classes=num_classes)
+    return SegmentationTask(
+        net, loss, torch.optim.Adam, **task_settings("segmentation", num_classes=num_classes)
+    )
 
 
 def test_threshold_baseline_finds_a_bright_square() -> None:
@@ -71,8 +74,7 @@ def test_ignored_pixels_count_in_no_image_score() -> None:
         UNet(in_channels=3, out_channels=3, base_width=4, depth=2),
         DiceLoss(ignore_index=255),
         torch.optim.Adam,
-        num_classes=3,
-        ignore_index=255,
+        **task_settings("segmentation", num_classes=3, ignore_index=255),
     )
     truth = torch.zeros(1, 8, 8, dtype=torch.long)
     truth[:, :4] = 1

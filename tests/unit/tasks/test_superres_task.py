@@ -7,6 +7,7 @@ import functools
 
 import pytest
 import torch
+from helpers import task_settings
 from torch import nn
 
 from colorization.data.superres.degradation import bicubic_upsample
@@ -15,7 +16,7 @@ from colorization.tasks import SuperResTask
 
 
 def task_for(net, **options) -> SuperResTask:
-    return SuperResTask(net, nn.L1Loss(), torch.optim.Adam, **options)
+    return SuperResTask(net, nn.L1Loss(), torch.optim.Adam, **task_settings("superres", **options))
 
 
 def photos(count: int = 2, size: int = 24) -> dict[str, torch.Tensor]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import pytorch_lightning as pl
 import torch
+from helpers import task_settings
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -18,7 +19,13 @@ from colorization.tasks import ColorizationTask
 def make_task(**options) -> ColorizationTask:
     torch.manual_seed(0)
     net = UNet(in_channels=4, out_channels=2, base_width=4, depth=2)
-    return ColorizationTask(net, nn.L1Loss(), torch.optim.Adam, hints=RandomPixelHints(), **options)
+    return ColorizationTask(
+        net,
+        nn.L1Loss(),
+        torch.optim.Adam,
+        hints=RandomPixelHints(),
+        **task_settings("colorization", **options),
+    )
 
 
 def test_micro_batches_give_the_gradient_of_the_whole_batch() -> None:
@@ -29,7 +36,9 @@ def test_micro_batches_give_the_gradient_of_the_whole_batch() -> None:
         mask = (ab[:, :1] > 0).to(ab.dtype)  # a function of the image only, not of the chunk
         return ab * mask, mask
 
-    task = ColorizationTask(net, nn.L1Loss(), torch.optim.Adam, hints=fixed_hints)
+    task = ColorizationTask(
+        net, nn.L1Loss(), torch.optim.Adam, hints=fixed_hints, **task_settings("colorization")
+    )
     task.manual_backward = lambda loss: loss.backward()  # as Lightning does, outside a Trainer
     batch = {
         "image": torch.randint(0, 256, (4, 3, 16, 16), dtype=torch.uint8),

@@ -10,17 +10,17 @@ from omegaconf import OmegaConf
 
 from colorization.build import build_datamodule
 from colorization.errors import UserError
-from colorization.runs.trained import TrainedRun, load_trained_task
 from colorization.tasks.plugin import TaskPlugin
 from colorization.tasks.published import PublishedProtocol, run_protocol
 from colorization.tasks.registry import task_plugins
+from colorization.trained.run import TrainedRun, load_trained_task
 
 log = logging.getLogger(__name__)
 
 
 def published_protocol(plugin: TaskPlugin, name: str) -> PublishedProtocol:
     """The task's published protocol ``name``; a wrong name lists the task's protocols."""
-    found = {protocol.name: protocol for protocol in plugin.published_protocols}
+    found = {protocol.name: protocol for protocol in plugin.evaluate.published}
     if name not in found:
         listed = ", ".join(found) or "none yet"
         raise UserError(
@@ -69,6 +69,6 @@ def protocols_help() -> str:
     """The published protocols of every task, for ``--help``."""
     lines = ["published protocols (--protocol NAME):"]
     for plugin in task_plugins().values():
-        for protocol in plugin.published_protocols:
+        for protocol in plugin.evaluate.published:
             lines.append(f"  {protocol.name:<16} {plugin.name}: {protocol.papers}")
     return "\n".join(lines)

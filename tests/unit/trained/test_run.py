@@ -8,7 +8,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from colorization.runs.folder import RunFolder
-from colorization.runs.trained import open_run
+from colorization.trained.run import open_run
 
 
 @pytest.mark.parametrize(

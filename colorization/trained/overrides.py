@@ -13,7 +13,7 @@ from hydra.utils import get_class
 from omegaconf import OmegaConf
 
 from colorization.errors import UserError
-from colorization.runs.trained import TrainedRun
+from colorization.trained.run import TrainedRun
 
 # Keys of the data config a run recorded before they existed may still be given.
 NEW_DATA_KEYS = {"data.test_root", "data.test_list"}

@@ -7,7 +7,7 @@ import csv
 import json
 from pathlib import Path
 
-from colorization.runs.evaluation_files import write_evaluation
+from colorization.trained.evaluation_files import write_evaluation
 
 
 def own(value: float) -> tuple[dict, list[dict]]:

@@ -7,10 +7,10 @@ from pathlib import Path
 from hydra.utils import get_class
 from omegaconf import OmegaConf
 
-from colorization.runs.compat import moved_target, same_target, upgrade
+from colorization.compat import moved_target, same_target, upgrade
 from colorization.runs.folder import RunFolder
 from colorization.runs.record import config_differences
-from colorization.runs.trained import run_config
+from colorization.trained.run import run_config
 
 
 def test_moved_classes_are_renamed_and_others_kept() -> None:
@@ -24,7 +24,7 @@ def test_moved_classes_are_renamed_and_others_kept() -> None:
 
 
 def test_every_renamed_target_imports() -> None:
-    from colorization.runs.compat import MOVED_MODULES, RENAMED_CLASSES
+    from colorization.compat import MOVED_MODULES, RENAMED_CLASSES
 
     for target in RENAMED_CLASSES.values():
         assert get_class(target)
@@ -55,3 +55,20 @@ def test_a_run_of_0_8_resumes_although_its_classes_moved(make_cfg) -> None:
     assert same_target("colorization.tasks.ColorizationTask", current.task._target_)
     assert not same_target("colorization.tasks.FlareTask", current.task._target_)
     assert not same_target("nowhere.Gone", current.task._target_)
+
+
+def test_a_recorded_task_lacking_settings_added_since_gets_their_earlier_behaviour() -> None:
+    from colorization.compat import upgrade
+
+    recorded = OmegaConf.create(
+        {"task": {"_target_": "colorization.tasks.SuperResTask", "scale": 3, "residual": True}}
+    )
+    task = upgrade(recorded).task
+    assert task.degradation == "torch"  # 1.4 made matlab the default; earlier runs used torch
+    assert (task.scale, task.tile_size, task.monitor) == (3, 128, "val/psnr")  # this version's
+    colorization = upgrade(
+        OmegaConf.create({"task": {"_target_": "colorization.tasks.ColorizationTask"}})
+    ).task
+    assert colorization.no_hint_rate == 0.0 and colorization.in_channels == 4
+    unknown = OmegaConf.create({"task": {"_target_": "elsewhere.OwnTask", "a": 1}})
+    assert set(upgrade(unknown).task) == {"_target_", "a"}

@@ -85,7 +85,9 @@ def write_evaluation(
     images = [row for row in previous_images if row.get("protocol") in keep] + list(images)
     write_text(paths.evaluation, json.dumps(merged, indent=2) + "\n")
     with replacing(paths.evaluation.with_suffix(".csv"), newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["protocol", "setting", "metric", "value"])
+        # the report's labels stay in evaluation.json: this table is for reading
+        columns = ["protocol", "setting", "metric", "value"]
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(_plain(row) for row in merged["metrics"])
     columns = FIXED_COLUMNS + sorted({k for row in images for k in row} - set(FIXED_COLUMNS))

@@ -13,10 +13,10 @@ from omegaconf import DictConfig, OmegaConf
 from colorization.build import build_task
 from colorization.callbacks.checkpoint import load_checkpoint
 from colorization.callbacks.history import read_history
+from colorization.compat import upgrade
 from colorization.data.images import shown
 from colorization.inference.network import TorchNetwork
 from colorization.inference.spec import InferenceSpec
-from colorization.runs.compat import upgrade
 from colorization.runs.folder import RunFolder
 from colorization.runs.trust import DamagedRunError, check_trusted, read_recorded_config
 from colorization.tasks.plugin import TaskPlugin
@@ -76,7 +76,7 @@ def open_run(path: str | Path) -> TrainedRun:
 def run_config(folder: RunFolder) -> DictConfig:
     """The config a run recorded, its ``paths.output_dir`` (recorded as
     ``${hydra:runtime.output_dir}``) set to the folder the run is in now, outside Hydra; a
-    config of an earlier version as this one reads it (:mod:`colorization.runs.compat`)."""
+    config of an earlier version as this one reads it (:mod:`colorization.compat`)."""
     config = upgrade(read_recorded_config(folder.config))
     OmegaConf.update(config, "paths.output_dir", str(folder.root), force_add=True)
     check_trusted(config, folder.config)
@@ -158,7 +158,7 @@ def spec_from_config(config: DictConfig) -> InferenceSpec:
     """The spec of a run's network, from the config it recorded (its task plugin says what
     the task needs beside the channels)."""
     plugin = plugin_of_config(config)
-    settings = plugin.inference_settings(config)
+    settings = plugin.export.inference_settings(config)
     in_channels = settings.pop("in_channels", None)  # a task may wrap its network's inputs
     return InferenceSpec(
         task=plugin.name,

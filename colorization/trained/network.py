@@ -19,6 +19,6 @@ def open_network(checkpoint: str | Path | None, onnx: str | Path | None, device:
             f"checkpoint: {shown(checkpoint)} does not exist. Give a .ckpt file from a run's "
             "checkpoints/ folder, a run folder, or --onnx model.onnx."
         )
-    from colorization.runs.trained import trained_network  # Lightning is imported only here
+    from colorization.trained.run import trained_network  # Lightning is imported only here
 
     return trained_network(checkpoint, device)

@@ -1,0 +1,1 @@
+"""Identity data: the photos themselves (conf/data/identity.yaml selects the photo crops)."""
