@@ -14,7 +14,7 @@ def column_name(row: dict[str, Any], published: bool, label: str) -> str:
     """``test psnr`` (the task as trained), ``test psnr @sigma15`` (the setting's label, as its
     protocol names it), ``sr-benchmark psnr @x2`` (a published protocol's number)."""
     prefix = row["protocol"] if published else "test"
-    return " ".join(part for part in (prefix, row["metric"], label) if part)
+    return " ".join(str(part) for part in (prefix, row["metric"], label) if part)
 
 
 def result_columns(record: RunRecord) -> dict[str, float]:

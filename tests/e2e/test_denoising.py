@@ -74,12 +74,15 @@ def test_two_models_side_by_side_in_the_report(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     for model in ("dncnn", "unet"):
         train_run(runs / model, "task=denoising", f"model={model}")
-        evaluate(runs / model, sigmas=(25.0,), denoisers=[])
+        evaluate(runs / model, sigmas=(15.0, 25.0, 50.0), denoisers=[])
     report([runs], images=2)
     figure = torchvision.io.decode_image(str(runs / "report" / "side_by_side.png"))
     assert figure.shape[2] > figure.shape[1]  # a row per image: noisy | 2 runs | clean
     rows = list(csv.DictReader((runs / "report" / "leaderboard.csv").open()))
     assert {row["model"] for row in rows} == {"DnCNN", "UNet"}
+    levels = [f"test psnr @sigma{sigma}" for sigma in (15, 25, 50)]  # 1.4 kept only sigma 50
+    assert all(row[column] for row in rows for column in levels)
+    assert all(column in (runs / "report" / "leaderboard.md").read_text() for column in levels)
 
 
 @pytest.mark.parametrize("channels", [3, 1])
