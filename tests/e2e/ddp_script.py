@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -26,6 +27,9 @@ from colorization.losses import BCELoss
 from colorization.models.unet import UNet
 from colorization.tasks import SegmentationTask
 from colorization.training.guard import LossGuard
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: its helpers
+from helpers import task_settings  # noqa: E402
 
 
 class FixedScenes(Dataset):
@@ -98,8 +102,8 @@ def main() -> None:
         net,
         BCELoss(),
         lambda params: torch.optim.SGD(params, lr=0.05, momentum=0.9),
-        num_classes=2,
         loss_guard=LossGuard(warmup=1000, max_consecutive=2),  # 2 bad steps: reload
+        **task_settings("segmentation", num_classes=2),
     )
     task.nan_at_step, task.nan_steps, task.nan_rank = (
         args.nan_at_step,
