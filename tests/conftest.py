@@ -43,7 +43,7 @@ def photo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("store")
     write_images(root / "photos", 8, size=(70, 50))
     store, _, _ = prepare([str(root / "photos")], root / "store", short_side=48)
-    return store
+    return Path(store)
 
 
 class FlakyLoss(nn.Module):

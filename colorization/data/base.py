@@ -84,7 +84,8 @@ class ImageDataModule(pl.LightningDataModule):
             parent's threads; see docs/benchmark.md).
         val_fraction / split_seed: share of the data held out for validation when no separate
             validation folder is given, and the seed that makes the split reproducible.
-        train_samples_per_epoch: training samples drawn per epoch.
+        train_samples_per_epoch: training samples drawn per epoch (``None``, where the
+            DataModule streams: one pass over the training data).
         cache: keep decoded images in memory (``None``: the subclass decides).
         pin_memory: pinned host memory (``None``: on where CUDA is available).
         max_pixels: larger images stop at the file check (raise it to use them).
@@ -93,6 +94,8 @@ class ImageDataModule(pl.LightningDataModule):
     train_set: Dataset | None = None
     val_set: Dataset | None = None
     test_set: Dataset | None = None
+    # Whether an epoch may be one pass over the data (train_samples_per_epoch=None).
+    ONE_PASS_EPOCHS = False
 
     def __init__(
         self,
@@ -102,7 +105,7 @@ class ImageDataModule(pl.LightningDataModule):
         num_workers: int | str = "auto",
         val_fraction: float = 0.1,
         split_seed: int = 0,
-        train_samples_per_epoch: int = 512,
+        train_samples_per_epoch: int | None = 512,
         cache: bool | None = None,
         pin_memory: bool | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -118,7 +121,9 @@ class ImageDataModule(pl.LightningDataModule):
             raise ValueError(f"data.image_size must be a positive integer, got {image_size}.")
         if batch_size < 1:
             raise ValueError(f"data.batch_size must be >= 1, got {batch_size}.")
-        if train_samples_per_epoch < 1:
+        if train_samples_per_epoch is None and not self.ONE_PASS_EPOCHS:
+            raise ValueError("data.train_samples_per_epoch must be a number for this data.")
+        if train_samples_per_epoch is not None and train_samples_per_epoch < 1:
             raise ValueError(
                 f"data.train_samples_per_epoch must be >= 1, got {train_samples_per_epoch}."
             )
@@ -141,9 +146,7 @@ class ImageDataModule(pl.LightningDataModule):
         collate_fn: Callable[[list[Any]], Any] | None = None,
     ) -> DataLoader:
         workers = resolve_num_workers(self.hparams.num_workers)
-        pin = self.hparams.pin_memory
-        if pin is None:
-            pin = torch.cuda.is_available()
+        pin = self._pin_memory()
         sampler = None if shuffle else self._evaluation_sampler(dataset)
         return DataLoader(
             dataset,
@@ -160,6 +163,11 @@ class ImageDataModule(pl.LightningDataModule):
             if workers > 0
             else None,
         )
+
+    def _pin_memory(self) -> bool:
+        """``pin_memory``, where not given: on where CUDA is available."""
+        pin = self.hparams.pin_memory
+        return torch.cuda.is_available() if pin is None else bool(pin)
 
     def _evaluation_sampler(self, dataset: Dataset) -> Sampler | None:
         """Under DDP, each image of a validation or test set goes to exactly one rank.

@@ -142,13 +142,32 @@ def _decoded(path: Path, min_side: int | None, max_pixels: int) -> torch.Tensor:
     with opened:
         if problem := too_large(*opened.size, max_pixels):
             raise _TooLarge(problem)
-        if min_side and opened.format == "JPEG" and min(opened.size) >= 2 * min_side:
-            scale = min(opened.size) / min_side
-            opened.draft("RGB", (int(opened.size[0] / scale) + 1, int(opened.size[1] / scale) + 1))
+        if _reduced(opened, min_side):
             return upright_rgb_tensor(opened)
         if opened.format != "GIF" and path.suffix.lower() in _TORCHVISION_EXTENSIONS:
             return _torchvision_decoded(path)  # torchvision would decode every frame of a GIF
         return upright_rgb_tensor(opened)
+
+
+def _reduced(opened: Image.Image, min_side: int | None) -> bool:
+    """Set a JPEG at least twice ``min_side`` on its shorter side to decode at the reduced
+    scale (1/2, 1/4 or 1/8) whose shorter side stays at least ``min_side``; whether it was."""
+    if not min_side or opened.format != "JPEG" or min(opened.size) < 2 * min_side:
+        return False
+    scale = min(opened.size) / min_side
+    opened.draft("RGB", (int(opened.size[0] / scale) + 1, int(opened.size[1] / scale) + 1))
+    return True
+
+
+def decoded_size(path: str | Path, min_side: int | None) -> tuple[int, int]:
+    """(width, height) that :func:`load_rgb` gives for ``path`` and ``min_side``, upright, from
+    the header alone (``ValueError`` if it cannot be read)."""
+    try:
+        with Image.open(path) as opened:
+            _reduced(opened, min_side)  # only sets the scale: nothing is decoded
+            return oriented_size(opened)
+    except Exception as error:
+        raise ValueError(f"Could not read the header of {shown(Path(path))}: {error}.") from None
 
 
 def _torchvision_decoded(path: Path) -> torch.Tensor:

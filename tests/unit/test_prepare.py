@@ -16,7 +16,8 @@ from PIL import Image
 from torchvision.transforms.v2 import functional as TF
 
 from colorization.data.images import load_rgb
-from colorization.data.photos.corpus import fingerprint, split_of, split_position
+from colorization.data.photos.corpus import split_of, split_position
+from colorization.data.photos.duplicates import fingerprints
 from colorization.data.photos.store import PhotoStore
 from colorization.errors import UserError
 from colorization.prepare import prepare
@@ -44,8 +45,8 @@ def folder_tree(tmp_path: Path) -> Path:
     return root
 
 
-def manifest(store: Path) -> list[dict[str, str]]:
-    with open(store / "manifest.csv") as handle:
+def manifest(store: str | Path) -> list[dict[str, str]]:
+    with open(Path(store) / "manifest.csv") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -64,7 +65,7 @@ def test_prepare_keeps_counts_and_leaves_out_what_it_says(
     assert (small["stored_width"], small["stored_height"]) == ("131", "97")
     nested = next(r for r in rows if r["name"] == "trip/day1/img_3.jpg")
     assert (nested["width"], nested["height"], nested["stored_height"]) == ("396", "307", "128")
-    info = json.loads((out / "store.json").read_text())
+    info = json.loads((Path(out) / "store.json").read_text())
     assert info["counts"] == counts and info["left_out"] == {
         "unreadable": 1,
         "grey": 1,
@@ -84,14 +85,21 @@ def test_the_split_is_a_stable_function_of_the_name(folder_tree: Path, tmp_path:
 
 
 def test_the_store_gives_back_the_decoded_resized_photos(folder_tree: Path, tmp_path: Path) -> None:
+    """Photo ``index`` of a split is the manifest's row, at its stored size; JPEG 95 without
+    chroma subsampling keeps it within a grey level or two."""
     out, _, _ = prepare([str(folder_tree)], tmp_path / "store", short_side=128)
     store = PhotoStore(out)
     for row in manifest(out):
         photo = store.photos(row["split"])[int(row["index"])]
+        assert photo.name == f"{row['split']}/{row['index']}"
         expected = load_rgb(folder_tree / row["name"], 128)
         if min(expected.shape[-2:]) > 128:
             expected = TF.resize(expected, 128, antialias=True)
-        assert torch.equal(photo.load(), expected), row["name"]
+        stored = photo.load()
+        assert stored.shape == expected.shape, row["name"]
+        assert stored.shape[1:] == (int(row["stored_height"]), int(row["stored_width"]))
+        error = (stored.float() - expected.float()).abs()
+        assert error.mean() < 1.5 and error.max() < 40, row["name"]
 
 
 def test_bad_requests_stop_with_the_fix(folder_tree: Path, tmp_path: Path) -> None:
@@ -108,9 +116,10 @@ def test_bad_requests_stop_with_the_fix(folder_tree: Path, tmp_path: Path) -> No
 
 def test_the_fingerprint_is_the_same_for_a_resized_copy_and_differs_for_another_photo() -> None:
     photo = torch.from_numpy(smooth_photo(300, 400, 1)).permute(2, 0, 1)
-    assert fingerprint(photo) == fingerprint(TF.resize(photo, [150, 200], antialias=True))
+    resized = TF.resize(photo, [150, 200], antialias=True)
+    assert fingerprints(photo)[0] == fingerprints(resized)[0]
     other = torch.from_numpy(smooth_photo(300, 400, 2)).permute(2, 0, 1)
-    assert fingerprint(photo) != fingerprint(other)
+    assert fingerprints(photo)[0] != fingerprints(other)[0]
 
 
 def test_a_name_that_is_not_utf8_is_prepared_under_its_own_bytes(tmp_path: Path) -> None:
@@ -122,14 +131,14 @@ def test_a_name_that_is_not_utf8_is_prepared_under_its_own_bytes(tmp_path: Path)
     Image.fromarray(smooth_photo(90, 120, 9)).save(odd)
     store, summary, counts = prepare([str(root)], tmp_path / "store", short_side=48)
     assert sum(counts.values()) == 4 and not summary.unreadable
-    with open(store / "manifest.csv", "rb") as handle:
+    with open(Path(store) / "manifest.csv", "rb") as handle:
         assert b"caf\xe9.png" in handle.read()
 
 
 def test_a_failure_while_writing_leaves_no_partial_store(
     folder_tree: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    def fail(*args: object) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("colorization.prepare.write_manifest", fail)
@@ -159,7 +168,7 @@ def near_copies(image: torch.Tensor) -> dict[str, torch.Tensor]:
 def test_near_copies_are_found_and_distinct_photos_are_not() -> None:
     """The bundled photos: no two are taken for one (the stereo pair's two views neither),
     and every near copy of each is found, with its original named."""
-    from colorization.data.photos.corpus import NearDuplicates, fingerprints
+    from colorization.data.photos.duplicates import NearDuplicates
     from colorization.data.sample_photos import sample_photos
 
     photos = {photo.name: photo.load() for photo in sample_photos()}

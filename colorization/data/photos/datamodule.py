@@ -111,6 +111,11 @@ class PhotoDataModule(ImageDataModule):
             keep_side=keep_side,
         )
         self.val_set = GridViewDataset(val, hp.image_size, grid, cache)
+        self._setup_test_root()
+
+    def _setup_test_root(self) -> None:
+        """The test set from ``data.test_root``, where it is given."""
+        hp = self.hparams
         if hp.test_root is not None and hp.test_whole:
             left_out: dict[str, str] = {}
             test = self._checked_photos(hp.test_root, "data.test_root", True, left_out)

@@ -1,0 +1,79 @@
+"""Random crops streamed from a photo store's train split by LitData: the split's chunks are
+shared among ranks and loader workers by LitData, and the loader's position goes into each
+checkpoint (Lightning saves a stateful loader's ``state_dict``), so a run killed mid-epoch
+continues with the photos it had not yet seen.
+
+A crop depends only on the run's seed, LitData's epoch and the photo: after a resume, on any
+number of workers, the same photo in the same epoch gives the same crop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from litdata import ParallelStreamingDataset, StreamingDataLoader, StreamingDataset
+from torchvision.transforms import v2
+
+import colorization.data.photos.location as location
+from colorization.data.photos.store import decode
+
+
+def crop_seed(seed: int, epoch: int, photo: int) -> int:
+    """A seed for one photo's crop in one epoch (stable across processes: not Python's hash)."""
+    digest = hashlib.blake2b(f"{seed}/{epoch}/{photo}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
+class StoredCrops(StreamingDataset):
+    """The train split's photos, shuffled, each as a random resized crop of ``size`` (area
+    fraction in ``scale``, aspect 3:4..4:3), flipped at random."""
+
+    def __init__(
+        self, store: str, size: int, scale: Sequence[float], seed: int, **options: Any
+    ) -> None:
+        with warnings.catch_warnings():  # LitData's notes on its own defaults
+            warnings.simplefilter("ignore", UserWarning)
+            super().__init__(location.join(store, "train"), shuffle=True, seed=seed, **options)
+        self.crop_seed = seed
+        self.crop = v2.Compose(
+            [
+                v2.RandomResizedCrop(size, scale=tuple(scale), antialias=True),
+                v2.RandomHorizontalFlip(),
+            ]
+        )
+
+    def __getitem__(self, index: Any) -> dict[str, Any]:
+        item = super().__getitem__(index)
+        image = decode(item["jpeg"])
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(crop_seed(self.crop_seed, self.current_epoch, item["index"]))
+            crop = self.crop(image)
+        return {"image": crop, "index": item["index"]}
+
+
+def _only(samples: tuple[Any, ...]) -> Any:
+    return samples[0]
+
+
+def train_stream(
+    store: str, size: int, scale: Sequence[float], samples_per_epoch: int | None
+) -> Any:
+    """The streamed training set: one pass over the train split per epoch, or (given
+    ``samples_per_epoch``) that many crops per epoch, cycling through the split and going on
+    where the last epoch stopped (LitData's ``ParallelStreamingDataset``, which keeps that
+    position in its state)."""
+    seed = int(os.environ.get("PL_GLOBAL_SEED", 0))  # the run's seed (seed_everything)
+    crops = StoredCrops(store, size, scale, seed)
+    if samples_per_epoch is None:
+        return crops
+    return ParallelStreamingDataset([crops], length=samples_per_epoch, transform=_only)
+
+
+def train_loader(dataset: Any, batch_size: int, **options: Any) -> Any:
+    """LitData's loader (its ``state_dict`` is what a checkpoint keeps)."""
+    return StreamingDataLoader(dataset, batch_size=batch_size, **options)
