@@ -4,6 +4,7 @@
     python -m colorization.bench --models unet attention_unet --base-width 16 --steps 30
     python -m colorization.bench --compile             # also time optimization.compile=true
     python -m colorization.bench data.num_workers=0    # any training override (Hydra syntax)
+    python -m colorization.bench --store --store-photos 20000 --workers 2   # the photo store
 
 Every row trains the same configured task with the same seed and data; it prints a Markdown
 table and appends the rows to a CSV file (``--csv``) to compare runs over time. The baseline is
@@ -142,6 +143,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--data-batches", type=int, default=30, help="batches per loader row")
     parser.add_argument("--csv", type=Path, default=Path("outputs/bench/results.csv"))
+    store = parser.add_argument_group("the photo store (instead of training)")
+    store.add_argument("--store", action="store_true", help="measure the photo store only")
+    store.add_argument("--store-photos", type=int, default=20000, help="photos to prepare")
+    store.add_argument(
+        "--search-sizes",
+        type=int,
+        nargs="+",
+        default=[10_000, 100_000, 1_000_000],
+        help="photos kept in the duplicate index",
+    )
+    store.add_argument("--startup-photos", type=int, default=100_000, help="photos of a store")
+    store.add_argument("--workers", type=int, default=0, help="prepare's processes")
     args = parser.parse_args(argv)
     counts = (
         "base_width",
@@ -151,6 +164,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "warmup",
         "repeats",
         "data_batches",
+        "store_photos",
+        "startup_photos",
     )
     for option in counts:
         if getattr(args, option) < 1:
@@ -258,10 +273,31 @@ def data_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
+def store_rows(args: argparse.Namespace, stamp: str) -> list[dict[str, Any]]:
+    """The photo store's figures, printed as they come and appended to ``store.csv`` beside
+    ``--csv``."""
+    from colorization.bench import store
+
+    print(f"# colorization.bench --store {stamp} on {cpu_model() or 'CPU'}")
+    rows = [
+        *store.prepare_rows(args.store_photos, args.workers),
+        *store.search_rows(tuple(args.search_sizes)),
+        *store.encoding_rows(),
+        *store.loader_rows(),
+        *store.startup_rows(args.startup_photos),
+    ]
+    rows = [{"timestamp": stamp, **row} for row in rows]
+    append_csv(args.csv.with_name("store.csv"), rows, list(rows[0]))
+    print(store.markdown(rows))
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     warnings.filterwarnings("ignore")
     args = parse_args(argv)
     stamp = dt.datetime.now().isoformat(timespec="seconds")
+    if args.store:
+        return store_rows(args, stamp)
     with tempfile.TemporaryDirectory() as output_dir:
         try:  # the overrides are checked as the train command checks them
             cfg = compose_for_bench(args.overrides, output_dir)

@@ -87,12 +87,13 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def append_csv(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+def append_csv(
+    path: Path, rows: Sequence[dict[str, Any]], columns: Sequence[str] = CSV_COLUMNS
+) -> None:
     """Append ``rows`` to ``path`` so that runs on different days or machines can be compared
-    in one file. A new file gets a header of :data:`CSV_COLUMNS`; an existing one keeps its
-    own columns."""
+    in one file. A new file gets a header of ``columns``; an existing one keeps its own."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fields = list(CSV_COLUMNS)
+    fields = list(columns)
     new = not path.exists() or path.stat().st_size == 0
     if not new:
         with path.open(newline="") as handle:

@@ -131,6 +131,15 @@ class NearDuplicates:
         self.whole_prints.add(codes[:1])
         self.sources.append(source)
 
+    def add_many(self, prints: np.ndarray, sources: Sequence[str]) -> None:
+        """Add photos in order: row ``i`` of ``prints`` (uint64 (n, 1 + len(CROPS))) holds
+        the fingerprints of ``sources[i]``."""
+        for start in range(0, len(prints), 65536):  # bounded copies
+            block = np.ascontiguousarray(prints[start : start + 65536], dtype=np.uint64)
+            self.every_print.add(block.view(np.uint8).reshape(-1, 8))
+            self.whole_prints.add(np.ascontiguousarray(block[:, 0]).view(np.uint8).reshape(-1, 8))
+        self.sources.extend(sources)
+
 
 def _codes(prints: Sequence[int]) -> np.ndarray:
     """Fingerprints as faiss' binary codes: uint8 (n, 8)."""

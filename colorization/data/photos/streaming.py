@@ -74,6 +74,25 @@ def train_stream(
     return ParallelStreamingDataset([crops], length=samples_per_epoch, transform=_only)
 
 
-def train_loader(dataset: Any, batch_size: int, **options: Any) -> Any:
-    """LitData's loader (its ``state_dict`` is what a checkpoint keeps)."""
-    return StreamingDataLoader(dataset, batch_size=batch_size, **options)
+class ResumableLoader(StreamingDataLoader):
+    """LitData's loader (its ``state_dict`` is what a checkpoint keeps), whose next epoch after
+    a resumed one is a new epoch.
+
+    LitData clears its "resumed" mark when an epoch's iterator runs out; Lightning stops asking
+    once it has the loader's ``len()`` batches, so the iterator of a resumed epoch never runs
+    out and LitData would take the next epoch for the resumed one again (the same order, the
+    same crops). A new iteration after a resumed one therefore clears the mark itself."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._resumed_epoch_begun = False
+
+    def __iter__(self) -> Any:
+        if self._resumed_epoch_begun:
+            self.restore = False
+        self._resumed_epoch_begun = self.restore
+        return super().__iter__()
+
+
+def train_loader(dataset: Any, batch_size: int, **options: Any) -> ResumableLoader:
+    return ResumableLoader(dataset, batch_size=batch_size, **options)

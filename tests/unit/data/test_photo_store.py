@@ -1,0 +1,208 @@
+"""The photo store (LitData): what a split gives back, the errors that name the store and the
+fix, stores of version 1 read and converted, and training crops that resume where they were."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from colorization.data.photos.store import PhotoStore
+from colorization.data.photos.store_datamodule import PhotoStoreDataModule
+from colorization.data.photos.store_writer import convert, write_split
+from colorization.data.photos.streaming import crop_seed, train_loader, train_stream
+from colorization.errors import UserError
+from colorization.prepare import main as prepare_main
+
+SPLITS = {"train": 7, "val": 2, "test": 1}
+
+
+def photo(height: int, width: int, seed: int) -> torch.Tensor:
+    """A smooth colour image (a random coarse grid, enlarged): JPEG keeps it closely."""
+    coarse = np.random.default_rng(seed).integers(0, 256, (4, 5, 3), dtype=np.uint8)
+    pixels = np.asarray(Image.fromarray(coarse).resize((width, height), Image.BILINEAR))
+    return torch.from_numpy(pixels.copy()).permute(2, 0, 1).contiguous()
+
+
+def write_v1_store(folder: Path) -> dict[str, list[torch.Tensor]]:
+    """A store as colorization 1.x wrote it: raw pixels and an index per split."""
+    folder.mkdir(parents=True)
+    photos = {
+        split: [photo(40 + i, 52 + 3 * i, seed=10 * n + i) for i in range(count)]
+        for n, (split, count) in enumerate(SPLITS.items())
+    }
+    rows = []
+    for split, images in photos.items():
+        offset, index = 0, []
+        with open(folder / f"{split}.pixels", "wb") as handle:
+            for i, image in enumerate(images):
+                pixels = image.permute(1, 2, 0).contiguous().numpy()
+                handle.write(pixels.tobytes())
+                index.append((offset, pixels.shape[0], pixels.shape[1]))
+                offset += pixels.nbytes
+                rows.append(
+                    [split, i, f"{split}_{i}.png", f"/photos/{split}_{i}.png", 0, 0, 0, 0, ""]
+                )
+        np.save(folder / f"{split}.index.npy", np.array(index, dtype=np.int64))
+    with open(folder / "manifest.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "split",
+                "index",
+                "name",
+                "source",
+                "width",
+                "height",
+                "stored_width",
+                "stored_height",
+                "licence",
+            ]
+        )
+        writer.writerows(rows)
+    info = {"version": 1, "short_side": 256, "counts": SPLITS, "found": 10}
+    (folder / "store.json").write_text(json.dumps(info))
+    return photos
+
+
+def close(stored: torch.Tensor, original: torch.Tensor) -> bool:
+    """Equal sizes, and pixels within what JPEG 95 without chroma subsampling changes."""
+    error = (stored.float() - original.float()).abs()
+    return stored.shape == original.shape and error.mean() < 1.5 and error.max() < 30
+
+
+def test_a_store_of_version_1_is_read_as_before_and_converted_photo_for_photo(
+    tmp_path: Path,
+) -> None:
+    photos = write_v1_store(tmp_path / "old")
+    old = PhotoStore(str(tmp_path / "old"))
+    assert not old.streams
+    for split, images in photos.items():
+        loaded = [p.load() for p in old.photos(split)]
+        assert all(torch.equal(a, b) for a, b in zip(loaded, images, strict=True))
+    location, counts = convert(tmp_path / "old", tmp_path / "new")
+    assert counts == SPLITS
+    new = PhotoStore(location)
+    assert new.streams and new.version == 2 and new.info["converted_from"] == old.location
+    for split, images in photos.items():
+        stored = new.photos(split)
+        assert [p.name for p in stored] == [f"{split}/{i}" for i in range(len(images))]
+        assert all(close(p.load(), image) for p, image in zip(stored, images, strict=True))
+    assert (tmp_path / "new" / "manifest.csv").read_text() == (
+        tmp_path / "old" / "manifest.csv"
+    ).read_text()
+    with pytest.raises(UserError, match="of version 2 already"):
+        convert(tmp_path / "new", tmp_path / "again")
+
+
+def test_prepare_convert_takes_no_folders(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        prepare_main(["--convert", str(tmp_path), "photos", "--out", str(tmp_path / "x")])
+    assert stopped.value.code == 2
+    assert "--convert takes no photo folders" in capsys.readouterr().err
+
+
+def test_a_version_1_store_trains_with_its_crops_per_epoch_and_not_with_one_pass(
+    tmp_path: Path,
+) -> None:
+    write_v1_store(tmp_path / "old")
+    options = {"image_size": 16, "batch_size": 2, "num_workers": 0}
+    with pytest.raises(ValueError, match="no one-pass epochs.*--convert"):
+        PhotoStoreDataModule(str(tmp_path / "old"), train_samples_per_epoch=None, **options)
+    datamodule = PhotoStoreDataModule(str(tmp_path / "old"), train_samples_per_epoch=6, **options)
+    datamodule.setup("fit")
+    batches = list(datamodule.train_dataloader())
+    assert sum(len(b["image"]) for b in batches) == 6
+    assert len(datamodule.test_set) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "is not a photo store \\(no store.json\\)"),
+        ("{not json", "store.json is damaged"),
+        ('{"version": 3}', "of store version 3; this version reads 1 and 2"),
+    ],
+)
+def test_a_store_that_cannot_be_read_names_it_and_the_fix(
+    tmp_path: Path, content: str | None, message: str
+) -> None:
+    if content is not None:
+        (tmp_path / "store.json").write_text(content)
+    with pytest.raises((FileNotFoundError, ValueError), match=message):
+        PhotoStore(str(tmp_path))
+
+
+def stored_split(folder: Path, count: int, workers: int = 0) -> list[torch.Tensor]:
+    images = [photo(30 + i % 5, 40 + i % 7, seed=i) for i in range(count)]
+    write_split(
+        str(folder),
+        "train",
+        [(i, partial(torch.clone, im)) for i, im in enumerate(images)],
+        workers,
+    )
+    return images
+
+
+def test_litdata_optimize_keeps_the_photos_in_order(tmp_path: Path) -> None:
+    """Written by optimize's worker processes, item i of a split is still photo i."""
+    from colorization.data.photos.store import split_dataset
+
+    stored_split(tmp_path, 12, workers=2)
+    dataset = split_dataset(str(tmp_path), "train")
+    assert [dataset[i]["index"] for i in range(len(dataset))] == list(range(12))
+
+
+def epochs_of_crops(loader, epochs: int, stop_after: int | None = None, done: int = 0):
+    """The (photo, crop checksum) of every sample, batch by batch, taking ``len(loader)``
+    batches an epoch as Lightning does (an epoch's iterator is not run out); ``done``: batches
+    of the first epoch taken before. With ``stop_after``, also the loader's state once that
+    many batches are taken."""
+    seen = []
+    for _ in range(epochs):
+        for batch in itertools.islice(loader, len(loader) - done):
+            sums = batch["image"].sum((1, 2, 3)).tolist()
+            seen.append(list(zip(batch["index"].tolist(), sums, strict=True)))
+            if len(seen) == stop_after:
+                return seen, loader.state_dict()
+        done = 0
+    return seen, None
+
+
+@pytest.mark.parametrize("samples_per_epoch", [None, 10])
+def test_a_resumed_loader_gives_the_samples_and_crops_the_uninterrupted_one_gives(
+    tmp_path: Path, samples_per_epoch: int | None, monkeypatch
+) -> None:
+    monkeypatch.setenv("PL_GLOBAL_SEED", "5")
+    stored_split(tmp_path, 9)
+
+    def loader():
+        return train_loader(train_stream(str(tmp_path), 16, (0.2, 1.0), samples_per_epoch), 2)
+
+    full, _ = epochs_of_crops(loader(), 3)
+    per_epoch = len(loader())
+    assert {index for batch in full[:per_epoch] for index, _ in batch} == set(range(9))
+    assert full[:per_epoch] != full[per_epoch : 2 * per_epoch]  # each epoch anew
+    stop = per_epoch + 2  # in the second epoch
+    before, state = epochs_of_crops(loader(), 3, stop_after=stop)
+    resumed = loader()
+    resumed.load_state_dict(state)
+    after, _ = epochs_of_crops(resumed, 2, done=2)
+    assert before + after == full
+    # the same photo in another epoch is cut another way
+    assert crop_seed(5, 1, 3) != crop_seed(5, 2, 3) and crop_seed(5, 1, 3) == crop_seed(5, 1, 3)
+
+
+def test_an_epoch_is_one_pass_over_the_train_split(tmp_path: Path, monkeypatch) -> None:
+    stored_split(tmp_path, 8)
+    loader = train_loader(train_stream(str(tmp_path), 16, (0.2, 1.0), None), 3)
+    for _ in range(2):
+        indices = [i for batch in loader for i in batch["index"].tolist()]
+        assert sorted(indices) == list(range(8))
