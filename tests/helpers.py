@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import re
 import struct
 import zlib
@@ -294,3 +296,54 @@ def task_settings(name: str, **changes: Any) -> dict[str, Any]:
     settings = OmegaConf.to_container(node, resolve=True)
     settings = {k: v for k, v in settings.items() if k != "_target_" and not isinstance(v, dict)}
     return {**settings, **changes}
+
+
+V1_SPLITS = {"train": 7, "val": 2, "test": 1}
+
+
+def smooth_photo(height: int, width: int, seed: int) -> torch.Tensor:
+    """A smooth colour image (a random coarse grid, enlarged): JPEG keeps it closely."""
+    coarse = np.random.default_rng(seed).integers(0, 256, (4, 5, 3), dtype=np.uint8)
+    pixels = np.asarray(Image.fromarray(coarse).resize((width, height), Image.BILINEAR))
+    return torch.from_numpy(pixels.copy()).permute(2, 0, 1).contiguous()
+
+
+def write_v1_store(folder: Path) -> dict[str, list[torch.Tensor]]:
+    """A store as colorization 1.x wrote it: raw pixels and an index per split."""
+    folder.mkdir(parents=True)
+    photos = {
+        split: [smooth_photo(40 + i, 52 + 3 * i, seed=10 * n + i) for i in range(count)]
+        for n, (split, count) in enumerate(V1_SPLITS.items())
+    }
+    rows = []
+    for split, images in photos.items():
+        offset, index = 0, []
+        with open(folder / f"{split}.pixels", "wb") as handle:
+            for i, image in enumerate(images):
+                pixels = image.permute(1, 2, 0).contiguous().numpy()
+                handle.write(pixels.tobytes())
+                index.append((offset, pixels.shape[0], pixels.shape[1]))
+                offset += pixels.nbytes
+                rows.append(
+                    [split, i, f"{split}_{i}.png", f"/photos/{split}_{i}.png", 0, 0, 0, 0, ""]
+                )
+        np.save(folder / f"{split}.index.npy", np.array(index, dtype=np.int64))
+    with open(folder / "manifest.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "split",
+                "index",
+                "name",
+                "source",
+                "width",
+                "height",
+                "stored_width",
+                "stored_height",
+                "licence",
+            ]
+        )
+        writer.writerows(rows)
+    info = {"version": 1, "short_side": 256, "counts": V1_SPLITS, "found": 10}
+    (folder / "store.json").write_text(json.dumps(info))
+    return photos

@@ -39,6 +39,7 @@ from colorization.bench.measure import (
 from colorization.bench.probes import matmul_peak_gflops, train_step_gflops
 from colorization.bench.report import append_csv, describe, markdown_table, median_run, summary
 from colorization.bench.rows import in_fresh_process, loop_cost_rows
+from colorization.bench.store import add_store_options, store_rows
 from colorization.build import build_datamodule, build_task
 from colorization.config import config_dir, task_choice, validate_config
 from colorization.hardware import cpu_model, resolve_precision
@@ -143,18 +144,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--data-batches", type=int, default=30, help="batches per loader row")
     parser.add_argument("--csv", type=Path, default=Path("outputs/bench/results.csv"))
-    store = parser.add_argument_group("the photo store (instead of training)")
-    store.add_argument("--store", action="store_true", help="measure the photo store only")
-    store.add_argument("--store-photos", type=int, default=20000, help="photos to prepare")
-    store.add_argument(
-        "--search-sizes",
-        type=int,
-        nargs="+",
-        default=[10_000, 100_000, 1_000_000],
-        help="photos kept in the duplicate index",
-    )
-    store.add_argument("--startup-photos", type=int, default=100_000, help="photos of a store")
-    store.add_argument("--workers", type=int, default=0, help="prepare's processes")
+    add_store_options(parser)
     args = parser.parse_args(argv)
     counts = (
         "base_width",
@@ -270,25 +260,6 @@ def data_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
                 "images_per_s": result["images_per_s"],
             }
         )
-    return rows
-
-
-def store_rows(args: argparse.Namespace, stamp: str) -> list[dict[str, Any]]:
-    """The photo store's figures, printed as they come and appended to ``store.csv`` beside
-    ``--csv``."""
-    from colorization.bench import store
-
-    print(f"# colorization.bench --store {stamp} on {cpu_model() or 'CPU'}")
-    rows = [
-        *store.prepare_rows(args.store_photos, args.workers),
-        *store.search_rows(tuple(args.search_sizes)),
-        *store.encoding_rows(),
-        *store.loader_rows(),
-        *store.startup_rows(args.startup_photos),
-    ]
-    rows = [{"timestamp": stamp, **row} for row in rows]
-    append_csv(args.csv.with_name("store.csv"), rows, list(rows[0]))
-    print(store.markdown(rows))
     return rows
 
 

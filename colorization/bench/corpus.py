@@ -17,7 +17,8 @@ SIZE = (500, 375)
 def procedural_photo(seed: int) -> Image.Image:
     """A colourful photo-like image: smooth random colour fields, a few shapes, sensor noise."""
     rng = np.random.default_rng(seed)
-    coarse = rng.integers(0, 256, (int(rng.integers(3, 9)), int(rng.integers(4, 12)), 3))
+    # at least as many colour cells as the 9 x 8 fingerprint has: distinct photos differ in it
+    coarse = rng.integers(0, 256, (int(rng.integers(8, 17)), int(rng.integers(10, 21)), 3))
     base = Image.fromarray(coarse.astype(np.uint8)).resize(SIZE, Image.Resampling.BICUBIC)
     pixels = np.asarray(base).astype(np.float32)
     height, width = pixels.shape[:2]

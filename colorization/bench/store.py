@@ -5,6 +5,7 @@ unit, and what it was measured on."""
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import resource
@@ -20,7 +21,9 @@ import torch
 from PIL import Image
 
 from colorization.bench.corpus import procedural_photo, write_corpus
+from colorization.bench.report import append_csv
 from colorization.bench.rows import in_fresh_process
+from colorization.hardware import cpu_model
 
 Row = dict[str, Any]
 
@@ -260,3 +263,36 @@ def markdown(rows: list[Row]) -> str:
         f"| {r['measurement']} | {r['value']:,.3g} | {r['unit']} | {r['detail']} |" for r in rows
     ]
     return "\n".join(lines)
+
+
+def add_store_options(parser: argparse.ArgumentParser) -> None:
+    store = parser.add_argument_group("the photo store (instead of training)")
+    store.add_argument("--store", action="store_true", help="measure the photo store only")
+    store.add_argument("--store-photos", type=int, default=20000, help="photos to prepare")
+    store.add_argument(
+        "--search-sizes",
+        type=int,
+        nargs="+",
+        default=[10_000, 100_000, 1_000_000],
+        help="photos kept in the duplicate index",
+    )
+    store.add_argument("--startup-photos", type=int, default=100_000, help="photos of a store")
+    store.add_argument("--workers", type=int, default=0, help="prepare's processes")
+
+
+def store_rows(args: argparse.Namespace, stamp: str) -> list[dict[str, Any]]:
+    """The photo store's figures, printed as they come and appended to ``store.csv`` beside
+    ``--csv``."""
+    print(f"# colorization.bench --store {stamp} on {cpu_model() or 'CPU'}", flush=True)
+    rows = [
+        *prepare_rows(args.store_photos, args.workers),
+        *search_rows(tuple(args.search_sizes)),
+        *encoding_rows(),
+        *loader_rows(image_size=128),
+        *loader_rows(image_size=256),
+        *startup_rows(args.startup_photos),
+    ]
+    rows = [{"timestamp": stamp, **row} for row in rows]
+    append_csv(args.csv.with_name("store.csv"), rows, list(rows[0]))
+    print(markdown(rows))
+    return rows

@@ -24,6 +24,23 @@ def test_a_store_trains_and_evaluate_uses_its_test_split(make_cfg, photo_store: 
     assert len(views) == counts["test"] * 4  # 2 x 2 views of each photo
 
 
+def test_a_run_trained_on_a_store_of_version_1_is_evaluated_and_reported(
+    make_cfg, tmp_path: Path
+) -> None:
+    from helpers import write_v1_store
+
+    from colorization.report.__main__ import main as report
+
+    write_v1_store(tmp_path / "old_store")
+    cfg = make_cfg("data=photos", f"data.store={tmp_path / 'old_store'}", "run_name=old")
+    trainer, _ = train(cfg)
+    assert trainer.current_epoch == 1
+    result = evaluate(cfg.paths.output_dir, hint_ratios=(0.01,), hint_points=(), baselines=())
+    assert result["test_set"].startswith("the test split of the photo store")
+    report([str(cfg.paths.output_dir), "--out", str(tmp_path / "report")])
+    assert "test psnr" in (tmp_path / "report" / "leaderboard.md").read_text()
+
+
 @pytest.mark.slow
 def test_the_photo_recipe_trains_a_refiner_that_predicts_and_exports(
     photo_store: Path, tmp_path: Path

@@ -75,8 +75,11 @@ def test_prepare_keeps_counts_and_leaves_out_what_it_says(
 
 def test_the_split_is_a_stable_function_of_the_name(folder_tree: Path, tmp_path: Path) -> None:
     first, _, _ = prepare([str(folder_tree)], tmp_path / "a", short_side=64)
-    second, _, _ = prepare([str(folder_tree)], tmp_path / "b", short_side=64, workers=0)
-    assert manifest(first) == manifest(second)
+    second, _, _ = prepare([str(folder_tree)], tmp_path / "b", short_side=64, workers=1)
+    assert manifest(first) == manifest(second)  # in this process, and in worker processes
+    for split in ("train", "val", "test"):
+        here, there = PhotoStore(first).photos(split), PhotoStore(second).photos(split)
+        assert all(torch.equal(a.load(), b.load()) for a, b in zip(here, there, strict=True))
     assert split_of(split_position("x/y.jpg"), 0.05, 0.05) == split_of(
         split_position("x/y.jpg"), 0.05, 0.05
     )
@@ -179,3 +182,18 @@ def test_near_copies_are_found_and_distinct_photos_are_not() -> None:
     for name, image in photos.items():
         for how, copy in near_copies(image).items():
             assert seen.match(fingerprints(copy)) == name, (name, how)
+
+
+def test_the_progress_bar_shows_photos_per_second_and_those_left_out(capsys) -> None:
+    from colorization.data.photos.corpus import Candidate, Described
+    from colorization.data.photos.selection import Summary, with_progress
+
+    summary = Summary(found=70)
+    items = [(Candidate(f"p{i}", f"p{i}", ""), Described(False)) for i in range(70)]
+    seen = []
+    for entry in with_progress(items, len(items), summary):
+        seen.append(entry)
+        summary.unreadable.append(entry[0].source)
+    assert seen == items
+    bar = capsys.readouterr().err
+    assert "70/70" in bar and "photo/s" in bar and "left_out=" in bar

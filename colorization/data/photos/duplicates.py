@@ -4,6 +4,7 @@ with ten."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,20 +65,22 @@ PRINTS_PER_PHOTO = 1 + len(CROPS)
 NEAR_DUPLICATE_BITS = 4
 
 
-def _box(width: int, height: int, top: float, bottom: float, left: float, right: float):
-    """The (left, upper, right, lower) box of a crop, in Pillow's sub-pixel coordinates."""
-    return (width * left, height * top, width * (1 - right), height * (1 - bottom))
+def _cut(image: Image.Image, top: float, bottom: float, left: float, right: float) -> Image.Image:
+    """The 9 x 8 grey thumbnail of a crop: the crop's whole pixels cut out, then resized from
+    its exact (sub-pixel) box. Cut out first, because Pillow's filter reaches past a box's
+    edges, where a copy that was cut has no pixels."""
+    width, height = image.size
+    box = (width * left, height * top, width * (1 - right), height * (1 - bottom))
+    whole = (math.floor(box[0]), math.floor(box[1]), math.ceil(box[2]), math.ceil(box[3]))
+    inside = (box[0] - whole[0], box[1] - whole[1], box[2] - whole[0], box[3] - whole[1])
+    return image.crop(whole).resize((9, 8), Image.Resampling.BILINEAR, box=inside)
 
 
 def fingerprints(image: torch.Tensor | np.ndarray) -> tuple[int, ...]:
     """The photo's fingerprint, then those of its :data:`CROPS`, from its :func:`thumbnail`
     (``image``: a uint8 (3, H, W) tensor, or a thumbnail already made)."""
     small = grey(thumbnail(image) if isinstance(image, torch.Tensor) else image)
-    width, height = small.size
-    cuts = (
-        small.resize((9, 8), Image.Resampling.BILINEAR, box=_box(width, height, *crop))
-        for crop in CROPS
-    )
+    cuts = (_cut(small, *crop) for crop in CROPS)
     return (fingerprint(small), *(fingerprint(cut) for cut in cuts))
 
 

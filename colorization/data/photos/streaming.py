@@ -3,13 +3,16 @@ shared among ranks and loader workers by LitData, and the loader's position goes
 checkpoint (Lightning saves a stateful loader's ``state_dict``), so a run killed mid-epoch
 continues with the photos it had not yet seen.
 
-A crop depends only on the run's seed, LitData's epoch and the photo: after a resume, on any
-number of workers, the same photo in the same epoch gives the same crop.
+A crop depends only on the run's seed, the pass over the split (LitData's epoch of the split's
+dataset: with a number of crops per epoch, it counts the passes, which go on across epochs) and
+the photo: after a resume the same photo in the same pass gives the same crop, and each pass
+cuts each photo anew.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import warnings
 from collections.abc import Sequence
@@ -21,6 +24,8 @@ from torchvision.transforms import v2
 
 import colorization.data.photos.location as location
 from colorization.data.photos.store import decode
+
+log = logging.getLogger(__name__)
 
 
 def crop_seed(seed: int, epoch: int, photo: int) -> int:
@@ -86,6 +91,20 @@ class ResumableLoader(StreamingDataLoader):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._resumed_epoch_begun = False
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """The position a checkpoint recorded; where LitData cannot take it up (the loader's
+        workers, the batch size or the ranks changed where it needs them equal), a warning,
+        and the interrupted epoch starts over: the weights trained are kept either way."""
+        try:
+            super().load_state_dict(state)
+        except (ValueError, KeyError, TypeError) as error:
+            log.warning(
+                "The training loader's position in its epoch could not be restored (%s): the "
+                "interrupted epoch starts over.",
+                error,
+            )
+            self.restore = False
 
     def __iter__(self) -> Any:
         if self._resumed_epoch_begun:

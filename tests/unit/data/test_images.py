@@ -12,7 +12,14 @@ from helpers import write_images
 from PIL import Image
 
 from colorization.data.file_checks import scan_images
-from colorization.data.images import IMAGE_EXTENSIONS, find_images, load_rgb, oriented_size, shown
+from colorization.data.images import (
+    IMAGE_EXTENSIONS,
+    decoded_size,
+    find_images,
+    load_rgb,
+    oriented_size,
+    shown,
+)
 
 
 def test_find_images_is_recursive_sorted_and_filters_extensions(tmp_path: Path) -> None:
@@ -102,3 +109,22 @@ def test_a_file_claiming_too_many_pixels_is_refused_before_decoding(
     path = claimed_png(tmp_path / "claims.png", *size)
     with pytest.raises(ValueError, match=f"claims.png: {message}"):
         load_rgb(path)
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+@pytest.mark.parametrize(
+    ("size", "min_side"), [((1001, 777), 128), ((1001, 777), None), ((90, 60), 64)]
+)
+def test_the_decoded_size_from_the_header_is_what_decoding_gives(
+    tmp_path: Path, size: tuple[int, int], min_side: int | None, orientation: int
+) -> None:
+    """A JPEG decoded at a reduced scale, upright: the size prepare writes in the manifest."""
+    pixels = np.random.default_rng(0).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(pixels).save(path, exif=exif)
+    image = load_rgb(path, min_side)
+    assert decoded_size(path, min_side) == (image.shape[-1], image.shape[-2])
+    with pytest.raises(ValueError, match="Could not read the header of"):
+        decoded_size(tmp_path / "missing.jpg", min_side)

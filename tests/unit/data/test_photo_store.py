@@ -3,16 +3,15 @@ fix, stores of version 1 read and converted, and training crops that resume wher
 
 from __future__ import annotations
 
-import csv
 import itertools
-import json
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
+from helpers import V1_SPLITS as SPLITS
+from helpers import smooth_photo as photo
+from helpers import write_v1_store
 
 from colorization.data.photos.store import PhotoStore
 from colorization.data.photos.store_datamodule import PhotoStoreDataModule
@@ -20,56 +19,6 @@ from colorization.data.photos.store_writer import convert, write_split
 from colorization.data.photos.streaming import crop_seed, train_loader, train_stream
 from colorization.errors import UserError
 from colorization.prepare import main as prepare_main
-
-SPLITS = {"train": 7, "val": 2, "test": 1}
-
-
-def photo(height: int, width: int, seed: int) -> torch.Tensor:
-    """A smooth colour image (a random coarse grid, enlarged): JPEG keeps it closely."""
-    coarse = np.random.default_rng(seed).integers(0, 256, (4, 5, 3), dtype=np.uint8)
-    pixels = np.asarray(Image.fromarray(coarse).resize((width, height), Image.BILINEAR))
-    return torch.from_numpy(pixels.copy()).permute(2, 0, 1).contiguous()
-
-
-def write_v1_store(folder: Path) -> dict[str, list[torch.Tensor]]:
-    """A store as colorization 1.x wrote it: raw pixels and an index per split."""
-    folder.mkdir(parents=True)
-    photos = {
-        split: [photo(40 + i, 52 + 3 * i, seed=10 * n + i) for i in range(count)]
-        for n, (split, count) in enumerate(SPLITS.items())
-    }
-    rows = []
-    for split, images in photos.items():
-        offset, index = 0, []
-        with open(folder / f"{split}.pixels", "wb") as handle:
-            for i, image in enumerate(images):
-                pixels = image.permute(1, 2, 0).contiguous().numpy()
-                handle.write(pixels.tobytes())
-                index.append((offset, pixels.shape[0], pixels.shape[1]))
-                offset += pixels.nbytes
-                rows.append(
-                    [split, i, f"{split}_{i}.png", f"/photos/{split}_{i}.png", 0, 0, 0, 0, ""]
-                )
-        np.save(folder / f"{split}.index.npy", np.array(index, dtype=np.int64))
-    with open(folder / "manifest.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "split",
-                "index",
-                "name",
-                "source",
-                "width",
-                "height",
-                "stored_width",
-                "stored_height",
-                "licence",
-            ]
-        )
-        writer.writerows(rows)
-    info = {"version": 1, "short_side": 256, "counts": SPLITS, "found": 10}
-    (folder / "store.json").write_text(json.dumps(info))
-    return photos
 
 
 def close(stored: torch.Tensor, original: torch.Tensor) -> bool:
@@ -198,6 +147,22 @@ def test_a_resumed_loader_gives_the_samples_and_crops_the_uninterrupted_one_give
     assert before + after == full
     # the same photo in another epoch is cut another way
     assert crop_seed(5, 1, 3) != crop_seed(5, 2, 3) and crop_seed(5, 1, 3) == crop_seed(5, 1, 3)
+
+
+def test_a_position_litdata_cannot_take_up_starts_the_epoch_over_with_a_warning(
+    tmp_path: Path, caplog
+) -> None:
+    stored_split(tmp_path, 9)
+
+    def loader(batch_size: int):
+        return train_loader(train_stream(str(tmp_path), 16, (0.2, 1.0), 10), batch_size)
+
+    _, state = epochs_of_crops(loader(2), 1, stop_after=2)
+    other = loader(3)  # a cycling epoch resumes only with the batch size it was saved with
+    with caplog.at_level("WARNING"):
+        other.load_state_dict(state)
+    assert "the interrupted epoch starts over" in caplog.text
+    assert sum(len(batch["index"]) for batch in other) == 10
 
 
 def test_an_epoch_is_one_pass_over_the_train_split(tmp_path: Path, monkeypatch) -> None:
