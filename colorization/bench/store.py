@@ -96,11 +96,11 @@ def search_rows(sizes: tuple[int, ...], queries: int = 2000) -> list[Row]:
         rng = np.random.default_rng(size)
         before = _current_rss_mib()
         seen = NearDuplicates()
-        prints = rng.integers(0, 2**63, (size, PRINTS_PER_PHOTO), dtype=np.uint64)
+        prints = rng.integers(0, 2**63, (size, 2 * PRINTS_PER_PHOTO), dtype=np.uint64)
         seen.add_many(prints, [f"photo {i}" for i in range(size)])
         memory = _current_rss_mib() - before - prints.nbytes / 2**20
         del prints
-        new = rng.integers(0, 2**63, (queries, PRINTS_PER_PHOTO), dtype=np.uint64)
+        new = rng.integers(0, 2**63, (queries, 2 * PRINTS_PER_PHOTO), dtype=np.uint64)
         start = time.perf_counter()
         for index, row in enumerate(new):
             photo = tuple(int(value) for value in row)

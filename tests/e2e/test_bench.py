@@ -106,3 +106,32 @@ def test_command_line_prints_the_table_and_writes_csv(tmp_path: Path) -> None:
     }
     assert {row["role"] for row in rows} >= {"baseline", "default"}
     assert "after 1 training steps val/psnr" in out
+
+
+@pytest.mark.slow
+def test_the_store_rows_prepare_a_corpus_with_planted_copies_and_measure_the_store(
+    tmp_path: Path,
+) -> None:
+    from colorization.bench.__main__ import main
+
+    rows = main(
+        [
+            "--store",
+            "--store-photos",
+            "40",
+            "--search-sizes",
+            "2000",
+            "--startup-photos",
+            "300",
+            "--csv",
+            str(tmp_path / "results.csv"),
+        ]
+    )
+    values = {row["measurement"]: row["value"] for row in rows}
+    assert values["planted copies found"] == 1.0 and values["distinct photos dropped"] == 0
+    assert values["prepare, photos per CPU-second"] > 0
+    assert values["duplicate search, 2,000 kept"] > 0
+    assert values["JPEG 95, 4:4:4 (the store's): decoded on one core"] > 0
+    assert values["start-up on a store of 300 photos"] > 0
+    with open(tmp_path / "store.csv") as handle:
+        assert len(list(csv.DictReader(handle))) == len(rows)

@@ -96,9 +96,9 @@ class StoredPhotoLoader:
 class PhotoStore:
     """A store written by ``python -m colorization.prepare`` (a folder or a URL)."""
 
-    def __init__(self, store: str) -> None:
+    def __init__(self, store: str, option: str = "data.store") -> None:
         self.location = location.normalised(store)
-        text = location.read_text(self.location, "store.json", option="data.store")
+        text = location.read_text(self.location, "store.json", option=option)
         try:
             self.info: dict[str, Any] = json.loads(text)
         except json.JSONDecodeError as error:

@@ -170,7 +170,7 @@ def write_store(
 def convert(old: str | Path, out: str | Path, workers: int = 0) -> tuple[str, dict[str, int]]:
     """A store of version 1 (raw pixels) written again as a LitData store, photo for photo:
     the same splits, indices and manifest."""
-    source = PhotoStore(str(old))
+    source = PhotoStore(str(old), option="--convert")
     if source.version != 1:
         raise UserError(
             f"--convert {old}: the store is of version {source.version} already; only a store "

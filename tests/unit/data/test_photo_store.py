@@ -49,6 +49,8 @@ def test_a_store_of_version_1_is_read_as_before_and_converted_photo_for_photo(
     ).read_text()
     with pytest.raises(UserError, match="of version 2 already"):
         convert(tmp_path / "new", tmp_path / "again")
+    with pytest.raises(FileNotFoundError, match="--convert=.* is not a photo store"):
+        convert(tmp_path / "nowhere", tmp_path / "again")
 
 
 def test_prepare_convert_takes_no_folders(tmp_path: Path, capsys) -> None:
