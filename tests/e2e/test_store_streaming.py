@@ -116,3 +116,19 @@ def test_kill_9_mid_epoch_then_the_rerun_sees_the_photos_the_uninterrupted_run_s
     after = {line["step"]: line["photos"] for line in lines if line["pid"] == rerun_pid}
     assert min(after) == killed_at["global_step"]
     assert after == {step: photos for step, photos in full.items() if step >= min(after)}
+
+
+def test_prepare_in_worker_processes_writes_the_store_it_writes_in_one(tmp_path: Path) -> None:
+    """Described in a process pool and written by litdata.optimize's workers: item i of each
+    split is still photo i, the same photos as in one process."""
+    from colorization.data.photos.store import PhotoStore, split_dataset
+
+    write_images(tmp_path / "photos", 24, size=(70, 50))
+    here, _, _ = prepare([str(tmp_path / "photos")], tmp_path / "here", short_side=32)
+    there, _, _ = prepare([str(tmp_path / "photos")], tmp_path / "there", short_side=32, workers=2)
+    assert (Path(here) / "manifest.csv").read_text() == (Path(there) / "manifest.csv").read_text()
+    for split in ("train", "val", "test"):
+        dataset = split_dataset(there, split)
+        assert [dataset[i]["index"] for i in range(len(dataset))] == list(range(len(dataset)))
+        pairs = zip(PhotoStore(here).photos(split), PhotoStore(there).photos(split), strict=True)
+        assert all(torch.equal(a.load(), b.load()) for a, b in pairs)

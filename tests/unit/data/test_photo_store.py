@@ -102,15 +102,6 @@ def stored_split(folder: Path, count: int, workers: int = 0) -> list[torch.Tenso
     return images
 
 
-def test_litdata_optimize_keeps_the_photos_in_order(tmp_path: Path) -> None:
-    """Written by optimize's worker processes, item i of a split is still photo i."""
-    from colorization.data.photos.store import split_dataset
-
-    stored_split(tmp_path, 12, workers=2)
-    dataset = split_dataset(str(tmp_path), "train")
-    assert [dataset[i]["index"] for i in range(len(dataset))] == list(range(12))
-
-
 def epochs_of_crops(loader, epochs: int, stop_after: int | None = None, done: int = 0):
     """The (photo, crop checksum) of every sample, batch by batch, taking ``len(loader)``
     batches an epoch as Lightning does (an epoch's iterator is not run out); ``done``: batches
