@@ -36,6 +36,7 @@ from colorization.runs.lock import RunLock, follows_a_job
 from colorization.runs.record import command_line_overrides, record_start
 from colorization.runs.resume import starting_checkpoint
 from colorization.search.pruning import search_callbacks
+from colorization.seeds import chosen_seed
 from colorization.tracking.runs import start_trackers
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,7 @@ def train(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule]:
     recorded a compatible config; SIGTERM/SIGINT stop with a checkpoint (exit 128 + signal).
     """
     validate_config(cfg)
-    if cfg.get("seed") is not None:
-        pl.seed_everything(cfg.seed, workers=True)
+    pl.seed_everything(chosen_seed(cfg.get("seed")), workers=True)
     run = RunFolder(cfg.paths.output_dir)
     training = bool(cfg.get("train", True))
     with RunLock(run.lock) if training else nullcontext():

@@ -13,8 +13,10 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from colorization.data.images import DEFAULT_MAX_PIXELS
+from colorization.data.sample_order import EpochOrder, SeededSamples, StatefulLoader
 from colorization.hardware import resolve_num_workers
 from colorization.lightning_compat import UnrepeatedDistributedSampler, pl_worker_init_function
+from colorization.seeds import run_seed
 
 # DataModule settings that change how the data is loaded, not what it holds: a run may resume
 # with others (colorization.runs.record), the report counts runs that differ only in them as
@@ -145,24 +147,29 @@ class ImageDataModule(pl.LightningDataModule):
         shuffle: bool,
         collate_fn: Callable[[list[Any]], Any] | None = None,
     ) -> DataLoader:
+        """An evaluation loader, or (``shuffle``) the training loader: a
+        :class:`~colorization.data.sample_order.StatefulLoader`, whose order and draws depend on
+        the run's seed, the epoch and the sample only, and whose position goes into checkpoints."""
         workers = resolve_num_workers(self.hparams.num_workers)
-        pin = self._pin_memory()
-        sampler = None if shuffle else self._evaluation_sampler(dataset)
-        return DataLoader(
-            dataset,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            sampler=sampler,
-            num_workers=workers,
-            persistent_workers=workers > 0,
-            pin_memory=pin,
-            drop_last=shuffle and len(dataset) >= batch_size,
-            collate_fn=collate_fn,
-            multiprocessing_context=self.hparams.multiprocessing_context if workers > 0 else None,
-            worker_init_fn=WorkerInit(self.trainer.global_rank if self.trainer else 0)
-            if workers > 0
-            else None,
-        )
+        options: dict[str, Any] = {
+            "batch_size": batch_size,
+            "num_workers": workers,
+            "persistent_workers": workers > 0,
+            "pin_memory": self._pin_memory(),
+            "collate_fn": collate_fn,
+            "multiprocessing_context": self.hparams.multiprocessing_context if workers else None,
+            "worker_init_fn": WorkerInit(self._rank()) if workers > 0 else None,
+        }
+        if not shuffle:
+            return DataLoader(dataset, sampler=self._evaluation_sampler(dataset), **options)
+        trainer = self.trainer
+        world_size = trainer.world_size if trainer is not None else 1
+        order = EpochOrder(dataset, run_seed(), num_replicas=world_size, rank=self._rank())
+        drop_last = order.num_samples >= batch_size
+        return StatefulLoader(SeededSamples(dataset), sampler=order, drop_last=drop_last, **options)
+
+    def _rank(self) -> int:
+        return self.trainer.global_rank if self.trainer is not None else 0
 
     def _pin_memory(self) -> bool:
         """``pin_memory``, where not given: on where CUDA is available."""

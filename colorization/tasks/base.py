@@ -291,6 +291,10 @@ class ImageToImageTask(ManualOptimization, ABC):
         if action != "ok":
             self._deferred_action = action
         save_training_state(checkpoint, self.memory, self.loss_guard)
+        checkpoint["step_seed"] = self.step_seed
+        checkpoint["deferred_guard_action"] = self._deferred_action
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         load_training_state(checkpoint, self.memory, self.loss_guard)
+        self.step_seed = checkpoint.get("step_seed")
+        self._deferred_action = checkpoint.get("deferred_guard_action", "ok")

@@ -23,10 +23,8 @@ Training" (VLDB), for the reducer this replaces.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterable
 
-import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
@@ -130,18 +128,3 @@ def smallest_over_ranks(value: int) -> int:
     tensor = torch.tensor([value], device=backend_device)
     dist.all_reduce(tensor, op=dist.ReduceOp.MIN)
     return int(tensor.item())
-
-
-def seed_per_rank() -> None:
-    """Make the random draws of training (crops, flips, hints, hue rotations) differ between
-    ranks: every rank starts from the same generators (one seed, one checkpoint), so each draws
-    one common number from them and re-seeds with it plus its rank."""
-    size = world_size()
-    if size == 1:
-        return
-    seed = int(torch.randint(0, 2**31 - size, ())) + rank()
-    # Not Lightning's seed_everything: it would also change PL_GLOBAL_SEED, the seed of the
-    # distributed sampler, whose shuffle must stay the same on every rank.
-    torch.manual_seed(seed)
-    random.seed(seed)
-    np.random.seed(seed)

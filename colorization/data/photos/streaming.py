@@ -11,9 +11,7 @@ cuts each photo anew.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -24,14 +22,9 @@ from torchvision.transforms import v2
 
 import colorization.data.photos.location as location
 from colorization.data.photos.store import decode
+from colorization.seeds import derived_seed, run_seed
 
 log = logging.getLogger(__name__)
-
-
-def crop_seed(seed: int, epoch: int, photo: int) -> int:
-    """A seed for one photo's crop in one epoch (stable across processes: not Python's hash)."""
-    digest = hashlib.blake2b(f"{seed}/{epoch}/{photo}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
 
 
 class StoredCrops(StreamingDataset):
@@ -56,7 +49,7 @@ class StoredCrops(StreamingDataset):
         item = super().__getitem__(index)
         image = decode(item["jpeg"])
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(crop_seed(self.crop_seed, self.current_epoch, item["index"]))
+            torch.manual_seed(derived_seed(self.crop_seed, self.current_epoch, item["index"]))
             crop = self.crop(image)
         return {"image": crop, "index": item["index"]}
 
@@ -72,8 +65,7 @@ def train_stream(
     ``samples_per_epoch``) that many crops per epoch, cycling through the split and going on
     where the last epoch stopped (LitData's ``ParallelStreamingDataset``, which keeps that
     position in its state)."""
-    seed = int(os.environ.get("PL_GLOBAL_SEED", 0))  # the run's seed (seed_everything)
-    crops = StoredCrops(store, size, scale, seed)
+    crops = StoredCrops(store, size, scale, run_seed())
     if samples_per_epoch is None:
         return crops
     return ParallelStreamingDataset([crops], length=samples_per_epoch, transform=_only)
