@@ -18,9 +18,9 @@ from colorization.training.distributed import (
     average_gradients,
     broadcast_buffers,
     gather_losses,
-    seed_per_rank,
     smallest_over_ranks,
 )
+from colorization.training.step_seeds import seed_step
 
 
 def free_port() -> int:
@@ -42,11 +42,8 @@ def model(rank: int) -> nn.Module:
 
 
 def draws_after_seeding() -> list[float]:
-    """What a rank draws after the common seed and :func:`seed_per_rank`."""
-    torch.manual_seed(0)
-    np.random.seed(0)
-    random.seed(0)
-    seed_per_rank()
+    """What a rank draws in the same training step of the same run (:func:`seed_step`)."""
+    seed_step(seed=0, epoch=1, batch=2)
     return [*torch.rand(2).tolist(), float(np.random.rand()), random.random()]
 
 

@@ -41,6 +41,8 @@ from colorization.build import (
 from colorization.config import compose
 from colorization.hardware import configure_float32_math
 from colorization.lightning_compat import shutdown_loader_workers
+from colorization.seeds import run_seed
+from colorization.training.step_seeds import seed_step
 
 AUTOCAST_DTYPES = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}
 DISTINCT_BATCHES = 64  # at most this many ready-made batches, cycled, in ``memory`` mode
@@ -186,12 +188,15 @@ def plain_loop(cfg: DictConfig, clock: StepClock) -> _LoopResult:
     precision = str(trainer_config(cfg).precision)
     scaler = torch.amp.GradScaler(device.type) if precision == "16-mixed" else None
 
-    def batches() -> Iterator[dict[str, torch.Tensor]]:
-        while True:  # epochs until enough steps
-            yield from clock.batches
+    def batches() -> Iterator[tuple[int, int, dict[str, torch.Tensor]]]:
+        for epoch in itertools.count():  # epochs until enough steps
+            for index, batch in enumerate(clock.batches):
+                yield epoch, index, batch
 
+    seed = run_seed()
     with PeakMemory(device) as memory:
-        for batch in batches():
+        for epoch, index, batch in batches():
+            seed_step(seed, epoch, index)  # as the task does at each batch's start
             batch = to_device(batch, device)
             with autocast_for(device, precision):
                 prepared = task.prepare_batch(batch, "train")

@@ -125,6 +125,10 @@ class LastCheckpoint(SafeModelCheckpoint):
         due = self.step_interval is not None and step > 0 and step % self.step_interval == 0
         if not due or step == self._last_step_written:
             return
+        if batch_idx + 1 >= trainer.num_training_batches:
+            # The epoch-end save follows its validation. Lightning resumes a save made here as a
+            # finished epoch, without that validation or the schedulers' epoch step.
+            return
         if trainer.fast_dev_run or trainer.sanity_checking:
             return
         self._last_step_written = step

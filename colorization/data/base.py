@@ -165,6 +165,9 @@ class ImageDataModule(pl.LightningDataModule):
         trainer = self.trainer
         world_size = trainer.world_size if trainer is not None else 1
         order = EpochOrder(dataset, run_seed(), num_replicas=world_size, rank=self._rank())
+        # Lightning iterates a loader it has just made before setting its epoch (the first
+        # epoch, and every epoch with reload_dataloaders_every_n_epochs).
+        order.set_epoch(trainer.current_epoch if trainer is not None else 0)
         drop_last = order.num_samples >= batch_size
         return StatefulLoader(SeededSamples(dataset), sampler=order, drop_last=drop_last, **options)
 

@@ -114,7 +114,7 @@ class StatefulLoader(DataLoader):
     def __init__(self, dataset: Dataset, *args: Any, **options: Any) -> None:
         super().__init__(dataset, *args, **options)
         self._epoch = 0
-        self._start = 0  # this rank's position where the current iteration began
+        self._begun_at = 0  # this rank's position where the current iteration began
         self._handed_out = 0  # batches handed out by the current iteration
 
     @property
@@ -126,7 +126,7 @@ class StatefulLoader(DataLoader):
         if order is None:
             return super().__iter__()
         pending = order.pending_resume()
-        self._epoch, self._start, self._handed_out = order.epoch, pending, 0
+        self._epoch, self._begun_at, self._handed_out = order.epoch, pending, 0
         return self._counted(super().__iter__())
 
     def _counted(self, iterator: Iterator[Any]) -> Iterator[Any]:
@@ -140,7 +140,7 @@ class StatefulLoader(DataLoader):
             return {}
         return {
             "epoch": self._epoch,
-            "position": self._start + self._handed_out * self.batch_size,
+            "position": self._begun_at + self._handed_out * self.batch_size,
             "batch_size": self.batch_size,
             "world_size": order.num_replicas,
             "samples": order.size,
@@ -168,4 +168,8 @@ class StatefulLoader(DataLoader):
                 "see docs/never-lose-work.md.",
                 "; ".join(reasons),
             )
-        order.resume_at(epoch, min(position, order.num_samples))
+        position = min(position, order.num_samples)
+        if position + (self.batch_size if self.drop_last else 1) > order.num_samples:
+            epoch, position = epoch + 1, 0  # the epoch was done: the next one begins
+        order.resume_at(epoch, position)
+        self._epoch, self._begun_at, self._handed_out = epoch, position, 0

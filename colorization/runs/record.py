@@ -51,8 +51,37 @@ MAY_CHANGE = (
 )
 
 
+# Of those, the keys whose change leaves what training computes as it was: a resume with any
+# other change continues the run, but not exactly as it would have gone on (precision, device,
+# number of ranks, compilation, the guard's settings, when validation or logging happens).
+KEEP_EXACTNESS = (
+    *(f"data.{setting}" for setting in LOADING_SETTINGS if setting != "val_batch_size"),
+    "trainer.max_epochs",
+    "trainer.max_steps",
+    "trainer.max_time",
+    "trainer.enable_progress_bar",
+    "trainer.enable_model_summary",
+    "callbacks",
+    "logger",
+    "paths",
+    "tune",  # the batch-size finder runs only on a fresh start
+    "seed",  # a resumed run draws with the seed its checkpoint recorded
+    "train",
+    "resume",
+    "run_name",
+    "ckpt_path",
+    "print_config",
+    "optimized_metric",
+    "task.baselines",
+)
+
+
+def _under(key: str, prefixes: tuple[str, ...]) -> bool:
+    return any(key == prefix or key.startswith(prefix + ".") for prefix in prefixes)
+
+
 def may_change(key: str) -> bool:
-    return any(key == prefix or key.startswith(prefix + ".") for prefix in MAY_CHANGE)
+    return _under(key, MAY_CHANGE)
 
 
 def flatten(config: Any, prefix: str = "") -> dict[str, Any]:
@@ -89,8 +118,10 @@ def check_resumable(run: RunFolder, cfg: DictConfig, given_checkpoint: bool = Fa
     differs)."""
     if not run.config.is_file():
         return
-    differences = config_differences(read_recorded_config(run.config), cfg)
+    recorded = read_recorded_config(run.config)
+    differences = config_differences(recorded, cfg)
     if not differences:
+        log_inexact_changes(recorded, cfg)
         return
     differences = _without_consequences(differences)
     shown = "\n".join(f"  {key}: {old!r} -> {new!r}" for key, old, new in differences[:20])
@@ -110,6 +141,26 @@ def check_resumable(run: RunFolder, cfg: DictConfig, given_checkpoint: bool = Fa
         f"{run.root} was trained with another configuration (recorded in {run.config}):\n"
         f"{shown}{more}\nResuming it would not continue that run. {advice}"
     )
+
+
+def log_inexact_changes(recorded: Any, current: Any) -> None:
+    """One line if the resume changes a key that changes what training computes (allowed, but
+    the continuation is not the run it resumes, bit for bit; docs/never-lose-work.md)."""
+    old, new = flatten(recorded), flatten(current)
+    missing = "(absent)"
+    changed = [
+        f"{key}: {old.get(key, missing)!r} -> {new.get(key, missing)!r}"
+        for key in sorted(old.keys() | new.keys())
+        if may_change(key)
+        and not _under(key, KEEP_EXACTNESS)
+        and old.get(key, missing) != new.get(key, missing)
+    ]
+    if changed:
+        log.warning(
+            "This run continues, but not exactly as the run it resumes would have (changed: "
+            "%s): see docs/never-lose-work.md.",
+            "; ".join(changed),
+        )
 
 
 def _without_consequences(differences: list[tuple[str, Any, Any]]) -> list[tuple[str, Any, Any]]:

@@ -22,12 +22,14 @@ from torchmetrics import MeanMetric, Metric
 
 from colorization.inference.network import TaskNetwork
 from colorization.losses import loss_kind, loss_options
+from colorization.seeds import run_seed
 from colorization.tasks.image_scores import ImageScoreRecorder
 from colorization.tasks.network import NetworkFactory, complete_network
 from colorization.training.clipping import ClipAlgorithm
 from colorization.training.guard import LossGuard
 from colorization.training.oom import OutOfMemoryRecovery
 from colorization.training.optimization import Batch, ManualOptimization
+from colorization.training.step_seeds import seed_step
 from colorization.training.step_settings import OptimizerFactory, SchedulerFactory, StepSettings
 from colorization.training.training_state import load_training_state, save_training_state
 
@@ -284,6 +286,14 @@ class ImageToImageTask(ManualOptimization, ABC):
         return [p.float().clamp(0, 1) for p in self.preview_panels(prepared, pred)]
 
     # --- state that Lightning does not checkpoint by itself ------------------------------
+    step_seed: int | None = None  # drawn once a run; a resumed run takes its checkpoint's
+
+    def on_train_batch_start(self, batch: Batch, batch_idx: int) -> None:
+        """Every draw of this training step from (seed, epoch, batch, rank) (step_seeds)."""
+        if self.step_seed is None:
+            self.step_seed = run_seed()
+        seed_step(self.step_seed, self.current_epoch, batch_idx)
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # Book the guard's pending verdicts first, so the checkpoint holds its current state;
         # what they call for (reload, stop) happens at the next step, not inside the save.

@@ -43,7 +43,6 @@ from colorization.lightning_compat import (
     loss_scaler,
     step_without_counting,
 )
-from colorization.seeds import run_seed
 from colorization.training.distributed import (
     average_gradients,
     broadcast_buffers,
@@ -57,7 +56,6 @@ from colorization.training.loss_window import LossWindow
 from colorization.training.oom import OutOfMemoryRecovery
 from colorization.training.parameter_groups import build_optimizer
 from colorization.training.recovery import reload_last_good_checkpoint
-from colorization.training.step_seeds import seed_step
 from colorization.training.step_settings import OptimizerFactory, SchedulerFactory, StepSettings
 from colorization.training.verdicts import DeviceVerdicts
 from colorization.training.veto import (
@@ -124,8 +122,6 @@ class ManualOptimization(pl.LightningModule, ABC):
     # The last step's gradients are still held (on CPU, until the next backward pass).
     _stale_gradients: bool = False
     _loss_window: LossWindow | None = None  # the training loss since the last logging step
-    # The seed of each training step's draws (colorization.training.step_seeds); checkpointed.
-    step_seed: int | None = None
 
     def optimizer_wrappers(self) -> list[Any]:
         """Lightning's optimizer wrappers (one per network: two in adversarial training)."""
@@ -293,15 +289,10 @@ class ManualOptimization(pl.LightningModule, ABC):
         self._batches_in_cycle = 0
         self._flagged_in_cycle = None
 
-    def on_train_batch_start(self, batch: Batch, batch_idx: int) -> None:
-        seed_step(self.step_seed, self.current_epoch, batch_idx)
-
     def on_train_epoch_start(self) -> None:
         self._loss_window = LossWindow()
 
     def on_train_start(self) -> None:
-        if self.step_seed is None:  # a resumed run has its run's (on_load_checkpoint)
-            self.step_seed = run_seed()
         # train/loss is logged as the mean over the ranks already (gather_losses): Lightning's
         # advice to add sync_dist (one more collective per step) does not apply.
         warnings.filterwarnings("ignore", message=r".*self\.log\('train/loss'.*sync_dist=True")

@@ -119,8 +119,11 @@ def test_the_bf16_measurement_times_real_passes() -> None:
     from colorization.hardware import measure_cpu_bf16_speedup
 
     threads = torch.get_num_threads()
+    generator = torch.get_rng_state()
     assert 0.05 < measure_cpu_bf16_speedup(repeats=1) < 20
     assert torch.get_num_threads() == threads  # measured on one thread, then restored
+    # a run that measures initialises its model as a run that reads the measurement does
+    assert torch.equal(torch.get_rng_state(), generator)
 
 
 def test_the_bf16_speedup_is_measured_once_per_machine(monkeypatch, tmp_path) -> None:

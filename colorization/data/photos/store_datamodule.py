@@ -97,13 +97,13 @@ class PhotoStoreDataModule(PhotoDataModule):
 
         hp = self.hparams
         workers = resolve_num_workers(hp.num_workers)
-        stream = train_stream(
-            self.store.location, hp.image_size, hp.crop_scale, hp.train_samples_per_epoch
-        )
+        stream = train_stream(self.store.location, hp.image_size, hp.crop_scale)
         rank = self.trainer.global_rank if self.trainer else 0
         return train_loader(
             stream,
             hp.batch_size,
+            hp.train_samples_per_epoch,
+            self.trainer.world_size if self.trainer else 1,
             num_workers=workers,
             pin_memory=self._pin_memory(),
             persistent_workers=workers > 0,

@@ -11,13 +11,15 @@ cuts each photo anew.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
-from litdata import ParallelStreamingDataset, StreamingDataLoader, StreamingDataset
+import torch.distributed as dist
+from litdata import StreamingDataLoader, StreamingDataset
 from torchvision.transforms import v2
 
 import colorization.data.photos.location as location
@@ -54,56 +56,101 @@ class StoredCrops(StreamingDataset):
         return {"image": crop, "index": item["index"]}
 
 
-def _only(samples: tuple[Any, ...]) -> Any:
-    return samples[0]
-
-
-def train_stream(
-    store: str, size: int, scale: Sequence[float], samples_per_epoch: int | None
-) -> Any:
-    """The streamed training set: one pass over the train split per epoch, or (given
-    ``samples_per_epoch``) that many crops per epoch, cycling through the split and going on
-    where the last epoch stopped (LitData's ``ParallelStreamingDataset``, which keeps that
-    position in its state)."""
-    crops = StoredCrops(store, size, scale, run_seed())
-    if samples_per_epoch is None:
-        return crops
-    return ParallelStreamingDataset([crops], length=samples_per_epoch, transform=_only)
+def train_stream(store: str, size: int, scale: Sequence[float]) -> StoredCrops:
+    """The streamed training set: the train split's photos as crops, pass after pass."""
+    return StoredCrops(store, size, scale, run_seed())
 
 
 class ResumableLoader(StreamingDataLoader):
-    """LitData's loader (its ``state_dict`` is what a checkpoint keeps), whose next epoch after
-    a resumed one is a new epoch.
+    """LitData's loader (its ``state_dict``, the position in the current pass over the split, is
+    what a checkpoint keeps), with epochs of a number of batches.
 
-    LitData clears its "resumed" mark when an epoch's iterator runs out; Lightning stops asking
-    once it has the loader's ``len()`` batches, so the iterator of a resumed epoch never runs
-    out and LitData would take the next epoch for the resumed one again (the same order, the
-    same crops). A new iteration after a resumed one therefore clears the mark itself."""
+    Without ``batches_per_epoch`` an epoch is one pass. LitData clears its "resumed" mark when a
+    pass's iterator runs out; Lightning stops asking once it has the loader's ``len()`` batches,
+    so the iterator of a resumed epoch never runs out and LitData would take the next epoch for
+    the resumed one again (the same order, the same crops): a new iteration after a resumed one
+    therefore clears the mark itself.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    With ``batches_per_epoch``, the passes run on from epoch to epoch, each new pass shuffled and
+    cropped anew, and an epoch takes the next that many batches. (Not LitData's
+    ``ParallelStreamingDataset(length=...)``: with loader workers, it resumed at another place
+    than where it stopped.)
+    """
+
+    def __init__(self, *args: Any, batches_per_epoch: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.batches_per_epoch = batches_per_epoch
+        self._passes: Iterator[Any] | None = None
         self._resumed_epoch_begun = False
+
+    def __len__(self) -> int:
+        return self.batches_per_epoch if self.batches_per_epoch is not None else super().__len__()
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """The position a checkpoint recorded; where LitData cannot take it up (the loader's
         workers, the batch size or the ranks changed where it needs them equal), a warning,
         and the interrupted epoch starts over: the weights trained are kept either way."""
+        self._passes = None
+        recorded = state.get("dataset", {})
+        if isinstance(recorded.get("seed"), int):  # a seed=null run draws a new seed
+            self.dataset.seed = self.dataset.crop_seed = recorded["seed"]
+        changes = self._changes_since(recorded)
+        if changes:
+            log.warning(
+                "This run continues, but not exactly as the run it resumes would have (%s): "
+                "see docs/never-lose-work.md.",
+                "; ".join(changes),
+            )
         try:
             super().load_state_dict(state)
         except (ValueError, KeyError, TypeError) as error:
             log.warning(
                 "The training loader's position in its epoch could not be restored (%s): the "
-                "interrupted epoch starts over.",
+                "interrupted epoch starts over; this run continues, but not exactly as the run "
+                "it resumes would have.",
                 error,
             )
             self.restore = False
 
+    def _changes_since(self, recorded: dict[str, Any]) -> list[str]:
+        """What differs from the loader whose state is ``recorded``: LitData resumes another
+        batch size, number of workers or of ranks at the same share of the pass, in another
+        order of samples."""
+        ranks = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+        now = {"batch_size": self.batch_size, "num_workers": max(1, self.num_workers)}
+        now["world_size"] = ranks
+        names = {"batch_size": "batch size", "num_workers": "loader workers", "world_size": "ranks"}
+        return [
+            f"{names[key]} {recorded[key]} -> {value}"
+            for key, value in now.items()
+            if key in recorded and recorded[key] != value
+        ]
+
     def __iter__(self) -> Any:
+        if self.batches_per_epoch is not None:
+            if self._passes is None:
+                self._passes = self._endless_passes()
+            return itertools.islice(self._passes, self.batches_per_epoch)
         if self._resumed_epoch_begun:
             self.restore = False
         self._resumed_epoch_begun = self.restore
         return super().__iter__()
 
+    def _endless_passes(self) -> Iterator[Any]:
+        while True:  # each pass runs out, so LitData begins the next one anew
+            yield from super().__iter__()
 
-def train_loader(dataset: Any, batch_size: int, **options: Any) -> ResumableLoader:
-    return ResumableLoader(dataset, batch_size=batch_size, **options)
+
+def train_loader(
+    dataset: StoredCrops,
+    batch_size: int,
+    samples_per_epoch: int | None = None,
+    world_size: int = 1,
+    **options: Any,
+) -> ResumableLoader:
+    """The loader of ``dataset``: an epoch is one pass, or ``samples_per_epoch`` crops (shared
+    among ``world_size`` ranks)."""
+    batches = None
+    if samples_per_epoch is not None:
+        batches = max(1, samples_per_epoch // world_size // batch_size)
+    return ResumableLoader(dataset, batch_size=batch_size, batches_per_epoch=batches, **options)

@@ -69,6 +69,7 @@ def fake_trainer(step: int = 0):
         global_step=step,
         fast_dev_run=False,
         sanity_checking=False,
+        num_training_batches=10,
     )
     trainer.save_checkpoint = SaveRecorder(trainer)
     return trainer
@@ -102,6 +103,18 @@ def test_a_step_write_does_not_replace_the_epoch_end_write(tmp_path: Path) -> No
     trainer = fake_trainer(step=2)
     callback.on_train_batch_end(trainer, trainer.lightning_module, None, None, 0)
     assert callback._last_global_step_saved != 2
+
+
+def test_no_step_write_at_the_last_batch_of_an_epoch(tmp_path: Path) -> None:
+    """There the epoch-end write follows its validation: Lightning would resume a step write
+    made at the last batch as a finished epoch, without that validation."""
+    callback = LastCheckpoint(dirpath=str(tmp_path), every_n_train_steps=2)
+    trainer = fake_trainer(step=10)
+    callback.on_train_batch_end(trainer, trainer.lightning_module, None, None, 9)
+    assert trainer.save_checkpoint.steps == []
+    trainer.global_step = 8
+    callback.on_train_batch_end(trainer, trainer.lightning_module, None, None, 7)
+    assert trainer.save_checkpoint.steps == [8]
 
 
 def failing_trainer(error: BaseException):

@@ -119,15 +119,16 @@ def epochs_of_crops(loader, epochs: int, stop_after: int | None = None, done: in
     return seen, None
 
 
-@pytest.mark.parametrize("samples_per_epoch", [None, 10])
+@pytest.mark.parametrize(("samples_per_epoch", "workers"), [(None, 0), (10, 0), (10, 2)])
 def test_a_resumed_loader_gives_the_samples_and_crops_the_uninterrupted_one_gives(
-    tmp_path: Path, samples_per_epoch: int | None, monkeypatch
+    tmp_path: Path, samples_per_epoch: int | None, workers: int, monkeypatch
 ) -> None:
     monkeypatch.setenv("PL_GLOBAL_SEED", "5")
     stored_split(tmp_path, 9)
 
     def loader():
-        return train_loader(train_stream(str(tmp_path), 16, (0.2, 1.0), samples_per_epoch), 2)
+        stream = train_stream(str(tmp_path), 16, (0.2, 1.0))
+        return train_loader(stream, 2, samples_per_epoch, num_workers=workers)
 
     full, _ = epochs_of_crops(loader(), 3)
     per_epoch = len(loader())
@@ -144,25 +145,27 @@ def test_a_resumed_loader_gives_the_samples_and_crops_the_uninterrupted_one_give
     assert derived_seed(5, 1, 3) == derived_seed(5, 1, 3)
 
 
-def test_a_position_litdata_cannot_take_up_starts_the_epoch_over_with_a_warning(
-    tmp_path: Path, caplog
-) -> None:
+def test_a_position_taken_up_another_way_or_not_at_all_is_said(tmp_path: Path, caplog) -> None:
     stored_split(tmp_path, 9)
 
     def loader(batch_size: int):
-        return train_loader(train_stream(str(tmp_path), 16, (0.2, 1.0), 10), batch_size)
+        return train_loader(train_stream(str(tmp_path), 16, (0.2, 1.0)), batch_size, 10)
 
     _, state = epochs_of_crops(loader(2), 1, stop_after=2)
-    other = loader(3)  # a cycling epoch resumes only with the batch size it was saved with
+    other = loader(3)  # LitData resumes another batch size at the same share of the pass
     with caplog.at_level("WARNING"):
         other.load_state_dict(state)
+    assert "not exactly as the run it resumes" in caplog.text and "batch size 2 -> 3" in caplog.text
+    assert sum(len(batch["index"]) for batch in other) == 9  # 10 crops an epoch: 3 batches of 3
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        loader(3).load_state_dict({"dataset": {"no": "state"}})
     assert "the interrupted epoch starts over" in caplog.text
-    assert sum(len(batch["index"]) for batch in other) == 10
 
 
 def test_an_epoch_is_one_pass_over_the_train_split(tmp_path: Path, monkeypatch) -> None:
     stored_split(tmp_path, 8)
-    loader = train_loader(train_stream(str(tmp_path), 16, (0.2, 1.0), None), 3)
+    loader = train_loader(train_stream(str(tmp_path), 16, (0.2, 1.0)), 3)
     for _ in range(2):
         indices = [i for batch in loader for i in batch["index"].tolist()]
         assert sorted(indices) == list(range(8))

@@ -50,3 +50,22 @@ def test_a_refused_resume_names_the_changes_that_matter_and_logs_no_hydra_error(
     message = str(refused.value)
     assert "task._target_" in message and "task.hints" not in message and "(absent)" not in message
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_an_allowed_change_that_changes_the_computation_is_logged_as_not_exact(
+    make_cfg, tmp_path, caplog
+) -> None:
+    import logging
+
+    from colorization.runs.folder import RunFolder
+    from colorization.runs.record import check_resumable, record_start
+
+    run = RunFolder(tmp_path / "run")
+    record_start(run, make_cfg(), [], resumed=False)
+    with caplog.at_level(logging.WARNING):
+        check_resumable(run, make_cfg("data.num_workers=2", "trainer.max_epochs=9", "seed=7"))
+    assert "not exactly" not in caplog.text  # loading, length and seed keep it exact
+    with caplog.at_level(logging.WARNING):
+        check_resumable(run, make_cfg("trainer.precision=32-true", "data.num_workers=2"))
+    assert "not exactly as the run it resumes would have" in caplog.text
+    assert "trainer.precision" in caplog.text and "num_workers" not in caplog.text
