@@ -26,9 +26,19 @@ def drawn_seed() -> int:
     return random.SystemRandom().randrange(2**31)
 
 
-def chosen_seed(configured: int | None) -> int:
-    """The run's seed: the configured one; for ``seed=null``, the one this job's launcher
-    recorded (a DDP rank takes its first rank's), else a drawn one, logged."""
+def chosen_seed(configured: int | None, recorded: int | None = None) -> int:
+    """The run's seed: the one its checkpoint ``recorded`` (a resumed run goes on with the
+    draws it began with), else the configured one; for ``seed=null``, the one this job's
+    launcher recorded (a DDP rank takes its first rank's), else a drawn one, logged."""
+    if recorded is not None:
+        if configured is not None and int(configured) != recorded:
+            log.warning(
+                "seed=%s: this run resumes with the seed it began with, %d (a new seed is a new "
+                "run: give another run_name or resume=false).",
+                configured,
+                recorded,
+            )
+        return recorded
     if configured is not None:
         return int(configured)
     inherited = os.environ.get(SEED_VARIABLE)

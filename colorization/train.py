@@ -34,7 +34,7 @@ from colorization.runs.folder import RunFolder, check_run_name
 from colorization.runs.interrupt import GracefulStop, exit_with_launcher
 from colorization.runs.lock import RunLock, follows_a_job
 from colorization.runs.record import command_line_overrides, record_start
-from colorization.runs.resume import starting_checkpoint
+from colorization.runs.resume import recorded_seed, starting_checkpoint
 from colorization.search.pruning import search_callbacks
 from colorization.seeds import chosen_seed
 from colorization.tracking.runs import start_trackers
@@ -49,11 +49,12 @@ def train(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule]:
     recorded a compatible config; SIGTERM/SIGINT stop with a checkpoint (exit 128 + signal).
     """
     validate_config(cfg)
-    pl.seed_everything(chosen_seed(cfg.get("seed")), workers=True)
     run = RunFolder(cfg.paths.output_dir)
     training = bool(cfg.get("train", True))
     with RunLock(run.lock) if training else nullcontext():
         ckpt_path = starting_checkpoint(cfg, run) if training else cfg.get("ckpt_path")
+        recorded = recorded_seed(ckpt_path) if training and ckpt_path else None
+        pl.seed_everything(chosen_seed(cfg.get("seed"), recorded), workers=True)
         datamodule = build_datamodule(cfg)
         trainer, loggers = build_trainer(cfg, search_callbacks(cfg))
         task = build_task(cfg, pretrained=ckpt_path is None)

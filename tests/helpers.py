@@ -347,3 +347,28 @@ def write_v1_store(folder: Path) -> dict[str, list[torch.Tensor]]:
     info = {"version": 1, "short_side": 256, "counts": V1_SPLITS, "found": 10}
     (folder / "store.json").write_text(json.dumps(info))
     return photos
+
+
+def assert_same_training(resumed: dict[str, Any], uninterrupted: dict[str, Any]) -> None:
+    """Bitwise: every weight and buffer, every optimizer moment, the schedulers, the step."""
+    assert (resumed["epoch"], resumed["global_step"]) == (
+        uninterrupted["epoch"],
+        uninterrupted["global_step"],
+    )
+    for key in ("state_dict", "optimizer_states", "lr_schedulers"):
+        assert_equal(resumed[key], uninterrupted[key], key)
+
+
+def assert_equal(first: Any, second: Any, where: str) -> None:
+    if isinstance(first, torch.Tensor):
+        assert torch.equal(first, second), f"{where} differs"
+    elif isinstance(first, dict):
+        assert first.keys() == second.keys(), where
+        for key in first:
+            assert_equal(first[key], second[key], f"{where}.{key}")
+    elif isinstance(first, list | tuple):
+        assert len(first) == len(second), where
+        for index, (a, b) in enumerate(zip(first, second, strict=True)):
+            assert_equal(a, b, f"{where}[{index}]")
+    else:
+        assert first == second, f"{where}: {first!r} != {second!r}"

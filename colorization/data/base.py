@@ -168,8 +168,29 @@ class ImageDataModule(pl.LightningDataModule):
         # Lightning iterates a loader it has just made before setting its epoch (the first
         # epoch, and every epoch with reload_dataloaders_every_n_epochs).
         order.set_epoch(trainer.current_epoch if trainer is not None else 0)
-        drop_last = order.num_samples >= batch_size
-        return StatefulLoader(SeededSamples(dataset), sampler=order, drop_last=drop_last, **options)
+        options["drop_last"] = order.num_samples >= batch_size
+        return self.positioned(StatefulLoader(SeededSamples(dataset), sampler=order, **options))
+
+    # The training loader's position, kept by the DataModule as well: Lightning hands a stateful
+    # loader its checkpointed state only when it resumes inside an epoch, not after an epoch-end
+    # checkpoint, where a loader that runs on across epochs (the photo store's) needs it too.
+    _train_loader: Any = None
+    _train_loader_state: dict[str, Any] | None = None
+
+    def positioned(self, loader: Any) -> Any:
+        """``loader``, the training loader, at the position a resumed checkpoint recorded."""
+        if self._train_loader_state:
+            loader.load_state_dict(self._train_loader_state)
+            self._train_loader_state = None
+        self._train_loader = loader
+        return loader
+
+    def state_dict(self) -> dict[str, Any]:
+        loader = self._train_loader
+        return {"train_loader": loader.state_dict()} if hasattr(loader, "state_dict") else {}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._train_loader_state = state_dict.get("train_loader")
 
     def _rank(self) -> int:
         return self.trainer.global_rank if self.trainer is not None else 0

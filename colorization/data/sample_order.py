@@ -130,6 +130,13 @@ class StatefulLoader(DataLoader):
         return self._counted(super().__iter__())
 
     def _counted(self, iterator: Iterator[Any]) -> Iterator[Any]:
+        order = self.order
+        assert order is not None
+        if order.epoch != self._epoch:
+            # Lightning iterates a loader before setting its epoch (the first epoch, and the
+            # next after a resumed epoch-end checkpoint): begin again in the epoch it set.
+            self._epoch, self._begun_at = order.epoch, 0
+            iterator = super().__iter__()
         for batch in iterator:
             self._handed_out += 1
             yield batch

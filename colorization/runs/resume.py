@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import torch
 from omegaconf import DictConfig
 
 from colorization.callbacks.checkpoint import PARTIAL_SUFFIX, load_checkpoint, newest_checkpoint
@@ -103,3 +104,11 @@ def resume_checkpoint(run_dir: str | Path) -> str | None:
         "Resuming from %s (epoch %d, global step %d).", path, state["epoch"], state["global_step"]
     )
     return str(path)
+
+
+def recorded_seed(ckpt_path: str | Path) -> int | None:
+    """The seed of the run ``ckpt_path`` was saved from (checkpoints of 1.7 on), read without
+    loading its tensors."""
+    state = torch.load(ckpt_path, map_location="cpu", weights_only=True, mmap=True)
+    seed = state.get("step_seed") if isinstance(state, dict) else None
+    return seed if isinstance(seed, int) else None

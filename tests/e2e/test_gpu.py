@@ -1,7 +1,8 @@
 """The CUDA paths users get, on a real GPU: the automatic precision (bf16-mixed from Ampere on),
 16-mixed with a vetoed step, pix2pix under fp16 loss scaling, recovery from a real CUDA
 out-of-memory error, no host synchronisation inside training steps, validation hints equal to
-the CPU's, compiled channels-last training, and a short run scoring as on CPU.
+the CPU's, compiled channels-last training, a short run scoring as on CPU, and a run killed and
+resumed with ``trainer.deterministic=true`` ending as the uninterrupted one.
 
 The same code paths run on CPU in the rest of the suite (bf16/fp16 plugins, an injected OOM);
 these tests add what only a GPU shows. Without CUDA they are skipped, with the reason listed in
@@ -15,7 +16,9 @@ import logging
 import pytest
 import pytorch_lightning as pl
 import torch
-from helpers import TINY
+from helpers import TINY, assert_same_training
+from run_stops import KillMidEpoch
+from run_stops import train as train_run
 
 from colorization.build import build_datamodule, build_task
 from colorization.config import compose
@@ -155,3 +158,13 @@ def test_a_short_run_scores_on_cuda_as_on_cpu(tmp_path) -> None:
     cpu_psnr = float(cpu.callback_metrics["val/psnr"])
     gpu_psnr = float(gpu.callback_metrics["val/psnr"])
     assert abs(cpu_psnr - gpu_psnr) < 1.0, (cpu_psnr, gpu_psnr)
+
+
+def test_a_killed_and_resumed_deterministic_run_is_the_uninterrupted_one(
+    tmp_path, monkeypatch
+) -> None:
+    overrides = (*GPU, "trainer.deterministic=true", "data.num_workers=2")
+    expected = train_run(tmp_path / "uninterrupted", overrides, monkeypatch)
+    stopped = tmp_path / "stopped"
+    assert train_run(stopped, overrides, monkeypatch, KillMidEpoch(step=3)) is None
+    assert_same_training(train_run(stopped, overrides, monkeypatch), expected)

@@ -99,7 +99,7 @@ class PhotoStoreDataModule(PhotoDataModule):
         workers = resolve_num_workers(hp.num_workers)
         stream = train_stream(self.store.location, hp.image_size, hp.crop_scale)
         rank = self.trainer.global_rank if self.trainer else 0
-        return train_loader(
+        loader = train_loader(
             stream,
             hp.batch_size,
             hp.train_samples_per_epoch,
@@ -110,3 +110,4 @@ class PhotoStoreDataModule(PhotoDataModule):
             multiprocessing_context=hp.multiprocessing_context if workers > 0 else None,
             worker_init_fn=WorkerInit(rank) if workers > 0 else None,
         )
+        return self.positioned(loader)

@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import Dataset, SequentialSampler
 
 from colorization.data.sample_order import EpochOrder, SampleKey, SeededSamples, StatefulLoader
-from colorization.seeds import chosen_seed, derived_seed, run_seed
+from colorization.seeds import derived_seed
 
 
 class Draws(Dataset):
@@ -187,12 +187,3 @@ def test_with_another_sampler_it_is_a_plain_loader() -> None:
     assert [batch["index"].tolist() for batch in plain] == [[0, 1], [2, 3], [4]]
     assert plain.state_dict() == {}
     plain.load_state_dict({})
-
-
-def test_the_run_seed_is_the_configured_one_or_a_recorded_or_drawn_one(monkeypatch) -> None:
-    monkeypatch.delenv("PL_GLOBAL_SEED", raising=False)
-    assert chosen_seed(5) == 5
-    drawn = {chosen_seed(None) for _ in range(3)}
-    assert len(drawn) > 1  # drawn
-    monkeypatch.setenv("PL_GLOBAL_SEED", "17")
-    assert chosen_seed(None) == 17 and run_seed() == 17  # a DDP rank takes its launcher's
