@@ -101,6 +101,32 @@ def request_stop(trainer: pl.Trainer) -> None:
     trainer._signal_connector.received_sigterm = True
 
 
+def act_on_stop_only_when(trainer: pl.Trainer, ready: Callable[[], bool] | None) -> None:
+    """Lightning acts on a stop request (its SIGTERM flag, read at each batch's end and under
+    DDP broadcast from rank 0) only while ``ready()``; ``None`` restores its own flag."""
+    connector = trainer._signal_connector
+    received = bool(connector.received_sigterm)
+    if ready is None:
+        connector.__class__ = getattr(connector, "_lightning_class", type(connector))
+        connector.received_sigterm = received
+        return
+
+    class DeferredStop(type(connector)):  # type: ignore[misc]
+        _lightning_class = type(connector)
+
+        @property
+        def received_sigterm(self) -> bool:
+            return self._stop_requested and ready()
+
+        @received_sigterm.setter
+        def received_sigterm(self, value: bool) -> None:
+            self._stop_requested = value
+
+    connector.__dict__.pop("received_sigterm", None)
+    connector.__class__ = DeferredStop
+    connector.received_sigterm = received
+
+
 def is_stop_request(error: BaseException) -> bool:
     """Whether ``error`` is the fit loop stopping after :func:`request_stop` (or a SIGTERM)."""
     return isinstance(error, SIGTERMException)

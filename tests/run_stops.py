@@ -78,6 +78,19 @@ class KillInCheckpointWrite(pl.Callback):
         io.save_checkpoint = dying_write
 
 
+class TermAtBatch(pl.Callback):
+    """SIGTERM to this process after ``batches`` training batches (inside an accumulation
+    cycle, with ``optimization.accumulate_grad_batches`` not dividing it)."""
+
+    def __init__(self, batches: int) -> None:
+        self.batches, self.seen = batches, 0
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        self.seen += 1
+        if self.seen == self.batches:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
 class TermAt(pl.Callback):
     """SIGTERM to this process at ``step``, as a cluster's scheduler sends it."""
 

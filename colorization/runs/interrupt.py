@@ -1,4 +1,5 @@
-"""SIGTERM and SIGINT stop training cleanly: at the next batch boundary, with a checkpoint.
+"""SIGTERM and SIGINT stop training cleanly: at the next batch boundary (inside an accumulation
+cycle: at the cycle's end), with a checkpoint.
 
 What a scheduler (SLURM, ``docker stop``, a terminal's Ctrl-C) sends should not cost the work
 done so far, nor look like success. While :class:`GracefulStop` is active, the first SIGTERM or
@@ -30,7 +31,7 @@ import pytorch_lightning as pl
 
 from colorization.data.base import STOP_SIGNALS
 from colorization.errors import is_no_room
-from colorization.lightning_compat import request_stop
+from colorization.lightning_compat import act_on_stop_only_when, request_stop
 
 # Signals a launcher may send before preempting a job (submitit: SIGUSR2), taken over only where
 # the launcher installed a Python handler for them.
@@ -68,6 +69,13 @@ class GracefulStop:
         self.received = self.received or signum
         request_stop(self.trainer)
 
+    def _between_steps(self) -> bool:
+        """A stop inside an accumulation cycle waits for the cycle's optimizer step: the
+        checkpoint then holds every batch the loader's position counts (a cycle's first
+        gradients are not checkpointed), so the resumed run is the run it continues."""
+        module = self.trainer.lightning_module
+        return not getattr(module, "in_accumulation_cycle", lambda: False)()
+
     def _thread_failed(self, failure: threading.ExceptHookArgs) -> None:
         """A log writer's thread that finds the disk full: quiet here, the main thread reports
         it in one line when it next writes (TensorBoard re-raises it there)."""
@@ -76,6 +84,7 @@ class GracefulStop:
         self._previous_excepthook(failure)
 
     def __enter__(self) -> GracefulStop:
+        act_on_stop_only_when(self.trainer, self._between_steps)
         self._previous_excepthook = threading.excepthook
         threading.excepthook = self._thread_failed
         requeue = [s for s in REQUEUE_SIGNALS if callable(signal.getsignal(s))]
@@ -87,6 +96,7 @@ class GracefulStop:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        act_on_stop_only_when(self.trainer, None)
         previous = self._previous
         for signum, handler in previous.items():
             signal.signal(signum, handler)

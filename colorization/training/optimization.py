@@ -123,6 +123,10 @@ class ManualOptimization(pl.LightningModule, ABC):
     _stale_gradients: bool = False
     _loss_window: LossWindow | None = None  # the training loss since the last logging step
 
+    def in_accumulation_cycle(self) -> bool:
+        """Whether gradients of batches not yet stepped are held (a stop waits for the step)."""
+        return self._batches_in_cycle > 0
+
     def optimizer_wrappers(self) -> list[Any]:
         """Lightning's optimizer wrappers (one per network: two in adversarial training)."""
         optimizers = self.optimizers()

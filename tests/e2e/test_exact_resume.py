@@ -21,6 +21,7 @@ from run_stops import (
     KillInValidation,
     KillMidEpoch,
     TermAt,
+    TermAtBatch,
     train,
 )
 
@@ -38,9 +39,9 @@ SETUPS = {
     "flare-pix2pix": (*FLARE, "experiment=flare_pix2pix"),
     "photo-folder": ("data.root={data}/photos",),
     "photo-store": ("data=photos", "data.store={data}/store"),
-    "deterministic": (
-        "trainer.deterministic=true",
-    ),  # what CUDA runs need (docs/never-lose-work.md)
+    # what CUDA runs need (docs/never-lose-work.md)
+    "deterministic": ("trainer.deterministic=true",),
+    "accumulation": ("optimization.accumulate_grad_batches=2",),
 }
 
 
@@ -85,6 +86,9 @@ STOPS: dict[str, Callable[[], pl.Callback]] = {
     "validation": KillInValidation,  # resumes from step 4 (none is written at an epoch's end)
     "checkpoint-write": lambda: KillInCheckpointWrite(step=4),  # resumes from step 2
     "sigterm": lambda: TermAt(step=5),  # stops at step 5 with a checkpoint
+    # with 2 batches a step: the signal comes after batch 5, the stop after batch 6 (a step)
+    "sigterm-in-cycle": lambda: TermAtBatch(batches=5),
+    "sigterm-at-epoch-end": lambda: TermAtBatch(batches=6),  # stops as epoch 1 begins
 }
 # (stop, loader workers, loader workers of the resumed run)
 EVERY_STOP = [
@@ -94,7 +98,13 @@ EVERY_STOP = [
     ("checkpoint-write", 2, 2),
 ]
 CASES = {
-    "colorization": [*EVERY_STOP, ("epoch-end", 2, 2), ("sigterm", 0, 0), ("mid-epoch", 2, 0)],
+    "colorization": [
+        *EVERY_STOP,
+        ("epoch-end", 2, 2),
+        ("sigterm", 0, 0),
+        ("sigterm-at-epoch-end", 0, 0),
+        ("mid-epoch", 2, 0),
+    ],
     "segmentation": EVERY_STOP,
     "flare": EVERY_STOP,
     "superres": EVERY_STOP,
@@ -104,6 +114,7 @@ CASES = {
     # LitData resumes another number of workers in another order (a warning says so)
     "photo-store": [*EVERY_STOP[:3], ("epoch-end", 0, 0), ("sigterm", 0, 0)],
     "deterministic": [("mid-epoch-2", 2, 2)],
+    "accumulation": [("sigterm-in-cycle", 0, 0), ("mid-epoch", 2, 2)],
 }
 
 

@@ -23,12 +23,14 @@ from colorization.callbacks.checkpoint import SafeModelCheckpoint
 from colorization.lightning_compat import (
     CHECKPOINT_SAVE_HOOK,
     TESTED_LIGHTNING,
+    act_on_stop_only_when,
     config_flags,
     ddp_launch_scope,
     hydra_job_command,
     logs_this_step,
     loss_scaler,
     record_checkpoint_saved,
+    request_stop,
     shutdown_loader_workers,
     start_ranks_as_hydra_jobs,
     step_without_counting,
@@ -166,6 +168,19 @@ def test_logging_steps_are_every_log_every_n_steps(tmp_path: Path) -> None:
     module = RecordsLoggingSteps()
     tiny_trainer(tmp_path, max_epochs=1, log_every_n_steps=2).fit(module, loader())
     assert module.seen == [False, True, False, True]
+
+
+def test_a_stop_request_is_acted_on_only_when_allowed(tmp_path: Path) -> None:
+    trainer = tiny_trainer(tmp_path)
+    allowed = [False]
+    act_on_stop_only_when(trainer, lambda: allowed[0])
+    request_stop(trainer)
+    assert not trainer.received_sigterm  # what Lightning's loops read
+    allowed[0] = True
+    assert trainer.received_sigterm
+    act_on_stop_only_when(trainer, None)
+    allowed[0] = False
+    assert trainer.received_sigterm and type(trainer._signal_connector).__name__ != "DeferredStop"
 
 
 def test_the_loss_scaler_is_found_under_16_mixed_only(tmp_path: Path) -> None:

@@ -119,7 +119,10 @@ def epochs_of_crops(loader, epochs: int, stop_after: int | None = None, done: in
     return seen, None
 
 
-@pytest.mark.parametrize(("samples_per_epoch", "workers"), [(None, 0), (10, 0), (10, 2)])
+@pytest.mark.parametrize(
+    ("samples_per_epoch", "workers"),
+    [(None, 0), (10, 0), pytest.param(10, 2, marks=pytest.mark.slow)],  # workers: 10 s
+)
 def test_a_resumed_loader_gives_the_samples_and_crops_the_uninterrupted_one_gives(
     tmp_path: Path, samples_per_epoch: int | None, workers: int, monkeypatch
 ) -> None:

@@ -13,11 +13,36 @@ from pathlib import Path
 from colorization.runs.interrupt import GracefulStop, exit_with_launcher
 
 
+class Connector:
+    """Lightning's signal connector, as far as the stop uses it."""
+
+    received_sigterm = False
+
+
+def fake_trainer(module: object = None) -> types.SimpleNamespace:
+    return types.SimpleNamespace(_signal_connector=Connector(), lightning_module=module)
+
+
+def test_a_stop_inside_an_accumulation_cycle_waits_for_the_cycles_step() -> None:
+    """A cycle's first gradients are in no checkpoint: stopping there would resume without them."""
+    module = types.SimpleNamespace(open=True)
+    module.in_accumulation_cycle = lambda: module.open
+    trainer = fake_trainer(module)
+    with GracefulStop(trainer) as stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.received == signal.SIGTERM
+        assert not trainer._signal_connector.received_sigterm  # what Lightning reads
+        module.open = False  # the batch that stepped
+        assert trainer._signal_connector.received_sigterm
+    assert type(trainer._signal_connector) is Connector
+    assert trainer._signal_connector.received_sigterm  # Lightning's own flag, as it was
+
+
 def test_a_requeue_signal_stops_first_then_reaches_the_launchers_handler() -> None:
     """submitit requeues on SIGUSR2: during training, the signal asks for a stop (and a
     checkpoint); the launcher's handler gets it once training has stopped."""
     received: list[int] = []
-    trainer = types.SimpleNamespace(_signal_connector=types.SimpleNamespace(received_sigterm=False))
+    trainer = fake_trainer()
     previous = signal.signal(signal.SIGUSR2, lambda signum, frame: received.append(signum))
     try:
         with GracefulStop(trainer) as stop:
@@ -30,7 +55,7 @@ def test_a_requeue_signal_stops_first_then_reaches_the_launchers_handler() -> No
 
 
 def test_without_a_launchers_handler_the_requeue_signal_is_left_alone() -> None:
-    trainer = types.SimpleNamespace(_signal_connector=types.SimpleNamespace(received_sigterm=False))
+    trainer = fake_trainer()
     assert signal.getsignal(signal.SIGUSR2) == signal.SIG_DFL
     with GracefulStop(trainer):
         assert signal.getsignal(signal.SIGUSR2) == signal.SIG_DFL
