@@ -195,7 +195,7 @@ def loader_rows(photos: int = 400, image_size: int = 128, batches: int = 40) -> 
         write_split(
             folder, "train", [(i, partial(torch.clone, image)) for i, image in enumerate(images)], 0
         )
-        loader = train_loader(train_stream(folder, image_size, (0.05, 1.0), None), 16)
+        loader = train_loader(train_stream(folder, image_size, (0.05, 1.0)), 16)
         start, crops = time.perf_counter(), 0
         for index, batch in enumerate(loader):
             crops += len(batch["image"])

@@ -61,12 +61,16 @@ class EpochOrder(DistributedSampler):
         self.set_epoch(epoch)
         self._resume = (epoch, position)
 
-    def keys(self, epoch: int) -> list[SampleKey]:
-        """This rank's whole share of ``epoch``."""
+    def share(self, epoch: int) -> list[int]:
+        """This rank's indices of ``epoch``, in order."""
         generator = torch.Generator().manual_seed(derived_seed(self.seed, "order", epoch))
         order = torch.randperm(self.size, generator=generator).tolist()
-        share = order[self.rank : self.num_samples * self.num_replicas : self.num_replicas]
-        return [SampleKey(index, derived_seed(self.seed, epoch, index)) for index in share]
+        return order[self.rank : self.num_samples * self.num_replicas : self.num_replicas]
+
+    def keys(self, epoch: int, start: int = 0) -> Iterator[SampleKey]:
+        """This rank's samples of ``epoch`` from position ``start``, each with its seed."""
+        seed = self.seed
+        return (SampleKey(i, derived_seed(seed, epoch, i)) for i in self.share(epoch)[start:])
 
     def pending_resume(self) -> int:
         """Where the next iteration starts in this rank's share (and forget it: the iteration
@@ -76,10 +80,11 @@ class EpochOrder(DistributedSampler):
         return self._next_start
 
     def __iter__(self) -> Iterator[SampleKey]:  # type: ignore[override]
-        # The list is made here, not lazily: a loader with workers asks for indices as soon as
-        # it is iterated, and Lightning sets the epoch after its first iteration has begun.
+        # The order is drawn here, not lazily: a loader with workers asks for indices as soon
+        # as it is iterated, and Lightning sets the epoch after its first iteration has begun.
+        # Each sample's seed is derived as the loader asks for it.
         start, self._next_start = self._next_start, 0
-        return iter(self.keys(self.epoch)[start:])
+        return self.keys(self.epoch, start)
 
 
 class SeededSamples(Dataset):

@@ -10,8 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 from helpers import SMALL_RUN, assert_same_training
+
+pytestmark = pytest.mark.slow  # 30 s: three training processes
 
 COMMON = [*SMALL_RUN, "trainer.max_epochs=3", "callbacks.last_checkpoint.every_n_train_steps=5"]
 
