@@ -20,6 +20,7 @@ from torch import nn
 
 from colorization.data.colorization.hints import RandomPixelHints
 from colorization.data.flare.synth import add_flare
+from colorization.data.photos.store import MANIFEST_FIELDS
 from colorization.tasks import ColorizationTask
 
 RNG = np.random.default_rng(0)
@@ -330,19 +331,7 @@ def write_v1_store(folder: Path) -> dict[str, list[torch.Tensor]]:
         np.save(folder / f"{split}.index.npy", np.array(index, dtype=np.int64))
     with open(folder / "manifest.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "split",
-                "index",
-                "name",
-                "source",
-                "width",
-                "height",
-                "stored_width",
-                "stored_height",
-                "licence",
-            ]
-        )
+        writer.writerow(MANIFEST_FIELDS)  # 1.x stores had the same columns
         writer.writerows(rows)
     info = {"version": 1, "short_side": 256, "counts": V1_SPLITS, "found": 10}
     (folder / "store.json").write_text(json.dumps(info))

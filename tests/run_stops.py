@@ -34,12 +34,17 @@ class Killed(BaseException):
 
 
 class KillMidEpoch(pl.Callback):
+    """Killed at the end of the batch that reaches global step ``step``."""
+
     def __init__(self, step: int) -> None:
         self.step = step
 
     def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
         if trainer.global_step == self.step:
-            raise Killed
+            self.stop()
+
+    def stop(self) -> None:
+        raise Killed
 
 
 class KillInValidation(pl.Callback):
@@ -91,15 +96,11 @@ class TermAtBatch(pl.Callback):
             os.kill(os.getpid(), signal.SIGTERM)
 
 
-class TermAt(pl.Callback):
+class TermAt(KillMidEpoch):
     """SIGTERM to this process at ``step``, as a cluster's scheduler sends it."""
 
-    def __init__(self, step: int) -> None:
-        self.step = step
-
-    def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
-        if trainer.global_step == self.step:
-            os.kill(os.getpid(), signal.SIGTERM)
+    def stop(self) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def train(

@@ -29,6 +29,15 @@ from colorization.seeds import derived_seed
 log = logging.getLogger(__name__)
 
 
+def warn_not_exact(why: str) -> None:
+    """The one line a resume that cannot continue its run exactly logs, with the reasons."""
+    log.warning(
+        "This run continues, but not exactly as the run it resumes would have (%s): see "
+        "docs/never-lose-work.md.",
+        why,
+    )
+
+
 class SampleKey(NamedTuple):
     """What :class:`EpochOrder` yields: the dataset's index and the seed of this draw of it."""
 
@@ -175,11 +184,7 @@ class StatefulLoader(DataLoader):
         if state["batch_size"] != self.batch_size:
             reasons.append(f"batches of {self.batch_size}, they were {state['batch_size']}")
         if reasons:
-            log.warning(
-                "This run continues, but not exactly as the run it resumes would have (%s): "
-                "see docs/never-lose-work.md.",
-                "; ".join(reasons),
-            )
+            warn_not_exact("; ".join(reasons))
         position = min(position, order.num_samples)
         if position + (self.batch_size if self.drop_last else 1) > order.num_samples:
             epoch, position = epoch + 1, 0  # the epoch was done: the next one begins

@@ -21,26 +21,20 @@ from omegaconf import DictConfig, OmegaConf
 
 from colorization.compat import ADDED_KEYS, same_target
 from colorization.data.base import LOADING_SETTINGS
+from colorization.data.sample_order import warn_not_exact
 from colorization.errors import RunError
 from colorization.runs.folder import RunFolder
 from colorization.runs.trust import read_recorded_config
 
 log = logging.getLogger(__name__)
 
-# Keys (and key prefixes) that may differ between a run's recorded config and a command that
-# resumes it. Everything else (task, data, model, loss, optimizer, scheduler, accumulation and
-# clipping) must match.
-MAY_CHANGE = (
-    "trainer",  # epochs, steps, accelerator, devices, strategy, nodes, precision, logging cadence
+# Run bookkeeping: what a command does with a run, not what the run computes.
+_BOOKKEEPING = (
     "callbacks",
     "logger",
     "paths",
-    *(f"data.{setting}" for setting in LOADING_SETTINGS),
-    "optimization.channels_last",
-    "optimization.compile",
-    "safety",
-    "tune",
-    "seed",
+    "tune",  # the batch-size finder runs only on a fresh start
+    "seed",  # a resumed run draws with the seed its checkpoint recorded
     "train",
     "resume",
     "run_name",
@@ -48,6 +42,17 @@ MAY_CHANGE = (
     "print_config",
     "optimized_metric",
     "task.baselines",  # what evaluation scores beside the model
+)
+# Keys (and key prefixes) that may differ between a run's recorded config and a command that
+# resumes it. Everything else (task, data, model, loss, optimizer, scheduler, accumulation and
+# clipping) must match.
+MAY_CHANGE = (
+    "trainer",  # epochs, steps, accelerator, devices, strategy, nodes, precision, logging cadence
+    *(f"data.{setting}" for setting in LOADING_SETTINGS),
+    "optimization.channels_last",
+    "optimization.compile",
+    "safety",
+    *_BOOKKEEPING,
 )
 
 
@@ -61,18 +66,7 @@ KEEP_EXACTNESS = (
     "trainer.max_time",
     "trainer.enable_progress_bar",
     "trainer.enable_model_summary",
-    "callbacks",
-    "logger",
-    "paths",
-    "tune",  # the batch-size finder runs only on a fresh start
-    "seed",  # a resumed run draws with the seed its checkpoint recorded
-    "train",
-    "resume",
-    "run_name",
-    "ckpt_path",
-    "print_config",
-    "optimized_metric",
-    "task.baselines",
+    *_BOOKKEEPING,
 )
 
 
@@ -156,11 +150,7 @@ def log_inexact_changes(recorded: Any, current: Any) -> None:
         and old.get(key, missing) != new.get(key, missing)
     ]
     if changed:
-        log.warning(
-            "This run continues, but not exactly as the run it resumes would have (changed: "
-            "%s): see docs/never-lose-work.md.",
-            "; ".join(changed),
-        )
+        warn_not_exact("changed: " + "; ".join(changed))
 
 
 def _without_consequences(differences: list[tuple[str, Any, Any]]) -> list[tuple[str, Any, Any]]:

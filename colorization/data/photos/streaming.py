@@ -24,6 +24,7 @@ from torchvision.transforms import v2
 
 import colorization.data.photos.location as location
 from colorization.data.photos.store import decode
+from colorization.data.sample_order import warn_not_exact
 from colorization.seeds import derived_seed, run_seed
 
 log = logging.getLogger(__name__)
@@ -96,11 +97,7 @@ class ResumableLoader(StreamingDataLoader):
             self.dataset.seed = self.dataset.crop_seed = recorded["seed"]
         changes = self._changes_since(recorded)
         if changes:
-            log.warning(
-                "This run continues, but not exactly as the run it resumes would have (%s): "
-                "see docs/never-lose-work.md.",
-                "; ".join(changes),
-            )
+            warn_not_exact("; ".join(changes))
         try:
             super().load_state_dict(state)
         except (ValueError, KeyError, TypeError) as error:
