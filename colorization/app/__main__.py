@@ -1,13 +1,15 @@
-"""Colorize your photos interactively: a local web page to place colour hints.
+"""Show a trained model on a local web page: a photo in, the model's result beside it.
 
     python -m colorization.app outputs/my_run/checkpoints/last.ckpt   # then open http://127.0.0.1:7860
     python -m colorization.app --onnx model.onnx --port 8000
 
-Upload a photo (shown grey), click or paint colour hints on it, and the colorized photo updates;
-undo or clear hints, download the result and the hints (a JSON file that
-``python -m colorization.predict --hints`` reads). The default host 127.0.0.1 serves this
-computer only; ``--host 0.0.0.0`` serves everyone who can reach it on the network, with no login.
-``--measure`` prints the time of one update instead of serving.
+Every task has its page: pick a built-in photo (one is shown at once) or upload one, and compare
+the result with the input on a before/after slider, with a zoom; colorization takes colour
+hints clicked or painted on the photo, segmentation shows its classes over the photo,
+denoising adds noise of a chosen level, super-resolution compares with bicubic enlarging.
+Download the result. The default host 127.0.0.1 serves this computer only; ``--host 0.0.0.0``
+serves everyone who can reach it on the network, with no login. ``--measure`` prints the time
+of one update instead of serving.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import argparse
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -27,7 +29,7 @@ from colorization.tasks.registry import task_plugin, task_plugins
 from colorization.trained.network import open_network
 
 MEASURED_SIDE = 512  # --measure: a photo of this size...
-MEASURED_POINTS = 20  # ...with this many hint points
+MEASURED_POINTS = 20  # ...with this many hint points, where the model takes hints
 MEASURED_REPEATS = 10
 
 
@@ -43,24 +45,36 @@ def build_service(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
             f"{source} is a {plugin.name} model; the page serves {served} models. Use python -m "
             "colorization.predict for the others."
         )
-    service, model = plugin.page(network, args)
-    return service, {**model, "source": source}
+    service = plugin.page(network, args)
+    model = network.spec.model.rsplit(".", 1)[-1] or "network"
+    return service, {"task": plugin.name, "model": model, "source": source}
+
+
+def sample_loaders() -> dict[str, Callable[[], torch.Tensor]]:
+    """The built-in photos the page offers, those held out of the built-in training first."""
+    from colorization.data.sample_photos import VALIDATION_PHOTOS, sample_photos
+
+    photos = sorted(sample_photos(), key=lambda photo: photo.group not in VALIDATION_PHOTOS)
+    return {photo.name: photo.load for photo in photos}
 
 
 def measure(service) -> list[float]:
-    """Seconds per update (hints in, PNG out) for a 512 x 512 photo with 20 hint points."""
+    """Seconds per update (request in, PNGs out) for a 512 x 512 photo, with 20 hint points
+    where the model takes hints, each option at its default."""
     from skimage import data
 
     image = torch.from_numpy(data.astronaut()).permute(2, 0, 1).contiguous()
     photo = service.add_photo(image)
-    generator = torch.Generator().manual_seed(0)
-    xy = torch.randint(0, MEASURED_SIDE, (MEASURED_POINTS, 2), generator=generator).tolist()
-    points = [{"x": x, "y": y, "hex": "#c04020", "radius": 2} for x, y in xy]
-    service.colorize(photo["photo"], points)  # warm-up
+    points = []
+    if service.layout.hints:
+        generator = torch.Generator().manual_seed(0)
+        xy = torch.randint(0, MEASURED_SIDE, (MEASURED_POINTS, 2), generator=generator).tolist()
+        points = [{"x": x, "y": y, "hex": "#c04020", "radius": 2} for x, y in xy]
+    service.update(photo["photo"], points)  # warm-up
     times = []
     for _ in range(MEASURED_REPEATS):
         start = time.perf_counter()
-        service.colorize(photo["photo"], points)
+        service.update(photo["photo"], points)
         times.append(time.perf_counter() - start)
     return times
 
@@ -83,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--working-size", type=int, help="shorter side the network sees")
+    parser.add_argument("--tile-size", type=int, help="tiled models: input pixels per tile")
+    parser.add_argument("--tile-overlap", type=int, help="tiled models: overlap of the tiles")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--measure", action="store_true", help="time updates, then exit")
     args = parser.parse_args(argv)
@@ -97,10 +113,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise
     if args.measure:
         times = measure(service)
+        hints = f", {MEASURED_POINTS} hints" if service.layout.hints else ""
+        facts = "; ".join(service.layout.facts)
         print(
-            f"{MEASURED_SIDE} px photo, {MEASURED_POINTS} hints, {model['model']} at "
-            f"{model['working_size']} px on {args.device}: median "
-            f"{statistics.median(times):.3f} s, max {max(times):.3f} s per update"
+            f"{MEASURED_SIDE} px photo{hints}, {model['task']} {model['model']} ({facts}) on "
+            f"{args.device}: median {statistics.median(times):.3f} s, max {max(times):.3f} s "
+            "per update"
         )
         return
     import uvicorn
@@ -113,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("others reach it by with --allowed-hosts (e.g. --allowed-hosts studio.lan).")
 
     print(f"Serving {model['source']} on http://{args.host}:{args.port} (Ctrl-C stops)")
-    app = create_app(service, model, allowed)
+    app = create_app(service, model, allowed, samples=sample_loaders())
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 

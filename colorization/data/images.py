@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -192,5 +193,12 @@ def photos_from_paths(paths: list[Path], min_side: int | None = None) -> list[Ph
 
 
 def png_data_url(image: torch.Tensor) -> str:
-    """A uint8 (C, H, W) image as a ``data:image/png;base64,...`` URL."""
-    return "data:image/png;base64," + base64.b64encode(encode_png(image).numpy()).decode()
+    """A uint8 (C, H, W) image (1, 3 or 4 channels) as a ``data:image/png;base64,...`` URL
+    (RGBA through Pillow: torchvision's encoder takes 1 or 3 channels)."""
+    if image.shape[0] == 4:
+        buffer = io.BytesIO()
+        Image.fromarray(image.permute(1, 2, 0).numpy(), "RGBA").save(buffer, "PNG")
+        data = buffer.getvalue()
+    else:
+        data = encode_png(image).numpy().tobytes()
+    return "data:image/png;base64," + base64.b64encode(data).decode()

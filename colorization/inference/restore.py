@@ -28,13 +28,14 @@ class Restorer:
             spec.setting("tile_overlap", 0) if tile_overlap is None else tile_overlap
         )
 
+    def restore(self, images: torch.Tensor) -> torch.Tensor:
+        """float (N, 3, H, W) in (RGB in [0, 1], values beyond it allowed: a noisy photo), float
+        (N, 3, scale H, scale W) in [0, 1] out."""
+        restored = tiled_apply(
+            self.network, images, self.tile_size, self.tile_overlap, scale=self.scale
+        )
+        return restored.clamp(0, 1)
+
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
         """uint8 (3, H, W) in, uint8 (3, scale H, scale W) out."""
-        restored = tiled_apply(
-            self.network,
-            image[None].float() / 255,
-            self.tile_size,
-            self.tile_overlap,
-            scale=self.scale,
-        )
-        return (restored[0].clamp(0, 1) * 255).round().to(torch.uint8)
+        return (self.restore(image[None].float() / 255)[0] * 255).round().to(torch.uint8)

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from omegaconf import DictConfig
 
+from colorization.lazy import lazy_function
 from colorization.tasks.settings import AS_TRAINED, Setting, metric_rows
 
 if TYPE_CHECKING:
@@ -171,8 +172,9 @@ class TaskPlugin:
         export: what its trained network carries (:class:`Export`).
         predict: ``predict`` (:class:`Prediction`).
         evaluate: ``evaluate`` and ``report`` (:class:`Evaluation`).
-        page: ``app``: (network, parsed options) -> the page's service, for a task the
-            interactive page serves. Optional (None: no page).
+        page: ``app``: (network, parsed options) -> the page's service, a
+            :class:`colorization.tasks.page.PageService`. Required of the built-in tasks (a
+            task without one answers ``app`` with the commands that serve it).
     """
 
     name: str
@@ -225,13 +227,17 @@ def tiled_task_plugin(
     published: Sequence[PublishedProtocol],
     inference_settings: Callable[[DictConfig], dict[str, Any]] = tiled_inference_settings,
     evaluation: Evaluation | None = None,
+    page: Callable[[Any, argparse.Namespace], Any] | None = None,
 ) -> TaskPlugin:
     """The plugin of a task whose network maps a photo to a photo: predicted whole, in tiles,
-    with the tile options; tested as trained unless ``evaluation`` says otherwise."""
+    with the tile options; tested as trained unless ``evaluation`` says otherwise; its page
+    shows the photo in and out (:mod:`colorization.tasks.restore_page`) unless ``page`` says
+    otherwise."""
     return TaskPlugin(
         name=name,
         task_class=task_class,
         export=Export(tensors, inference_settings),
         predict=Prediction(tiled_predictor, TILE_OPTIONS),
         evaluate=evaluation or Evaluation(published),
+        page=page or lazy_function("colorization.tasks.restore_page", "restore_page"),
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from colorization.lazy import LazySequence, lazy_attributes
+from colorization.lazy import LazySequence, lazy_attributes, lazy_function
 from colorization.tasks.denoising import evaluation
 from colorization.tasks.plugin import Evaluation, tiled_task_plugin
 
@@ -45,6 +45,7 @@ PLUGIN = tiled_task_plugin(
         configure=evaluation.configure_evaluation,
         note=evaluation.evaluation_note,
     ),
+    page=lazy_function(f"{__name__}.page", "denoising_page"),
 )
 
 __getattr__ = lazy_attributes(__name__, {"DenoisingTask": "colorization.tasks.denoising.task"})

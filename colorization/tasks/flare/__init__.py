@@ -5,7 +5,7 @@ The task (:mod:`.task`), predicted in tiles, measured as the Flare7K++ tables ar
 
 from __future__ import annotations
 
-from colorization.lazy import LazySequence, lazy_attributes
+from colorization.lazy import LazySequence, lazy_attributes, lazy_function
 from colorization.tasks.plugin import tiled_task_plugin
 
 PLUGIN = tiled_task_plugin(
@@ -16,6 +16,7 @@ PLUGIN = tiled_task_plugin(
         "sRGB (clip to [0, 1]); any H and W, larger photos in overlapping tiles"
     ),
     published=LazySequence(f"{__name__}.protocols", "PROTOCOLS"),
+    page=lazy_function(f"{__name__}.page", "flare_page"),
 )
 
 __getattr__ = lazy_attributes(__name__, {"FlareTask": "colorization.tasks.flare.task"})

@@ -48,6 +48,7 @@ PLUGIN = TaskPlugin(
         options=(WORKING_SIZE_OPTION,),
     ),
     evaluate=Evaluation(published=LazySequence(f"{__name__}.protocols", "PROTOCOLS")),
+    page=lazy_function(f"{__name__}.page", "segmentation_page"),
 )
 
 __getattr__ = lazy_attributes(

@@ -10,7 +10,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from colorization.lazy import LazySequence, lazy_attributes
+from colorization.lazy import LazySequence, lazy_attributes, lazy_function
 from colorization.tasks.plugin import tiled_inference_settings, tiled_task_plugin
 
 
@@ -27,6 +27,7 @@ PLUGIN = tiled_task_plugin(
     ),
     inference_settings=inference_settings,
     published=LazySequence(f"{__name__}.protocols", "PROTOCOLS"),
+    page=lazy_function(f"{__name__}.page", "superres_page"),
 )
 
 __getattr__ = lazy_attributes(__name__, {"SuperResTask": "colorization.tasks.superres.task"})

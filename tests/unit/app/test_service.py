@@ -58,7 +58,7 @@ def test_colorize_paints_near_the_hint_and_returns_the_hints_file(service) -> No
 def test_large_uploads_are_scaled_and_old_photos_forgotten(service) -> None:
     added = service.add_photo(photo(100, 160))
     assert (added["width"], added["height"], added["scaled_from"]) == (64, 40, [160, 100])
-    assert decoded(added["grey"]).shape[:2] == (40, 64)
+    assert decoded(added["input"]).shape[:2] == (40, 64)
     service.kept_bytes = added_bytes = service.kept()  # room for that one photo only
     assert added_bytes > 0
     service.add_photo(photo(10, 10))
@@ -80,8 +80,10 @@ def test_the_api_serves_the_page_and_colorizes(service) -> None:
     model = {"task": "colorization", "model": "HintEcho", "source": "test", "working_size": 32}
     client = TestClient(create_app(service, model), base_url="http://127.0.0.1:7860")
     page = client.get("/")
-    assert page.status_code == 200 and 'id="hints"' in page.text
-    assert client.get("/api/model").json() == model
+    assert page.status_code == 200 and 'id="input"' in page.text
+    described = client.get("/api/model").json()
+    assert described["layout"]["hints"] and described["samples"] == []
+    assert {key: described[key] for key in model} == model
     uploaded = client.post("/api/photos", json={"image": data_url(photo(30, 50), "JPEG")})
     assert uploaded.status_code == 200 and uploaded.json()["width"] == 50
     photo_id = uploaded.json()["photo"]
