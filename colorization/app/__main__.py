@@ -79,7 +79,7 @@ def measure(service) -> list[float]:
     return times
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m colorization.app",
         usage="%(prog)s (CHECKPOINT | --onnx MODEL) [--host HOST] [--port PORT]",
@@ -101,6 +101,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--tile-overlap", type=int, help="tiled models: overlap of the tiles")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--measure", action="store_true", help="time updates, then exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argument_parser()
     args = parser.parse_args(argv)
     if (args.checkpoint is None) == (args.onnx is None):
         parser.error("give a checkpoint or --onnx MODEL (one of them)")

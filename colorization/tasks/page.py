@@ -30,9 +30,9 @@ MAX_SIDE = 1600  # larger uploads are scaled down: each update stays interactive
 # Memory for the photos kept between updates (least recently used dropped first): a byte budget,
 # not a count, so that many users with small photos keep theirs.
 KEPT_BYTES = 512 * 2**20
-# Networks applied in tiles run the page's photos in tiles of at least this many output pixels:
-# a 512 px photo in one pass (0.24 s for the default UNet on 2 cores, against 0.54 s in 256 px
-# tiles with their overlaps; docs/predict.md); larger photos still go in tiles.
+# Networks applied in tiles run the page's photos in tiles of at least this many input pixels:
+# a 512 px photo in one pass (the default UNet on 2 cores: 0.24 s, against 0.54 s in 256 px tiles
+# with their overlaps; docs/predict.md); larger photos still go in tiles.
 PAGE_TILE = 512
 
 

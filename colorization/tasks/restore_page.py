@@ -51,14 +51,10 @@ class RestoreService(PageService):
 
 
 def page_restorer(network: Network, args: argparse.Namespace) -> Restorer:
-    """A restorer whose tiles hold a :data:`PAGE_TILE` px photo whole (the run's tiles for
-    ``--tile-size``), so that a page-sized photo is one pass, not overlapping tiles."""
-    spec = network.spec
-    scale = int(spec.setting("scale", 1))
-    tile = getattr(args, "tile_size", None) or max(
-        int(spec.setting("tile_size", 0)), PAGE_TILE // scale
-    )
-    return Restorer(network, tile, getattr(args, "tile_overlap", None))
+    """A restorer whose tiles hold a :data:`PAGE_TILE` px photo whole (or ``--tile-size``), so
+    that a page-sized photo is one pass, not overlapping tiles."""
+    tile = args.tile_size or max(int(network.spec.setting("tile_size", 0)), PAGE_TILE)
+    return Restorer(network, tile, args.tile_overlap)
 
 
 def restore_page(network: Network, args: argparse.Namespace) -> RestoreService:

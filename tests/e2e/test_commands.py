@@ -46,17 +46,25 @@ def test_train_and_models_have_help(monkeypatch, capsys) -> None:
     assert "hparams_search: colorization_optuna" in result.stdout
 
 
-def test_the_app_refuses_a_model_that_does_not_colorize(trained_runs, capsys) -> None:
-    from colorization.app.__main__ import main
+@pytest.mark.parametrize("task", ["segmentation", "flare"])
+def test_the_app_serves_a_trained_run_of_another_task(trained_runs, task) -> None:
+    from fastapi.testclient import TestClient
 
-    with pytest.raises(SystemExit) as exit_:
-        main([str(trained_runs["segmentation"])])
-    assert exit_.value.code == 2
-    assert "is a segmentation model; the page serves colorization models" in capsys.readouterr().err
+    from colorization.app.__main__ import argument_parser, build_service, sample_loaders
+    from colorization.app.server import create_app
+
+    service, model = build_service(argument_parser().parse_args([str(trained_runs[task])]))
+    app = create_app(service, model, samples=sample_loaders())
+    client = TestClient(app, base_url="http://localhost")
+    assert client.get("/api/model").json()["task"] == task
+    photo_id = client.post("/api/samples/chelsea").json()["photo"]
+    answer = client.post("/api/update", json={"photo": photo_id})
+    assert answer.status_code == 200 and answer.json()["after"].startswith("data:image/png")
 
 
 def test_the_app_measures_an_update(trained_runs, capsys) -> None:
     from colorization.app.__main__ import main
 
     main([str(trained_runs["colorization"]), "--measure"])
-    assert "512 px photo, 20 hints, UNet at 64 px on cpu: median" in capsys.readouterr().out
+    expected = "512 px photo, 20 hints, colorization UNet (working size 64 px) on cpu: median"
+    assert expected in capsys.readouterr().out
