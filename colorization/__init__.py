@@ -8,7 +8,7 @@ directory, installed or from a clone.
 
 from pathlib import Path
 
-__version__ = "1.7.0"
+__version__ = "1.8.0"
 
 CONFIG_NAME = "train"
 

@@ -173,6 +173,12 @@ def test_each_task_page_opens_on_a_sample_and_answers_uploads(task_page, browser
         option[0].send_keys(Keys.ARROW_DOWN)
         wait_for(lambda: browser.find_element("id", "note").text != before)
         assert status(browser)[1] != "error"
+    if task == "denoising":  # the upload taken as noisy: the input and "before" are the upload
+        from selenium.webdriver.support.ui import Select
+
+        Select(option[0]).select_by_value("noisy")
+        wait_for(lambda: browser.find_element("id", "note").text == "")
+        wait_for(lambda: np.abs(shown_image(browser, "before") - 120).max() <= 1)
 
 
 def test_upload_a_photo_place_a_hint_and_see_the_colour_near_it(

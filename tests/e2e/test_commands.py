@@ -68,3 +68,23 @@ def test_the_app_measures_an_update(trained_runs, capsys) -> None:
     main([str(trained_runs["colorization"]), "--measure"])
     expected = "512 px photo, 20 hints, colorization UNet (working size 64 px) on cpu: median"
     assert expected in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_the_app_serves_an_onnx_export(trained_runs, tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from colorization.app.__main__ import argument_parser, build_service, sample_loaders
+    from colorization.app.server import create_app
+    from colorization.export import export
+
+    export(trained_runs["flare"], tmp_path / "flare.onnx")
+    args = argument_parser().parse_args(["--onnx", str(tmp_path / "flare.onnx")])
+    service, model = build_service(args)
+    assert (model["task"], model["source"]) == ("flare", str(tmp_path / "flare.onnx"))
+    client = TestClient(
+        create_app(service, model, samples=sample_loaders()), base_url="http://localhost"
+    )
+    photo_id = client.post("/api/samples/coffee").json()["photo"]
+    answer = client.post("/api/update", json={"photo": photo_id})
+    assert answer.status_code == 200 and answer.json()["after"].startswith("data:image/png")

@@ -195,3 +195,13 @@ def test_twenty_users_at_once_stay_within_the_memory_budget(task) -> None:
     assert {status for status, _ in answers} <= {200, 404}  # 404: dropped, "upload it again"
     assert sum(status == 200 for status, _ in answers) >= 8
     assert 0 < service.kept() <= service.kept_bytes and len(service.photos) <= 20
+
+
+def test_the_server_serves_the_page_and_its_api_only_on_this_computer_by_default() -> None:
+    from colorization.app.__main__ import argument_parser
+
+    assert argument_parser().parse_args(["run"]).host == "127.0.0.1"
+    client = client_for(page_service("flare"))
+    assert client.get("/").status_code == 200
+    for path in ("/docs", "/openapi.json", "/static/index.html", "/..%2f..%2fetc%2fpasswd"):
+        assert client.get(path).status_code == 404, path
