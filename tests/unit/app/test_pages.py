@@ -169,6 +169,15 @@ def test_uploads_beyond_the_limits_are_refused_before_they_are_read() -> None:
     client = client_for(page_service("flare"), max_upload_bytes=2**20)
     big = client.post("/api/photos", json={"image": "A" * (2**20 + 10)})
     assert big.status_code == 413 and "larger than 1 MiB" in big.json()["detail"]
+
+    def chunks():  # no Content-Length: counted as it arrives
+        yield b'{"image": "'
+        yield from (b"A" * 2**16 for _ in range(40))
+        yield b'"}'
+
+    headers = {"content-type": "application/json"}
+    streamed = client.post("/api/photos", content=chunks(), headers=headers)
+    assert streamed.status_code == 413 and "larger than 1 MiB" in streamed.json()["detail"]
     huge = Image.new("RGB", (9000, 6000))  # 54 megapixels, a small PNG
     buffer = io.BytesIO()
     huge.save(buffer, "PNG")
