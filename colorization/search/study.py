@@ -1,9 +1,18 @@
 """The Optuna study behind a search: opened or continued, stale trials failed, budget counted.
 
-A study lives in a storage (SQLite in the study's folder by default; any Optuna RDB URL works),
-so a search survives the process running it: starting the same command again continues the
-study. ``n_trials`` is the study's total of *finished* (complete or pruned) trials; failed trials
-are kept for the record and do not use the budget.
+A study lives in a storage, so a search survives the process running it: starting the same
+command again continues the study. Which storage (:func:`default_storage`, :func:`storage`):
+
+- ``sqlite:///<path>``: one machine (the default when the trials run on this machine). SQLite's
+  locks are unreliable on network filesystems (NFS, Lustre): its own documentation warns.
+- a journal file, ``journal:<path>`` or a path ending in ``.log``: Optuna's ``JournalStorage``
+  with ``JournalFileBackend``, an append-only log whose lock is made for network filesystems
+  (the default when the trials run as cluster jobs through a launcher, their folder shared).
+- a database server's URL (``postgresql://...``, ``mysql+pymysql://...``): Optuna's
+  ``RDBStorage``, for workers on many machines with no shared filesystem.
+
+``n_trials`` is the study's total of *finished* (complete or pruned) trials; failed trials are
+kept for the record and do not use the budget.
 
 Each trial records the worker running it (host, pid, process start). A trial still marked
 running whose worker on this host is gone (``kill -9``, a power cut) was interrupted: it is
@@ -20,6 +29,7 @@ import random
 import socket
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 import optuna
@@ -41,14 +51,80 @@ REASON_ATTR = "fail_reason"
 RUN_DIR_ATTR = "run_dir"
 
 
+JOURNAL = "journal:"
+SQLITE_FILE, JOURNAL_FILE = "study.db", "study.log"
+# Launchers whose trials run on this machine (Hydra's own, submitit's local executor, joblib):
+# their study stays in SQLite. Any other (SLURM, ...) runs trials as jobs on other machines.
+LOCAL_LAUNCHERS = ("BasicLauncher", "LocalLauncher", "JoblibLauncher")
+
+
 def sqlite_url(path: os.PathLike | str) -> str:
     return f"sqlite:///{os.fspath(path)}"
 
 
-def storage(url: str) -> optuna.storages.RDBStorage:
-    """An RDB storage; SQLite waits for another worker's write instead of failing at once."""
+def journal_path(url: str) -> Path | None:
+    """The journal file ``url`` names (``journal:<path>`` or ``<path>.log``), else None."""
+    if url.startswith(JOURNAL):
+        return Path(url[len(JOURNAL) :]).expanduser()
+    if "://" not in url and url.endswith(".log"):
+        return Path(url).expanduser()
+    return None
+
+
+def default_storage(folder: Path, launcher_target: str) -> str:
+    """The study's storage in its folder: the one it already has, else a journal file when
+    the launcher runs trials as jobs elsewhere (their folder is shared), else SQLite."""
+    if (folder / SQLITE_FILE).exists():
+        return sqlite_url(folder / SQLITE_FILE)
+    if (folder / JOURNAL_FILE).exists():
+        return JOURNAL + str(folder / JOURNAL_FILE)
+    if launcher_target.rsplit(".", 1)[-1] in LOCAL_LAUNCHERS:
+        return sqlite_url(folder / SQLITE_FILE)
+    return JOURNAL + str(folder / JOURNAL_FILE)
+
+
+def shown_storage(url: str) -> str:
+    """``url`` as it may be printed and written: a database password masked."""
+    if journal_path(url) is not None or "@" not in url:
+        return url
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def dashboard_target(url: str) -> str:
+    """What ``optuna-dashboard`` is given to show the study: the journal file, or the URL."""
+    path = journal_path(url)
+    return shown_storage(url) if path is None else str(path)
+
+
+def storage(url: str) -> optuna.storages.BaseStorage:
+    """The storage ``url`` names (module docstring). SQLite waits for another worker's write
+    instead of failing at once; a database that cannot be reached or lacks its driver stops in
+    one line naming it."""
+    path = journal_path(url)
+    if path is not None:
+        from optuna.storages.journal import JournalFileBackend
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+    if "://" not in url:
+        raise UserError(
+            f"hydra.sweeper.storage={url!r} names no storage: give sqlite:///<path>, a database "
+            "URL (postgresql://user@host/db) or a journal file (journal:<path> or <path>.log)."
+        )
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    return _retried(lambda: optuna.storages.RDBStorage(url, engine_kwargs=engine))
+    try:
+        return _retried(lambda: optuna.storages.RDBStorage(url, engine_kwargs=engine))
+    except ImportError as error:  # Optuna's words for a missing driver, its cause SQLAlchemy's
+        missing = getattr(error.__cause__, "name", None) or "for its database"
+        raise UserError(
+            f"The study's storage {shown_storage(url)} needs a database driver ({missing}): "
+            "pip install it (PostgreSQL: pip install -e '.[postgres]')."
+        ) from None
+    except SQLAlchemyError as error:
+        first = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise UserError(f"Cannot open the study's storage {shown_storage(url)}: {first}") from None
 
 
 def _retried(make: Callable[[], T], attempts: int = 6) -> T:
@@ -83,8 +159,9 @@ def open_study(
     )
     if study.direction.name.lower() != direction:
         raise UserError(
-            f"Study {name!r} in {url} was created to {study.direction.name.lower()}, not to "
-            f"{direction}: give another hydra.sweeper.study_name."
+            f"Study {name!r} in {shown_storage(url)} was created to "
+            f"{study.direction.name.lower()}, not to {direction}: give another "
+            "hydra.sweeper.study_name."
         )
     study.set_user_attr(PRUNER_ATTR, dict(pruner_config) if pruner_config else None)
     return study

@@ -2,7 +2,8 @@
 commands that retrain the best few over several seeds and compare them.
 
 Written next to the study (``trials.csv``, ``best.yaml``) and logged, so that a finished search
-can be read without Optuna; ``optuna-dashboard <storage URL>`` shows the same study live.
+can be read without Optuna; ``optuna-dashboard <storage URL or journal file>`` shows the same
+study live.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import yaml
 from optuna.trial import TrialState
 
 from colorization.search.space import SearchSpace
-from colorization.search.study import REASON_ATTR, RUN_DIR_ATTR
+from colorization.search.study import REASON_ATTR, RUN_DIR_ATTR, shown_storage
 from colorization.writing import replacing, write_text
 
 
@@ -146,7 +147,7 @@ def write_summary(
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
-    best: dict[str, Any] = {"study": study.study_name, "storage": storage_url}
+    best: dict[str, Any] = {"study": study.study_name, "storage": shown_storage(storage_url)}
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if complete:
         trial = study.best_trial

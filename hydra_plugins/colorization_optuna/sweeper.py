@@ -87,14 +87,16 @@ class OptunaStudySweeper(Sweeper):
         choices = OmegaConf.select(self.config, "hydra.runtime.choices", default={}) or {}
         name = s["study_name"] or choices.get("hparams_search") or "study"
         folder = Path(self.config.hydra.sweep.dir).absolute()
-        url = s["storage"] or studies.sqlite_url(folder / "study.db")
-        if s["storage"] is None and not (folder / "study.db").exists():
+        launcher = str(OmegaConf.select(self.config, "hydra.launcher._target_", default=""))
+        url = s["storage"] or studies.default_storage(folder, launcher)
+        kept = [folder / studies.SQLITE_FILE, folder / studies.JOURNAL_FILE]
+        if s["storage"] is None and not any(path.exists() for path in kept):
             leftovers = sorted(p.name for p in folder.glob("trial_*"))
             if leftovers:
                 raise UserError(
-                    f"{folder} holds trial folders ({leftovers[0]}, ...) but no study.db: they "
-                    "belong to a study that was deleted. Move them away or give another "
-                    "hydra.sweeper.study_name."
+                    f"{folder} holds trial folders ({leftovers[0]}, ...) but no study.db or "
+                    "study.log: they belong to a study that was deleted. Move them away or give "
+                    "another hydra.sweeper.study_name."
                 )
         space, base = parse_space(self.params, arguments, self.config, self._group_options)
         folder.mkdir(parents=True, exist_ok=True)
@@ -115,10 +117,10 @@ class OptunaStudySweeper(Sweeper):
         log.info(
             "Study %r (%s): %d of %d trials finished; optuna-dashboard %s shows it live.",
             name,
-            url,
+            studies.shown_storage(url),
             studies.finished_count(study),
             s["n_trials"],
-            url,
+            studies.dashboard_target(url),
         )
         failures_in_a_row = 0
         while (budget := studies.unused_budget(study, s["n_trials"])) > 0:
@@ -195,6 +197,7 @@ class OptunaStudySweeper(Sweeper):
     def _summarize(
         self, study: Any, folder: Path, url: str, space: Any, base: list[str], name: str
     ) -> dict[str, Any]:
+        from colorization.search.study import dashboard_target
         from colorization.search.summary import (
             RESEED_SEEDS,
             best_trials,
@@ -245,6 +248,6 @@ class OptunaStudySweeper(Sweeper):
             "Wrote %s and %s. Dashboard: optuna-dashboard %s",
             folder / "trials.csv",
             folder / "best.yaml",
-            url,
+            dashboard_target(url),
         )
         return best
