@@ -50,11 +50,15 @@ def absolute_store(tracking_uri: str) -> str:
     return f"{SQLITE}{path}"
 
 
+def is_server(tracking_uri: str) -> bool:
+    return tracking_uri.startswith(("http://", "https://"))
+
+
 def check_server(tracking_uri: str, timeout: float = 5.0) -> None:
     """Stop in one line, within ``timeout`` seconds, when no MLflow server answers at an HTTP
     ``tracking_uri`` (MLflow's client would retry for minutes); and bound the client's own
     retries for the rest of the run, unless the user set them (``MLFLOW_HTTP_REQUEST_*``)."""
-    if not tracking_uri.startswith(("http://", "https://")):
+    if not is_server(tracking_uri):
         return
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
@@ -76,7 +80,8 @@ def check_server(tracking_uri: str, timeout: float = 5.0) -> None:
 class MLflowRun(TrackerRun, MLFlowLogger):
     """Args:
     tracking_uri: where runs go (``sqlite:///<file>``, ``http://host:5000``, ...).
-    artifact_location: where a new experiment keeps its artifacts (previews, checkpoints).
+    artifact_location: where a new experiment keeps its artifacts (previews, checkpoints); a
+        folder is for a local store: with a server, the server's artifact store keeps them.
     log_model: attach the best checkpoint to the run at the end of training.
     experiment_name: the MLflow experiment (``None``: the task's name).
     """
@@ -93,6 +98,12 @@ class MLflowRun(TrackerRun, MLFlowLogger):
         require("mlflow", "mlflow", "mlflow")
         tracking_uri = absolute_store(tracking_uri)
         check_server(tracking_uri)
+        if is_server(tracking_uri) and artifact_location and "://" not in artifact_location:
+            # a folder of this machine: a server's other users could not read what lands there
+            log.info(
+                "MLflow artifacts go to the server's artifact store, not %s.", artifact_location
+            )
+            artifact_location = None
         self.store = tracking_uri
         try:  # MLflow's client opens its store here: a damaged or locked database fails now
             super().__init__(

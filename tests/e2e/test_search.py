@@ -1,6 +1,7 @@
-"""The Optuna search end to end: a study survives kill -9, prunes and records failures, and is
-shared by two workers. Each test launches ``python -m colorization.train -m`` as a user would;
-the kill and the two workers are marked slow (``pytest -m slow``, run by CI)."""
+"""The Optuna search end to end: a study survives kill -9, prunes and records failures (four
+workers sharing a study on every storage: tests/e2e/test_search_storages.py). Each test launches
+``python -m colorization.train -m`` as a user would; the kill is marked slow (``pytest -m
+slow``, run by CI)."""
 
 from __future__ import annotations
 
@@ -132,24 +133,6 @@ def test_failures_in_a_row_stop_the_search_with_a_message(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "3 trials failed in a row" in result.stderr + result.stdout
     assert states(load(study_folder(tmp_path / "out"))) == ["FAIL"] * 3
-
-
-@pytest.mark.slow
-def test_two_workers_share_one_study(tmp_path: Path) -> None:
-    command = search_command(tmp_path / "out", "hydra.sweeper.n_trials=6")
-    workers = [
-        subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        for _ in range(2)
-    ]
-    for worker in workers:
-        _, errors = worker.communicate(timeout=600)
-        assert worker.returncode == 0, errors[-3000:]
-    study = load(study_folder(tmp_path / "out"))
-    finished = [t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
-    # two workers may both ask for the last trial at the same moment: at most one extra
-    assert 6 <= len(finished) <= 7
-    assert len({t.user_attrs["worker"]["pid"] for t in study.trials}) == 2
-    assert len({t.number for t in study.trials}) == len(study.trials)
 
 
 # Every kind of bad space is in tests/unit/search/test_space.py; here, the command's answer.

@@ -1,17 +1,20 @@
-"""MLflow on a local SQLite store and W&B offline, read back as their users would: parameters,
-metric histories, previews, tags; a resumed run continues the same tracker run; each trial of a
-search is its own tagged run. No network: W&B stays offline, MLflow is a file."""
+"""MLflow on a local SQLite store and on a real ``mlflow server``, and W&B offline, read back as
+their users would: parameters, metric histories, previews, tags; a resumed run continues the
+same tracker run; each trial of a search is its own tagged run; a server that is not there stops
+the run in one line. No network beyond 127.0.0.1: W&B stays offline."""
 
 from __future__ import annotations
 
 import json
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
-from helpers import search_command, train_run
+from helpers import TINY, search_command, train_run
 
-pytestmark = pytest.mark.slow  # four tiny trainings and a search of two trials, about a minute
+pytestmark = pytest.mark.slow  # six tiny trainings, a search of two trials, a server: 2 minutes
 
 
 def mlflow_runs(log_dir: Path) -> list:
@@ -84,3 +87,58 @@ def test_wandb_writes_an_offline_run_and_a_resumed_run_reuses_its_id(
     train_run(folder, *options, "trainer.max_epochs=2")
     assert json.loads((folder / "trackers.json").read_text())["wandb"] == run_id
     assert len(list((folder / "wandb").glob(f"offline-run-*-{run_id}"))) == 2
+
+
+@pytest.fixture(scope="module")
+def mlflow_server_uri(tmp_path_factory: pytest.TempPathFactory):
+    from servers import mlflow_server
+
+    with mlflow_server(tmp_path_factory.mktemp("mlflow_server")) as uri:
+        yield uri
+
+
+def test_a_run_and_its_resume_are_logged_to_an_mlflow_server(mlflow_server_uri, tmp_path) -> None:
+    from mlflow import MlflowClient
+
+    log_dir, folder = tmp_path / "outputs", tmp_path / "outputs" / "served"
+    options = (
+        "logger=mlflow",
+        f"logger.mlflow.tracking_uri={mlflow_server_uri}",
+        f"paths.log_dir={log_dir}",
+        "run_name=served",
+    )
+    train_run(folder, *options, "trainer.max_epochs=2")
+    train_run(folder, *options, "trainer.max_epochs=3")  # the resume
+
+    client = MlflowClient(mlflow_server_uri)
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    (run,) = client.search_runs(experiments)
+    assert run.info.run_name == "served" and run.info.status == "FINISHED"
+    assert run.data.tags["resumed.trainer/max_epochs"] == "3"
+    steps = [m.step for m in client.get_metric_history(run.info.run_id, "val/psnr")]
+    assert len(steps) == 3 and steps == sorted(set(steps))
+    previews = client.list_artifacts(run.info.run_id, "images")  # through the server
+    assert any(p.path.endswith(".png") for p in previews)
+    assert not (log_dir / "mlartifacts").exists()  # not in a folder only this machine sees
+    assert json.loads((folder / "trackers.json").read_text()) == {"mlflow": run.info.run_id}
+
+
+def test_an_mlflow_server_that_is_not_there_stops_the_run_in_one_line(tmp_path) -> None:
+    from servers import free_port
+
+    uri = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    command = [
+        sys.executable,
+        "-m",
+        "colorization.train",
+        *TINY,
+        f"paths.log_dir={tmp_path}",
+        "logger=mlflow",
+        f"logger.mlflow.tracking_uri={uri}",
+    ]
+    start = time.monotonic()
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and time.monotonic() - start < 120
+    output = result.stdout + result.stderr
+    assert f"logger.mlflow.tracking_uri={uri}: no MLflow server answers there" in output
+    assert "Traceback" not in output
