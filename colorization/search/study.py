@@ -83,6 +83,19 @@ def default_storage(folder: Path, launcher_target: str) -> str:
     return JOURNAL + str(folder / JOURNAL_FILE)
 
 
+def absolute_storage(url: str) -> str:
+    """A journal or SQLite file given by a relative path as an absolute one, so that trials
+    started elsewhere (another working directory, a cluster job) open the same file."""
+    path = journal_path(url)
+    if path is not None:
+        return JOURNAL + str(path.absolute())
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        relative = url.removeprefix("sqlite:///")
+        if relative and relative != ":memory:":
+            return sqlite_url(Path(relative).expanduser().absolute())
+    return url
+
+
 def shown_storage(url: str) -> str:
     """``url`` as it may be printed and written: a database password masked."""
     if journal_path(url) is not None or "@" not in url:

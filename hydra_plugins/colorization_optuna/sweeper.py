@@ -88,7 +88,8 @@ class OptunaStudySweeper(Sweeper):
         name = s["study_name"] or choices.get("hparams_search") or "study"
         folder = Path(self.config.hydra.sweep.dir).absolute()
         launcher = str(OmegaConf.select(self.config, "hydra.launcher._target_", default=""))
-        url = s["storage"] or studies.default_storage(folder, launcher)
+        given = s["storage"] and studies.absolute_storage(s["storage"])
+        url = given or studies.default_storage(folder, launcher)
         kept = [folder / studies.SQLITE_FILE, folder / studies.JOURNAL_FILE]
         if s["storage"] is None and not any(path.exists() for path in kept):
             leftovers = sorted(p.name for p in folder.glob("trial_*"))

@@ -13,6 +13,7 @@ import pytest
 from colorization.errors import UserError
 from colorization.search.study import (
     WORKER_ATTR,
+    absolute_storage,
     dashboard_target,
     default_storage,
     fail_interrupted_trials,
@@ -153,3 +154,12 @@ def test_a_storage_that_cannot_be_opened_is_one_line() -> None:
         UserError, match="Cannot open the study's storage postgresql://a:\\*\\*\\*@"
     ):
         storage("postgresql://a:pw@127.0.0.1:1/studies")  # nothing listens on port 1
+
+
+def test_a_relative_file_is_the_same_file_for_every_trial(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert absolute_storage("journal:studies/s.log") == f"journal:{tmp_path}/studies/s.log"
+    assert absolute_storage("studies/s.log") == f"journal:{tmp_path}/studies/s.log"
+    assert absolute_storage("sqlite:///s.db") == f"sqlite:///{tmp_path}/s.db"
+    for kept in ("sqlite:////abs/s.db", "postgresql://a@h/db", "sqlite:///:memory:"):
+        assert absolute_storage(kept) == kept
