@@ -38,6 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from colorization.errors import UserError
 from colorization.runs.lock import holder_is_running, process_start_time
+from colorization.sqlite_urls import absolute_sqlite_url, sqlite_url
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,10 +57,6 @@ SQLITE_FILE, JOURNAL_FILE = "study.db", "study.log"
 # Launchers whose trials run on this machine (Hydra's own, submitit's local executor, joblib):
 # their study stays in SQLite. Any other (SLURM, ...) runs trials as jobs on other machines.
 LOCAL_LAUNCHERS = ("BasicLauncher", "LocalLauncher", "JoblibLauncher")
-
-
-def sqlite_url(path: os.PathLike | str) -> str:
-    return f"sqlite:///{os.fspath(path)}"
 
 
 def journal_path(url: str) -> Path | None:
@@ -89,11 +86,7 @@ def absolute_storage(url: str) -> str:
     path = journal_path(url)
     if path is not None:
         return JOURNAL + str(path.absolute())
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        relative = url.removeprefix("sqlite:///")
-        if relative and relative != ":memory:":
-            return sqlite_url(Path(relative).expanduser().absolute())
-    return url
+    return absolute_sqlite_url(url)
 
 
 def shown_storage(url: str) -> str:

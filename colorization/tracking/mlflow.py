@@ -32,22 +32,18 @@ from colorization.lightning_compat import (
     mlflow_run_started,
     name_mlflow_run,
 )
+from colorization.sqlite_urls import absolute_sqlite_url
 from colorization.tracking.runs import TrackerRun, require, unusable_store
 
 log = logging.getLogger(__name__)
 
-SQLITE = "sqlite:///"
 PARAM_LENGTH = 250  # Lightning's MLflow logger cuts parameter values there
 
 
 def absolute_store(tracking_uri: str) -> str:
     """A SQLite store given by a relative path as an absolute one, its folder made (a run's
     ranks and later commands then find the same database wherever they start)."""
-    if not tracking_uri.startswith(SQLITE) or tracking_uri.startswith(SQLITE + "/"):
-        return tracking_uri
-    path = Path(tracking_uri.removeprefix(SQLITE)).expanduser().resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return f"{SQLITE}{path}"
+    return absolute_sqlite_url(tracking_uri, make_folder=True)
 
 
 def is_server(tracking_uri: str) -> bool:
