@@ -8,6 +8,7 @@ import argparse
 from collections.abc import Mapping
 
 import torch
+from PIL import ImageColor
 
 from colorization.data.images import png_data_url
 from colorization.data.segmentation.shapes import make_scene
@@ -16,10 +17,6 @@ from colorization.tasks.page import Download, PageLayout, PageResult, PageServic
 from colorization.tasks.segmentation.inference import PALETTE, Segmenter
 
 SAMPLE_SEED = 0  # the shapes drawn on a built-in photo: the same on every load
-
-
-def rgb(hex_colour: str) -> tuple[int, int, int]:
-    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
 
 
 class SegmentService(PageService):
@@ -59,7 +56,7 @@ class SegmentService(PageService):
         for label in range(1, self.num_classes):
             where = labels == label
             colour = self.colour(label)
-            for channel, value in enumerate((*rgb(colour), 255)):
+            for channel, value in enumerate((*ImageColor.getrgb(colour), 255)):
                 layer[channel][where] = value
         return layer
 

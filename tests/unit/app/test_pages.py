@@ -214,3 +214,16 @@ def test_the_server_serves_the_page_and_its_api_only_on_this_computer_by_default
     assert client.get("/").status_code == 200
     for path in ("/docs", "/openapi.json", "/static/index.html", "/..%2f..%2fetc%2fpasswd"):
         assert client.get(path).status_code == 404, path
+
+
+def test_a_photo_to_photo_task_without_a_page_of_its_own_gets_the_restoring_page() -> None:
+    """``tiled_task_plugin``'s default page (a new task's, until it writes its own)."""
+    from page_networks import PageArgs
+
+    from colorization.tasks.restore_page import restore_page
+
+    service = restore_page(NETWORKS["flare"], PageArgs())
+    assert service.layout.title == "Restore a photo (flare)"
+    plain = smooth_photo(30, 40)
+    result = service.update(service.add_photo(plain)["photo"])
+    assert np.array_equal(decoded(result["after"]), plain.permute(1, 2, 0).numpy())
